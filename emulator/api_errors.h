@@ -1,0 +1,95 @@
+// Every AWS error code offcloud answers with, its HTTP status and its default
+// message, in one table; and how each AWS protocol puts an error on the wire.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "emulator/http_types.h"
+
+namespace offcloud {
+
+// The wire protocols of the emulated services (botocore's "protocol").
+enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
+
+// X(code, status, default message)
+#define OFFCLOUD_API_ERRORS(X)                                                                   \
+  /* Authentication, per protocol family. */                                                     \
+  X(AccessDenied, 403, "Access Denied")                                                          \
+  X(AccessDeniedException, 403, "You are not authorized to perform this operation.")            \
+  X(ForbiddenException, 403, "You are not authorized to perform this operation.")               \
+  X(AuthorizationHeaderMalformed, 400, "The authorization header is malformed.")                \
+  X(AuthorizationQueryParametersError, 400, "Error parsing the X-Amz-Credential parameter.")    \
+  X(IncompleteSignature, 400, "The request signature does not conform to AWS standards.")       \
+  X(IncompleteSignatureException, 400,                                                           \
+    "The request signature does not conform to AWS standards.")                                 \
+  X(InvalidAccessKeyId, 403, "The AWS Access Key Id you provided does not exist in our records.") \
+  X(InvalidClientTokenId, 403, "The security token included in the request is invalid.")        \
+  X(InvalidSignatureException, 403,                                                              \
+    "The request signature we calculated does not match the signature you provided. Check "     \
+    "your AWS Secret Access Key and signing method. Consult the service documentation for "      \
+    "details.")                                                                                  \
+  X(MissingAuthenticationToken, 403, "Request is missing Authentication Token")                 \
+  X(MissingAuthenticationTokenException, 403, "Missing Authentication Token")                   \
+  X(RequestTimeTooSkewed, 403,                                                                   \
+    "The difference between the request time and the current time is too large.")              \
+  X(SignatureDoesNotMatch, 403,                                                                  \
+    "The request signature we calculated does not match the signature you provided. Check "     \
+    "your key and signing method.")                                                              \
+  X(UnrecognizedClientException, 403, "The security token included in the request is invalid.") \
+  X(XAmzContentSHA256Mismatch, 400,                                                              \
+    "The provided 'x-amz-content-sha256' header does not match what was computed.")             \
+  /* Requests. */                                                                                \
+  X(InvalidArgument, 400, "Invalid Argument")                                                    \
+  X(InvalidRequest, 400, "Invalid Request")                                                      \
+  X(InvalidRequestException, 400, "The request is not valid.")                                   \
+  X(MalformedHttpRequest, 400, "The HTTP request could not be parsed.")                         \
+  X(MethodNotAllowedException, 405,                                                              \
+    "The specified combination of HTTP verb and URI is not supported.")                          \
+  X(RequestEntityTooLargeException, 413, "The payload exceeds the maximum size allowed.")        \
+  X(EntityTooLarge, 413, "Your proposed upload exceeds the maximum allowed size.")              \
+  X(RequestHeaderSectionTooLarge, 431, "Your request header section exceeds the maximum allowed " \
+    "size.")                                                                                     \
+  X(ResourceNotFoundException, 404, "The specified resource does not exist.")                    \
+  X(UnknownOperationException, 404, "The requested operation is not recognized.")               \
+  X(UnknownServiceException, 400, "offcloud does not emulate the requested service.")           \
+  /* Server side. */                                                                             \
+  X(InternalError, 500, "We encountered an internal error. Please try again.")                   \
+  X(InternalFailureException, 500, "The request processing has failed because of an internal "   \
+    "error.")                                                                                    \
+  X(NotImplemented, 501, "A header or operation you provided implies functionality that is not " \
+    "implemented.")                                                                              \
+  X(ServiceUnavailable, 503, "Please reduce your request rate.")
+
+enum class ErrorCode {
+#define OFFCLOUD_ERROR_ENUM(code, status, message) k##code,
+  OFFCLOUD_API_ERRORS(OFFCLOUD_ERROR_ENUM)
+#undef OFFCLOUD_ERROR_ENUM
+};
+
+struct ErrorInfo {
+  std::string_view code;
+  int status;
+  std::string_view message;
+};
+const ErrorInfo& error_info(ErrorCode code);
+
+struct ApiError {
+  ErrorCode code;
+  std::string message;  // empty: the table's default
+  // Extra elements S3 puts in its <Error> (Resource, StringToSign, ...).
+  // JSON protocols leave them out.
+  std::vector<std::pair<std::string, std::string>> details = {};
+};
+
+// The error as `protocol` shows it: rest-json and json 1.1 with
+// x-amzn-ErrorType and {"message"}, query with <ErrorResponse>, rest-xml (S3)
+// with <Error>.
+HttpResponse error_response(Protocol protocol, const ApiError& error, std::string_view request_id);
+
+// Escapes &, <, >, " and ' for XML text and attribute values.
+std::string xml_escape(std::string_view text);
+
+}  // namespace offcloud

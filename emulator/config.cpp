@@ -1,0 +1,160 @@
+#include "emulator/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace offcloud {
+namespace {
+
+template <typename T>
+T parse_number(const std::string& name, const std::string& text, T min, T max) {
+  T value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    throw ConfigError(name + ": '" + text + "' is not a number from " + std::to_string(min) +
+                      " to " + std::to_string(max));
+  }
+  return value;
+}
+
+struct Option {
+  const char* name;  // flag without "--", and JSON key
+  const char* env;
+  const char* help;
+  std::function<void(Config&, const std::string&)> set;
+};
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> kOptions = {
+      {"host", "OFFCLOUD_HOST", "address to listen on (default 127.0.0.1)",
+       [](Config& c, const std::string& v) { c.host = v; }},
+      {"port", "OFFCLOUD_PORT", "port to listen on; 0 picks a free one (default 4566)",
+       [](Config& c, const std::string& v) { c.port = parse_number("port", v, 0, 65535); }},
+      {"data-dir", "OFFCLOUD_DATA_DIR", "where state and objects live (default ./data)",
+       [](Config& c, const std::string& v) { c.data_dir = v; }},
+      {"config", "OFFCLOUD_CONFIG", "JSON config file",
+       [](Config& c, const std::string& v) { c.config_file = v; }},
+      {"log-level", "OFFCLOUD_LOG_LEVEL", "debug, info, warn or error (default info)",
+       [](Config& c, const std::string& v) {
+         auto level = parse_log_level(v);
+         if (!level) throw ConfigError("log-level: '" + v + "' is not debug, info, warn or error");
+         c.log_level = *level;
+       }},
+      {"threads", "OFFCLOUD_THREADS", "network threads (default: one per core)",
+       [](Config& c, const std::string& v) { c.threads = parse_number("threads", v, 0u, 256u); }},
+      {"idle-timeout", "OFFCLOUD_IDLE_TIMEOUT",
+       "seconds a connection may stay silent or take to send a request (default 60)",
+       [](Config& c, const std::string& v) {
+         c.idle_timeout_s = parse_number("idle-timeout", v, 0.001, 86400.0);
+       }},
+      {"max-header-bytes", "OFFCLOUD_MAX_HEADER_BYTES", "largest request header (default 65536)",
+       [](Config& c, const std::string& v) {
+         c.max_header_bytes = parse_number<std::size_t>("max-header-bytes", v, 1024, 1 << 24);
+       }},
+      {"max-body-bytes", "OFFCLOUD_MAX_BODY_BYTES",
+       "largest request body held in memory (default 16777216)",
+       [](Config& c, const std::string& v) {
+         c.max_body_bytes = parse_number<std::size_t>("max-body-bytes", v, 1024, 1ull << 32);
+       }},
+  };
+  return kOptions;
+}
+
+const Option* find_option(std::string_view name) {
+  for (const Option& option : options()) {
+    if (name == option.name) return &option;
+  }
+  return nullptr;
+}
+
+std::vector<UserConfig> parse_users(const nlohmann::json& users) {
+  if (!users.is_array()) throw ConfigError("users: must be an array");
+  std::vector<UserConfig> out;
+  for (const auto& user : users) {
+    if (!user.is_object() || !user.contains("name") || !user["name"].is_string()) {
+      throw ConfigError("users: each user needs a \"name\" string");
+    }
+    UserConfig config{user["name"].get<std::string>(), {}};
+    for (const auto& key : user.value("access_keys", nlohmann::json::array())) {
+      if (!key.is_object() || !key.contains("access_key_id") ||
+          !key.contains("secret_access_key") || !key["access_key_id"].is_string() ||
+          !key["secret_access_key"].is_string()) {
+        throw ConfigError("users: user " + config.name +
+                          ": access_keys need \"access_key_id\" and \"secret_access_key\"");
+      }
+      config.access_keys.push_back(
+          {key["access_key_id"].get<std::string>(), key["secret_access_key"].get<std::string>()});
+    }
+    out.push_back(std::move(config));
+  }
+  return out;
+}
+
+void apply_file(Config& config, const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw ConfigError("config: cannot read " + path);
+  nlohmann::json document = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+  if (!document.is_object()) throw ConfigError("config: " + path + " is not a JSON object");
+  for (const auto& [key, value] : document.items()) {
+    if (key == "users") {
+      config.users = parse_users(value);
+      continue;
+    }
+    const Option* option = find_option(key);
+    if (!option || key == "config") throw ConfigError("config: unknown setting \"" + key + "\"");
+    option->set(config, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+}
+
+}  // namespace
+
+Config load_config(const std::vector<std::string>& args, const GetEnv& getenv) {
+  // Flags first, applied last: they win over the file and the environment.
+  std::vector<std::pair<const Option*, std::string>> flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (!arg.starts_with("--")) throw ConfigError("unexpected argument '" + args[i] + "'");
+    arg.remove_prefix(2);
+    std::size_t eq = arg.find('=');
+    const Option* option = find_option(arg.substr(0, eq));
+    if (!option) throw ConfigError("unknown option '--" + std::string(arg.substr(0, eq)) + "'");
+    if (eq != std::string_view::npos) {
+      flags.emplace_back(option, std::string(arg.substr(eq + 1)));
+    } else if (i + 1 < args.size()) {
+      flags.emplace_back(option, args[++i]);
+    } else {
+      throw ConfigError("option '--" + std::string(option->name) + "' needs a value");
+    }
+  }
+
+  Config config;
+  std::string file;
+  if (const char* env = getenv("OFFCLOUD_CONFIG")) file = env;
+  for (const auto& [option, value] : flags) {
+    if (std::string_view(option->name) == "config") file = value;
+  }
+  if (!file.empty()) apply_file(config, file);
+  for (const Option& option : options()) {
+    if (const char* value = getenv(option.env)) option.set(config, value);
+  }
+  for (const auto& [option, value] : flags) option->set(config, value);
+  return config;
+}
+
+std::string usage() {
+  std::ostringstream out;
+  out << "usage: offcloud [--option value]...\n\n"
+         "A local AWS emulator: IoT Data, IoT rules, Firehose, S3, IAM on one port.\n\n";
+  for (const Option& option : options()) {
+    std::string flag = std::string("--") + option.name + " (" + option.env + ")";
+    out << "  " << flag << std::string(flag.size() < 44 ? 44 - flag.size() : 1, ' ')
+        << option.help << "\n";
+  }
+  out << "  --help, --version\n";
+  return out.str();
+}
+
+}  // namespace offcloud

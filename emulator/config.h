@@ -1,0 +1,51 @@
+// offcloud's settings. Each has an embedded default and can be set, from
+// weakest to strongest, in the JSON config file, by an OFFCLOUD_* environment
+// variable, or by a --flag.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "emulator/log.h"
+
+namespace offcloud {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct AccessKeyConfig {
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
+struct UserConfig {
+  std::string name;
+  std::vector<AccessKeyConfig> access_keys;
+};
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 4566;  // 0: let the OS choose
+  std::string data_dir = "./data";
+  std::string config_file;
+  LogLevel log_level = LogLevel::kInfo;
+  unsigned threads = 0;  // 0: one per core
+  double idle_timeout_s = 60;  // also bounds reading one request's header or body
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::vector<UserConfig> users;  // only from the config file
+};
+
+using GetEnv = std::function<const char*(const char*)>;
+
+// Throws ConfigError with a message fit for the user. `args` excludes argv[0].
+Config load_config(const std::vector<std::string>& args, const GetEnv& getenv);
+
+std::string usage();
+
+}  // namespace offcloud

@@ -1,0 +1,316 @@
+#include "emulator/http_server.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include "emulator/log.h"
+
+namespace offcloud {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// How long and how much a rejected upload is read and thrown away, so the
+// client sees our error rather than a reset connection.
+constexpr auto kDrainTime = std::chrono::seconds(1);
+constexpr std::size_t kDrainBytes = 8 * 1024 * 1024;
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool idle = true;  // waiting for a request; touched only on the stream's strand
+};
+
+HttpRequest request_head(const http::request_parser<http::string_body>& parser,
+                         const std::string& remote) {
+  const auto& message = parser.get();
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  split_target(&request);
+  for (const auto& field : message) {
+    request.headers.add(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.remote_address = remote;
+  return request;
+}
+
+http::response<http::string_body> to_beast(HttpResponse&& response, bool head_request) {
+  http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
+  for (const auto& [name, value] : response.headers) out.insert(name, value);
+  if (head_request) {
+    // HEAD: the length of what GET would send, and no body.
+    out.content_length(response.body.size());
+  } else {
+    out.body() = std::move(response.body);
+    out.prepare_payload();
+  }
+  return out;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(Options o, Handler h, Rejecter r)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        rejecter(std::move(r)),
+        ioc(static_cast<int>(options.threads)),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM) {}
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  asio::awaitable<HttpResponse> dispatch(HttpRequest request);
+  asio::awaitable<void> reject_and_close(beast::tcp_stream& stream, ErrorCode code,
+                                         std::string_view message, const HttpRequest& head,
+                                         bool drain);
+  void stop();
+
+  Options options;
+  Handler handler;
+  Rejecter rejecter;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections;
+  std::uint64_t next_connection = 0;
+};
+
+asio::awaitable<void> HttpServer::Impl::accept_loop() {
+  while (!stopping) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) break;
+      // Out of file descriptors, most likely: back off instead of spinning.
+      log(LogLevel::kWarn, "accept failed: " + ec.message());
+      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    std::uint64_t id;
+    {
+      std::lock_guard lock(mutex);
+      id = next_connection++;
+      connections.emplace(id, connection);
+    }
+    asio::co_spawn(connection->stream.get_executor(), serve(connection),
+                   [this, id](std::exception_ptr error) {
+                     if (error) {
+                       try {
+                         std::rethrow_exception(error);
+                       } catch (const std::exception& e) {
+                         log(LogLevel::kError, std::string("connection failed: ") + e.what());
+                       }
+                     }
+                     std::lock_guard lock(mutex);
+                     connections.erase(id);
+                   });
+  }
+}
+
+asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
+  // The handler may answer on another thread or before it returns; either
+  // way the coroutine resumes on its own strand, after the handler returned.
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
+      [this, &request](auto completion) {
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        handler(std::move(request), [shared](HttpResponse response) {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<void> HttpServer::Impl::reject_and_close(beast::tcp_stream& stream, ErrorCode code,
+                                                         std::string_view message,
+                                                         const HttpRequest& head, bool drain) {
+  auto response = to_beast(rejecter(code, message, head), false);
+  response.keep_alive(false);
+  stream.expires_after(options.idle_timeout);
+  auto [ec, written] = co_await http::async_write(stream, response, kNoThrow);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (ec || !drain) co_return;
+  // Closing with unread bytes would make the kernel send a reset, and the
+  // client could lose the response; read a bounded amount first.
+  stream.expires_after(kDrainTime);
+  std::vector<char> sink(64 * 1024);
+  for (std::size_t total = 0; total < kDrainBytes;) {
+    auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (read_ec) break;
+    total += n;
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
+  beast::tcp_stream& stream = connection->stream;
+  std::string remote;
+  {
+    boost::system::error_code ec;
+    auto endpoint = stream.socket().remote_endpoint(ec);
+    if (!ec) remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+
+    connection->idle = true;
+    if (stopping) break;
+    stream.expires_after(options.idle_timeout);
+    auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser,
+                                                                      kNoThrow);
+    connection->idle = false;
+    if (header_ec == http::error::header_limit) {
+      co_await reject_and_close(stream, ErrorCode::kRequestHeaderSectionTooLarge, "", {}, false);
+      break;
+    }
+    if (header_ec) {
+      // A parse error deserves an answer; a closed or timed-out connection
+      // does not.
+      if (header_ec.category() == http::make_error_code(http::error::bad_target).category() &&
+          header_ec != http::error::end_of_stream && header_ec != http::error::partial_message) {
+        co_await reject_and_close(stream, ErrorCode::kMalformedHttpRequest, "", {}, false);
+      }
+      break;
+    }
+
+    HttpRequest request = request_head(parser, remote);
+    auto length = parser.content_length();
+    if (length && *length > options.max_body_bytes) {
+      co_await reject_and_close(
+          stream, ErrorCode::kEntityTooLarge,
+          "The request body of " + std::to_string(*length) + " bytes exceeds the maximum of " +
+              std::to_string(options.max_body_bytes) + " bytes.",
+          request, /*drain=*/request.headers.find("expect") == nullptr);
+      break;
+    }
+    if (iequals(request.headers.get("expect"), "100-continue")) {
+      http::response<http::empty_body> proceed{http::status::continue_, 11};
+      auto [ec, n] = co_await http::async_write(stream, proceed, kNoThrow);
+      if (ec) break;
+    }
+    if (!parser.is_done()) {
+      stream.expires_after(options.idle_timeout);
+      auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+      if (body_ec == http::error::body_limit) {
+        co_await reject_and_close(stream, ErrorCode::kEntityTooLarge,
+                                  "The request body exceeds the maximum of " +
+                                      std::to_string(options.max_body_bytes) + " bytes.",
+                                  request, /*drain=*/true);
+        break;
+      }
+      if (body_ec) {
+        if (body_ec.category() == http::make_error_code(http::error::bad_target).category() &&
+            body_ec != http::error::partial_message) {
+          co_await reject_and_close(stream, ErrorCode::kMalformedHttpRequest, "", request, false);
+        }
+        break;
+      }
+    }
+    request.body = std::move(parser.get().body());
+    bool keep_alive = parser.get().keep_alive();
+    bool head_request = request.method == "HEAD";
+
+    HttpResponse answer = co_await dispatch(std::move(request));
+    keep_alive = keep_alive && !answer.close && !stopping;
+    auto response = to_beast(std::move(answer), head_request);
+    response.keep_alive(keep_alive);
+    stream.expires_after(options.idle_timeout);
+    if (head_request) {
+      http::response_serializer<http::string_body> serializer(response);
+      serializer.split(true);
+      auto [ec, n] = co_await http::async_write_header(stream, serializer, kNoThrow);
+      if (ec) break;
+    } else {
+      auto [ec, n] = co_await http::async_write(stream, response, kNoThrow);
+      if (ec) break;
+    }
+    if (!keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+void HttpServer::Impl::stop() {
+  asio::post(ioc, [this] {
+    if (stopping.exchange(true)) return;
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    std::lock_guard lock(mutex);
+    for (auto& [id, connection] : connections) {
+      // A connection mid-request finishes it; an idle one is closed now.
+      asio::post(connection->stream.get_executor(), [connection] {
+        if (connection->idle) connection->stream.cancel();
+      });
+    }
+  });
+}
+
+HttpServer::HttpServer(Options options, Handler handler, Rejecter rejecter)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(rejecter))) {
+  tcp::resolver resolver(impl_->ioc);
+  auto endpoints = resolver.resolve(impl_->options.host, std::to_string(impl_->options.port));
+  tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+HttpServer::~HttpServer() = default;
+
+std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::run() {
+  impl_->signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log(LogLevel::kInfo, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                             ", shutting down");
+    stop();
+  });
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), [](std::exception_ptr) {});
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < impl_->options.threads; ++i) {
+    threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->ioc.run();
+  for (auto& thread : threads) thread.join();
+}
+
+void HttpServer::stop() { impl_->stop(); }
+
+}  // namespace offcloud

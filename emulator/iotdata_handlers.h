@@ -1,0 +1,31 @@
+// AWS IoT Data Plane over HTTPS (botocore "iot-data", signing name iotdata):
+// Publish, ListRetainedMessages and GetRetainedMessage. A publish is
+// validated as AWS validates it, then handed to the message bus.
+#pragma once
+
+#include "emulator/service.h"
+#include "rules/message_bus.h"
+#include "storage/retained_store.h"
+
+namespace offcloud {
+
+class IotDataService : public Service {
+ public:
+  static constexpr std::size_t kMaxPayloadBytes = 128 * 1024;
+
+  IotDataService(MessageBus& bus, RetainedStore& retained) : bus_(bus), retained_(retained) {}
+
+  std::string_view name() const override { return "iotdata"; }
+  Protocol protocol() const override { return Protocol::kRestJson; }
+  void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
+
+ private:
+  HttpResponse publish(HttpRequest& request, RequestContext& context, std::string topic);
+  HttpResponse list_retained_messages(RequestContext& context);
+  HttpResponse get_retained_message(RequestContext& context, const std::string& topic);
+
+  MessageBus& bus_;
+  RetainedStore& retained_;
+};
+
+}  // namespace offcloud

@@ -1,0 +1,89 @@
+// offcloud: a local AWS emulator on one port.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "emulator/config.h"
+#include "emulator/credential_store.h"
+#include "emulator/http_server.h"
+#include "emulator/iotdata_handlers.h"
+#include "emulator/log.h"
+#include "emulator/router.h"
+#include "emulator/sigv4_verifier.h"
+#include "rules/message_bus.h"
+#include "storage/retained_store.h"
+
+namespace {
+
+int serve(const offcloud::Config& config) {
+  using namespace offcloud;
+  set_log_level(config.log_level);
+  std::filesystem::create_directories(config.data_dir);
+  std::string database = (std::filesystem::path(config.data_dir) / "offcloud.db").string();
+
+  CredentialStore credentials;
+  for (const UserConfig& user : config.users) {
+    for (const AccessKeyConfig& key : user.access_keys) {
+      credentials.add_user_key(user.name, key.access_key_id, key.secret_access_key);
+    }
+  }
+  SigV4Verifier verifier(credentials);
+  MessageBus bus;
+  RetainedStore retained(database);
+
+  Router router(verifier);
+  router.add(std::make_unique<IotDataService>(bus, retained));
+
+  HttpServer::Options options;
+  options.host = config.host;
+  options.port = static_cast<std::uint16_t>(config.port);
+  options.threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(config.idle_timeout_s * 1000));
+  options.max_header_bytes = config.max_header_bytes;
+  options.max_body_bytes = config.max_body_bytes;
+  HttpServer server(
+      options,
+      [&router](HttpRequest&& request, std::function<void(HttpResponse)> reply) {
+        router.handle(std::move(request), std::move(reply));
+      },
+      [&router](ErrorCode code, std::string_view message, const HttpRequest& head) {
+        return router.reject(code, message, head);
+      });
+
+  std::printf("offcloud listening on http://%s:%u\n", config.host.c_str(), server.port());
+  std::fflush(stdout);
+  log(LogLevel::kInfo, "data in " + std::filesystem::absolute(config.data_dir).string() + ", " +
+                           std::to_string(options.threads) + " threads");
+  server.run();
+  router.shutdown();
+  log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << offcloud::usage();
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "offcloud " << OFFCLOUD_VERSION << "\n";
+      return 0;
+    }
+  }
+  try {
+    offcloud::Config config = offcloud::load_config(args, [](const char* name) { return std::getenv(name); });
+    return serve(config);
+  } catch (const offcloud::ConfigError& e) {
+    std::cerr << "offcloud: " << e.what() << "\n\n" << offcloud::usage();
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "offcloud: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,39 @@
+// What a service front-end (iot-data, s3, firehose, ...) implements. The
+// router has already authenticated the caller when handle() runs.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "emulator/api_errors.h"
+#include "emulator/credential_store.h"
+#include "emulator/http_types.h"
+#include "emulator/uri.h"
+
+namespace offcloud {
+
+struct RequestContext {
+  std::string request_id;
+  Principal principal;
+  std::string region;  // from the credential scope
+  QueryParams query;   // decoded
+  std::string operation;  // set by the service, for the request log
+};
+
+// Called exactly once with the response, from any thread.
+using Reply = std::function<void(HttpResponse)>;
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // The SigV4 signing name that routes requests here ("iotdata", "s3", ...).
+  virtual std::string_view name() const = 0;
+  virtual Protocol protocol() const = 0;
+  // `request` and `context` stay valid until `reply` is called.
+  virtual void handle(HttpRequest& request, RequestContext& context, Reply reply) = 0;
+  // Called once on shutdown after the last request: flush what is buffered.
+  virtual void shutdown() {}
+};
+
+}  // namespace offcloud

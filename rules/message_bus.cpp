@@ -1,0 +1,41 @@
+#include "rules/message_bus.h"
+
+namespace offcloud {
+
+MessageBus::SubscriptionId MessageBus::subscribe(TopicFilter filter, Subscriber subscriber) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<SubscriptionList>(*subscriptions_);
+  SubscriptionId id = next_id_++;
+  next->push_back(std::make_shared<const Subscription>(
+      Subscription{id, std::move(filter), std::move(subscriber)}));
+  subscriptions_ = std::move(next);
+  return id;
+}
+
+void MessageBus::unsubscribe(SubscriptionId id) {
+  std::lock_guard lock(mutex_);
+  auto next = std::make_shared<SubscriptionList>();
+  for (const auto& subscription : *subscriptions_) {
+    if (subscription->id != id) next->push_back(subscription);
+  }
+  subscriptions_ = std::move(next);
+}
+
+void MessageBus::publish(const Message& message) const {
+  std::shared_ptr<const SubscriptionList> snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot = subscriptions_;
+    ++published_;
+  }
+  for (const auto& subscription : *snapshot) {
+    if (subscription->filter.matches(message.topic)) subscription->subscriber(message);
+  }
+}
+
+std::uint64_t MessageBus::published_count() const {
+  std::lock_guard lock(mutex_);
+  return published_;
+}
+
+}  // namespace offcloud

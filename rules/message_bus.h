@@ -1,0 +1,66 @@
+// The in-process message bus: every accepted publish, whoever sent it, goes
+// through publish(); rules (and later MQTT sessions) subscribe with a topic
+// filter. Delivery is synchronous on the publisher's thread, so a subscriber
+// that makes a message durable does so before the publisher is answered.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rules/topic_filter.h"
+
+namespace offcloud {
+
+struct Message {
+  std::string topic;
+  std::string payload;  // any bytes
+  int qos = 0;
+  bool retain = false;
+  std::string client_id;      // empty for HTTPS publishes, which have none
+  std::string principal;      // the caller's ARN
+  std::string source_ip;
+  std::int64_t timestamp_ms = 0;  // when offcloud received it
+  // MQTT 5 properties, as the Publish API carries them.
+  std::optional<std::string> user_properties;  // JSON array text
+  std::optional<std::string> content_type;
+  std::optional<std::string> response_topic;
+  std::optional<std::string> correlation_data;  // raw bytes
+  std::optional<std::int64_t> message_expiry_s;
+  bool payload_is_utf8 = false;
+};
+
+class MessageBus {
+ public:
+  using Subscriber = std::function<void(const Message&)>;
+  using SubscriptionId = std::uint64_t;
+
+  SubscriptionId subscribe(TopicFilter filter, Subscriber subscriber);
+  void unsubscribe(SubscriptionId id);
+
+  // Hands `message` to every subscriber whose filter matches its topic.
+  void publish(const Message& message) const;
+
+  std::uint64_t published_count() const;
+
+ private:
+  struct Subscription {
+    SubscriptionId id;
+    TopicFilter filter;
+    Subscriber subscriber;
+  };
+  using SubscriptionList = std::vector<std::shared_ptr<const Subscription>>;
+
+  // Copy-on-write: publishers take a snapshot under the lock and deliver
+  // outside it, so a subscriber may (un)subscribe without deadlock.
+  mutable std::mutex mutex_;
+  std::shared_ptr<const SubscriptionList> subscriptions_ = std::make_shared<SubscriptionList>();
+  SubscriptionId next_id_ = 1;
+  mutable std::uint64_t published_ = 0;
+};
+
+}  // namespace offcloud

@@ -1,0 +1,65 @@
+// A small RAII layer over SQLite: one connection, prepared statements, and
+// errors as exceptions. Each store owns its own connection (SQLite in WAL mode
+// lets them share one file), and serializes its own use of it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace offcloud {
+
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Parameters are numbered from 1, as in SQLite.
+  void bind(int index, std::int64_t value);
+  void bind(int index, std::string_view text);
+  void bind_blob(int index, std::string_view bytes);
+  void bind_null(int index);
+
+  // Returns true while there is a row to read.
+  bool step();
+  // Clears bindings and rewinds, so a cached statement can run again.
+  void reset();
+
+  std::int64_t column_int(int index) const;
+  std::string column_text(int index) const;
+  bool column_is_null(int index) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) in WAL mode with synchronous=NORMAL: a commit
+  // survives the process being killed; power loss needs synchronous=FULL.
+  explicit Database(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(std::string_view sql);
+  std::unique_ptr<Statement> prepare(std::string_view sql);
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace offcloud
