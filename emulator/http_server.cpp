@@ -81,9 +81,8 @@ struct HttpServer::Impl {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
   asio::awaitable<HttpResponse> dispatch(HttpRequest request);
-  asio::awaitable<void> reject_and_close(beast::tcp_stream& stream, ErrorCode code,
-                                         std::string_view message, const HttpRequest& head,
-                                         bool drain);
+  asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse response,
+                                       bool drain);
   void stop();
 
   Options options;
@@ -101,7 +100,8 @@ struct HttpServer::Impl {
 
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
   while (!stopping) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kNoThrow);
+    auto strand = asio::make_strand(ioc);  // each connection's own
+    auto [ec, socket] = co_await acceptor.async_accept(strand, kNoThrow);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       // Out of file descriptors, most likely: back off instead of spinning.
@@ -150,13 +150,12 @@ asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
       asio::use_awaitable);
 }
 
-asio::awaitable<void> HttpServer::Impl::reject_and_close(beast::tcp_stream& stream, ErrorCode code,
-                                                         std::string_view message,
-                                                         const HttpRequest& head, bool drain) {
-  auto response = to_beast(rejecter(code, message, head), false);
-  response.keep_alive(false);
+asio::awaitable<void> HttpServer::Impl::send_and_close(beast::tcp_stream& stream,
+                                                       HttpResponse response, bool drain) {
+  auto message = to_beast(std::move(response), false);
+  message.keep_alive(false);
   stream.expires_after(options.idle_timeout);
-  auto [ec, written] = co_await http::async_write(stream, response, kNoThrow);
+  auto [ec, written] = co_await http::async_write(stream, message, kNoThrow);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   if (ec || !drain) co_return;
@@ -191,8 +190,11 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser,
                                                                       kNoThrow);
     connection->idle = false;
+    // Errors are built into named locals before co_await: GCC 12 mishandles
+    // temporaries with destructors inside co_await expressions.
     if (header_ec == http::error::header_limit) {
-      co_await reject_and_close(stream, ErrorCode::kRequestHeaderSectionTooLarge, "", {}, false);
+      HttpResponse rejection = rejecter(ErrorCode::kRequestHeaderSectionTooLarge, "", {});
+      co_await send_and_close(stream, std::move(rejection), false);
       break;
     }
     if (header_ec) {
@@ -200,7 +202,8 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
       // does not.
       if (header_ec.category() == http::make_error_code(http::error::bad_target).category() &&
           header_ec != http::error::end_of_stream && header_ec != http::error::partial_message) {
-        co_await reject_and_close(stream, ErrorCode::kMalformedHttpRequest, "", {}, false);
+        HttpResponse rejection = rejecter(ErrorCode::kMalformedHttpRequest, "", {});
+        co_await send_and_close(stream, std::move(rejection), false);
       }
       break;
     }
@@ -208,11 +211,14 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     HttpRequest request = request_head(parser, remote);
     auto length = parser.content_length();
     if (length && *length > options.max_body_bytes) {
-      co_await reject_and_close(
-          stream, ErrorCode::kEntityTooLarge,
+      HttpResponse rejection = rejecter(
+          ErrorCode::kEntityTooLarge,
           "The request body of " + std::to_string(*length) + " bytes exceeds the maximum of " +
               std::to_string(options.max_body_bytes) + " bytes.",
-          request, /*drain=*/request.headers.find("expect") == nullptr);
+          request);
+      // A client waiting for 100-continue has not sent the body: nothing to drain.
+      bool drain = request.headers.find("expect") == nullptr;
+      co_await send_and_close(stream, std::move(rejection), drain);
       break;
     }
     if (iequals(request.headers.get("expect"), "100-continue")) {
@@ -224,16 +230,18 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
       stream.expires_after(options.idle_timeout);
       auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
       if (body_ec == http::error::body_limit) {
-        co_await reject_and_close(stream, ErrorCode::kEntityTooLarge,
-                                  "The request body exceeds the maximum of " +
-                                      std::to_string(options.max_body_bytes) + " bytes.",
-                                  request, /*drain=*/true);
+        HttpResponse rejection = rejecter(ErrorCode::kEntityTooLarge,
+                                          "The request body exceeds the maximum of " +
+                                              std::to_string(options.max_body_bytes) + " bytes.",
+                                          request);
+        co_await send_and_close(stream, std::move(rejection), /*drain=*/true);
         break;
       }
       if (body_ec) {
         if (body_ec.category() == http::make_error_code(http::error::bad_target).category() &&
             body_ec != http::error::partial_message) {
-          co_await reject_and_close(stream, ErrorCode::kMalformedHttpRequest, "", request, false);
+          HttpResponse rejection = rejecter(ErrorCode::kMalformedHttpRequest, "", request);
+          co_await send_and_close(stream, std::move(rejection), false);
         }
         break;
       }

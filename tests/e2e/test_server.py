@@ -1,0 +1,320 @@
+"""End-to-end tests of offcloud's process and HTTP behaviour, over raw
+sockets and http.client: startup line, health, keep-alive, chunked bodies,
+Expect: 100-continue, idle timeout, oversized headers, shutdown.
+
+Run: OFFCLOUD_BIN=build/bin/offcloud python3 tests/e2e/test_server.py -v
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+HANDSON_RECORD = {"timestamp": "2021-01-10 15:41:43", "face_id": 0, "AgeRange-Low": 22,
+                  "AgeRange-High": 34, "Gender": "Female", "Smile": True, "Calm": 72.5}
+
+
+def health_request(port, extra_headers=None):
+    return harness.build_request("GET", "/_offcloud/health", port, headers=extra_headers)
+
+
+def extract_error_code(resp):
+    """The AWS error code of a raw response, whichever protocol shaped it."""
+    header = resp.header("x-amzn-ErrorType")
+    if header:
+        return header.split(":")[0]
+    text = resp.body.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, dict):
+            code = parsed.get("__type") or parsed.get("code") or parsed.get("Code")
+            if code:
+                return code.split("#")[-1]
+    except ValueError:
+        pass
+    m = re.search(r"<Code>([^<]+)</Code>", text)
+    return m.group(1) if m else None
+
+
+class StartupTests(unittest.TestCase):
+    def test_port_zero_prints_exact_listening_line(self):
+        with harness.OffcloudServer() as server:
+            self.assertRegex(server.listening_line,
+                             r"^offcloud listening on http://127\.0\.0\.1:[1-9][0-9]*\n$")
+            self.assertNotEqual(server.port, 0)
+            with server.connect() as sock:
+                sock.sendall(health_request(server.port))
+                resp = harness.SocketReader(sock).read_response()
+            self.assertEqual(resp.status, 200, resp)
+            server.stop()
+            self.assertEqual(server.extra_stdout, [], "stdout must hold only the listening line")
+
+    def test_two_servers_get_distinct_ports(self):
+        with harness.OffcloudServer() as a, harness.OffcloudServer() as b:
+            self.assertNotEqual(a.port, b.port)
+            a.stop()
+            b.stop()
+
+    def test_environment_variables_configure_the_server(self):
+        data_dir = tempfile.mkdtemp(prefix="offcloud-e2e-env-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        env = {"OFFCLOUD_HOST": "127.0.0.1", "OFFCLOUD_PORT": "0", "OFFCLOUD_DATA_DIR": data_dir}
+        with harness.OffcloudServer(data_dir=data_dir, env=env, cli_defaults=False) as server:
+            iot = server.boto3_client("iot-data")
+            iot.publish(topic="e2e/env/retained", retain=True, payload=b"persist me")
+            server.stop()
+        stored = [name for name in os.listdir(data_dir) if name != "offcloud-stderr.log"]
+        self.assertTrue(stored, "OFFCLOUD_DATA_DIR was not used for data: %r"
+                        % os.listdir(data_dir))
+
+    def test_sigint_exits_zero(self):
+        with harness.OffcloudServer() as server:
+            elapsed = server.stop(sig=signal.SIGINT, timeout=1.0)
+            self.assertLessEqual(elapsed, 1.0)
+
+    def test_request_logs_go_to_stderr(self):
+        with harness.OffcloudServer(args=("--log-level", "debug")) as server:
+            before = len(server.stderr_text())
+            server.boto3_client("iot-data").publish(topic="e2e/log", payload=b"{}")
+            # The log line may be written just after the response.
+            deadline = time.monotonic() + 2
+            while len(server.stderr_text()) == before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertGreater(len(server.stderr_text()), before, "no request log on stderr")
+            server.stop()
+            self.assertEqual(server.extra_stdout, [], "request logs leaked to stdout")
+
+
+class HttpTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.OffcloudServer()
+        cls.server.__enter__()
+        cls.iot = cls.server.boto3_client("iot-data")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.__exit__(None, None, None)
+
+    def exchange(self, request_bytes, timeout=10.0):
+        with self.server.connect(timeout=timeout) as sock:
+            sock.sendall(request_bytes)
+            return harness.SocketReader(sock).read_response()
+
+    def test_health(self):
+        conn = self.server.http()
+        try:
+            conn.request("GET", "/_offcloud/health")
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        self.assertEqual(resp.status, 200, body)
+        self.assertIn("json", resp.getheader("Content-Type", ""))
+        health = json.loads(body)
+        self.assertIsInstance(health.get("version"), str, health)
+        self.assertTrue(health["version"], health)
+        self.assertEqual(health.get("services", {}).get("iotdata"), "running", health)
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        path = "/topics/e2e-keepalive?qos=0"
+        body = json.dumps(HANDSON_RECORD).encode()
+        with self.server.connect() as sock:
+            reader = harness.SocketReader(sock)
+            sock.sendall(health_request(self.server.port))
+            first = reader.read_response()
+            self.assertEqual(first.status, 200, first)
+            self.assertNotEqual((first.header("Connection") or "").lower(), "close", first)
+
+            sock.sendall(health_request(self.server.port))
+            second = reader.read_response()
+            self.assertEqual(second.status, 200, second)
+
+            headers = self.server.signed_headers("POST", path, body=body)
+            sock.sendall(harness.build_request("POST", path, self.server.port,
+                                               headers=headers, body=body))
+            third = reader.read_response()
+            self.assertEqual(third.status, 200, third)
+
+    def test_connection_close_is_honoured(self):
+        with self.server.connect() as sock:
+            sock.sendall(health_request(self.server.port, {"Connection": "close"}))
+            reader = harness.SocketReader(sock)
+            resp = reader.read_response()
+            self.assertEqual(resp.status, 200, resp)
+            sock.settimeout(3)
+            self.assertEqual(reader.buf + sock.recv(1024), b"",
+                             "server kept the connection after Connection: close")
+
+    def test_chunked_request_body(self):
+        topic = "e2e-chunked-" + uuid.uuid4().hex[:8]
+        path = "/topics/%s?qos=1&retain=true" % topic
+        payload = json.dumps(HANDSON_RECORD).encode() * 20
+        # The signature covers the payload hash, so the chunk framing below
+        # is the server's to undo before it checks.
+        headers = self.server.signed_headers("POST", path, body=payload)
+        headers["Transfer-Encoding"] = "chunked"
+        head = harness.build_request("POST", path, self.server.port, headers=headers)
+        pieces = [payload[:7], payload[7:300], payload[300:]]
+        with self.server.connect() as sock:
+            sock.sendall(head)
+            for piece in pieces:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                time.sleep(0.02)  # separate TCP segments, so the parser sees partial chunks
+            sock.sendall(b"0\r\n\r\n")
+            resp = harness.SocketReader(sock).read_response()
+        self.assertEqual(resp.status, 200, resp)
+        got = self.iot.get_retained_message(topic=topic)
+        self.assertEqual(got["payload"], payload)
+
+    def test_expect_100_continue(self):
+        topic = "e2e-expect-" + uuid.uuid4().hex[:8]
+        path = "/topics/%s?qos=0&retain=true" % topic
+        payload = json.dumps(HANDSON_RECORD).encode()
+        headers = self.server.signed_headers("POST", path, body=payload)
+        headers["Expect"] = "100-continue"
+        headers["Content-Length"] = str(len(payload))
+        with self.server.connect(timeout=3.0) as sock:
+            reader = harness.SocketReader(sock)
+            sock.sendall(harness.build_request("POST", path, self.server.port, headers=headers))
+            try:
+                interim = reader.read_response()
+            except socket.timeout:
+                self.fail("no 100 Continue within 3 s of the request head")
+            self.assertEqual(interim.status, 100, interim)
+            sock.sendall(payload)
+            final = reader.read_response()
+        self.assertEqual(final.status, 200, final)
+        self.assertEqual(self.iot.get_retained_message(topic=topic)["payload"], payload)
+
+    def test_unknown_service_gets_aws_style_error(self):
+        body = b"{}"
+        headers = self.server.signed_headers(
+            "POST", "/", body=body, service="foo",
+            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Foo.DoThing"})
+        resp = self.exchange(harness.build_request("POST", "/", self.server.port,
+                                                   headers=headers, body=body))
+        self.assertGreaterEqual(resp.status, 400, resp)
+        self.assertLess(resp.status, 500, resp)
+        self.assertTrue(resp.body, "empty error body: %r" % resp)
+        self.assertTrue(extract_error_code(resp), "no AWS error code in %r" % resp)
+
+    def test_huge_header_refused_and_server_keeps_serving(self):
+        request = health_request(self.server.port, {"X-Huge": "h" * (100 * 1024)})
+        with self.server.connect() as sock:
+            try:
+                sock.sendall(request)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused before we finished sending; the answer should still be there
+            try:
+                resp = harness.SocketReader(sock).read_response()
+            except (EOFError, ConnectionResetError) as e:
+                self.fail("connection dropped without a 431/400 answer: %r" % e)
+        self.assertIn(resp.status, (400, 431), resp)
+        after = self.exchange(health_request(self.server.port))
+        self.assertEqual(after.status, 200, after)
+
+    def test_ordinary_large_header_accepted(self):
+        # Real clients send a few KiB of headers (session tokens, user agents).
+        resp = self.exchange(health_request(self.server.port, {"X-Token": "t" * 4096}))
+        self.assertEqual(resp.status, 200, resp)
+
+
+class IdleTimeoutTests(unittest.TestCase):
+    IDLE_TIMEOUT_S = 1.0
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.OffcloudServer(args=("--idle-timeout", str(cls.IDLE_TIMEOUT_S)))
+        cls.server.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.__exit__(None, None, None)
+
+    def assertClosedByIdleTimeout(self, sock, connected_at):
+        received, _ = harness.wait_closed(sock, timeout=3.0)
+        total = time.monotonic() - connected_at
+        self.assertTrue(received == b"" or received.startswith(b"HTTP/1.1 408"),
+                        "unexpected bytes before close: %r" % received[:200])
+        self.assertGreaterEqual(total, self.IDLE_TIMEOUT_S * 0.8,
+                                "closed after %.2f s, before the idle timeout" % total)
+
+    def test_silent_clients_dropped_while_others_served(self):
+        idle = [self.server.connect() for _ in range(8)]
+        connected_at = time.monotonic()
+        try:
+            conn = self.server.http(timeout=5)
+            try:
+                conn.request("GET", "/_offcloud/health")
+                resp = conn.getresponse()
+                resp.read()
+            finally:
+                conn.close()
+            served_after = time.monotonic() - connected_at
+            self.assertEqual(resp.status, 200)
+            self.assertLess(served_after, self.IDLE_TIMEOUT_S * 0.9,
+                            "a normal request waited %.2f s behind idle clients" % served_after)
+            for sock in idle:
+                self.assertClosedByIdleTimeout(sock, connected_at)
+        finally:
+            for sock in idle:
+                sock.close()
+
+    def test_client_stalled_mid_headers_dropped(self):
+        with self.server.connect() as sock:
+            connected_at = time.monotonic()
+            sock.sendall(b"GET /_offcloud/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            self.assertClosedByIdleTimeout(sock, connected_at)
+
+    def test_server_still_serves_after_dropping_idle_clients(self):
+        with self.server.connect() as sock:
+            harness.wait_closed(sock, timeout=3.0)
+        iot = self.server.boto3_client("iot-data")
+        resp = iot.publish(topic="e2e/after-idle", payload=json.dumps(HANDSON_RECORD))
+        self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 200)
+
+
+class ShutdownTests(unittest.TestCase):
+    def test_sigterm_with_open_keep_alive_connection(self):
+        with harness.OffcloudServer() as server:
+            kept = server.connect()
+            silent = server.connect()
+            try:
+                kept.sendall(health_request(server.port))
+                resp = harness.SocketReader(kept).read_response()
+                self.assertEqual(resp.status, 200, resp)
+                elapsed = server.stop(timeout=1.0)
+                self.assertLessEqual(elapsed, 1.0)
+                received, _ = harness.wait_closed(kept, timeout=1.0)
+                self.assertEqual(received, b"")
+            finally:
+                kept.close()
+                silent.close()
+
+    def test_sigterm_after_publishes(self):
+        with harness.OffcloudServer() as server:
+            iot = server.boto3_client("iot-data")
+            for i in range(20):
+                iot.publish(topic="e2e/shutdown/%d" % i, retain=bool(i % 2), payload=b"x" * i)
+            server.stop(timeout=1.0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,66 @@
+#include "emulator/config.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <gtest/gtest.h>
+
+namespace offcloud {
+namespace {
+
+GetEnv env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+TEST(Config, EmbeddedDefaults) {
+  Config config = load_config({}, env_of({}));
+  EXPECT_EQ(config.host, "127.0.0.1");
+  EXPECT_EQ(config.port, 4566);
+  EXPECT_EQ(config.data_dir, "./data");
+  EXPECT_EQ(config.log_level, LogLevel::kInfo);
+}
+
+TEST(Config, FlagsBeatEnvironmentBeatFile) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("offcloud-config-" + std::to_string(::getpid()) + ".json"))
+                         .string();
+  {
+    std::ofstream file(path);
+    file << R"({"port": 1000, "host": "0.0.0.0", "data-dir": "/file", "idle-timeout": 5,
+               "users": [{"name": "device1", "access_keys": [
+                 {"access_key_id": "AKIADEVICE1", "secret_access_key": "devsecret"}]}]})";
+  }
+  Config config = load_config({"--port", "0", "--log-level=debug", "--config", path},
+                              env_of({{"OFFCLOUD_PORT", "2000"}, {"OFFCLOUD_DATA_DIR", "/env"}}));
+  EXPECT_EQ(config.port, 0);
+  EXPECT_EQ(config.data_dir, "/env");
+  EXPECT_EQ(config.host, "0.0.0.0");
+  EXPECT_DOUBLE_EQ(config.idle_timeout_s, 5);
+  EXPECT_EQ(config.log_level, LogLevel::kDebug);
+  ASSERT_EQ(config.users.size(), 1u);
+  EXPECT_EQ(config.users[0].access_keys[0].access_key_id, "AKIADEVICE1");
+  std::remove(path.c_str());
+}
+
+TEST(Config, BadInputIsAClearError) {
+  EXPECT_THROW(load_config({"--port", "70000"}, env_of({})), ConfigError);
+  EXPECT_THROW(load_config({"--port"}, env_of({})), ConfigError);
+  EXPECT_THROW(load_config({"--nonsense", "1"}, env_of({})), ConfigError);
+  EXPECT_THROW(load_config({"stray"}, env_of({})), ConfigError);
+  EXPECT_THROW(load_config({}, env_of({{"OFFCLOUD_LOG_LEVEL", "loud"}})), ConfigError);
+  EXPECT_THROW(load_config({"--config", "/nonexistent/offcloud.json"}, env_of({})), ConfigError);
+  try {
+    load_config({"--idle-timeout", "soon"}, env_of({}));
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("idle-timeout"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace offcloud
