@@ -13,19 +13,32 @@ constexpr ErrorInfo kErrors[] = {
 
 }  // namespace
 
-const ErrorInfo& error_info(ErrorCode code) { return kErrors[static_cast<int>(code)]; }
+const ErrorInfo& error_info(ErrorCode code) {
+  return kErrors[static_cast<int>(code)];
+}
 
 std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;

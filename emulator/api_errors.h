@@ -15,52 +15,54 @@ namespace offcloud {
 enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
 
 // X(code, status, default message)
-#define OFFCLOUD_API_ERRORS(X)                                                                   \
-  /* Authentication, per protocol family. */                                                     \
-  X(AccessDenied, 403, "Access Denied")                                                          \
-  X(AccessDeniedException, 403, "You are not authorized to perform this operation.")            \
-  X(ForbiddenException, 403, "You are not authorized to perform this operation.")               \
-  X(AuthorizationHeaderMalformed, 400, "The authorization header is malformed.")                \
-  X(AuthorizationQueryParametersError, 400, "Error parsing the X-Amz-Credential parameter.")    \
-  X(IncompleteSignature, 400, "The request signature does not conform to AWS standards.")       \
-  X(IncompleteSignatureException, 400,                                                           \
-    "The request signature does not conform to AWS standards.")                                 \
-  X(InvalidAccessKeyId, 403, "The AWS Access Key Id you provided does not exist in our records.") \
-  X(InvalidClientTokenId, 403, "The security token included in the request is invalid.")        \
-  X(InvalidSignatureException, 403,                                                              \
-    "The request signature we calculated does not match the signature you provided. Check "     \
-    "your AWS Secret Access Key and signing method. Consult the service documentation for "      \
-    "details.")                                                                                  \
-  X(MissingAuthenticationToken, 403, "Request is missing Authentication Token")                 \
-  X(MissingAuthenticationTokenException, 403, "Missing Authentication Token")                   \
-  X(RequestTimeTooSkewed, 403,                                                                   \
-    "The difference between the request time and the current time is too large.")              \
-  X(SignatureDoesNotMatch, 403,                                                                  \
-    "The request signature we calculated does not match the signature you provided. Check "     \
-    "your key and signing method.")                                                              \
-  X(UnrecognizedClientException, 403, "The security token included in the request is invalid.") \
-  X(XAmzContentSHA256Mismatch, 400,                                                              \
-    "The provided 'x-amz-content-sha256' header does not match what was computed.")             \
-  /* Requests. */                                                                                \
-  X(InvalidArgument, 400, "Invalid Argument")                                                    \
-  X(InvalidRequest, 400, "Invalid Request")                                                      \
-  X(InvalidRequestException, 400, "The request is not valid.")                                   \
-  X(MalformedHttpRequest, 400, "The HTTP request could not be parsed.")                         \
-  X(MethodNotAllowedException, 405,                                                              \
-    "The specified combination of HTTP verb and URI is not supported.")                          \
-  X(RequestEntityTooLargeException, 413, "The payload exceeds the maximum size allowed.")        \
-  X(EntityTooLarge, 413, "Your proposed upload exceeds the maximum allowed size.")              \
-  X(RequestHeaderSectionTooLarge, 431, "Your request header section exceeds the maximum allowed " \
-    "size.")                                                                                     \
-  X(ResourceNotFoundException, 404, "The specified resource does not exist.")                    \
-  X(UnknownOperationException, 404, "The requested operation is not recognized.")               \
-  X(UnknownServiceException, 400, "offcloud does not emulate the requested service.")           \
-  /* Server side. */                                                                             \
-  X(InternalError, 500, "We encountered an internal error. Please try again.")                   \
-  X(InternalFailureException, 500, "The request processing has failed because of an internal "   \
-    "error.")                                                                                    \
-  X(NotImplemented, 501, "A header or operation you provided implies functionality that is not " \
-    "implemented.")                                                                              \
+#define OFFCLOUD_API_ERRORS(X)                                                                     \
+  /* Authentication, per protocol family. */                                                       \
+  X(AccessDenied, 403, "Access Denied")                                                            \
+  X(AccessDeniedException, 403, "You are not authorized to perform this operation.")               \
+  X(ForbiddenException, 403, "You are not authorized to perform this operation.")                  \
+  X(AuthorizationHeaderMalformed, 400, "The authorization header is malformed.")                   \
+  X(AuthorizationQueryParametersError, 400, "Error parsing the X-Amz-Credential parameter.")       \
+  X(IncompleteSignature, 400, "The request signature does not conform to AWS standards.")          \
+  X(IncompleteSignatureException, 400, "The request signature does not conform to AWS standards.") \
+  X(InvalidAccessKeyId, 403, "The AWS Access Key Id you provided does not exist in our records.")  \
+  X(InvalidClientTokenId, 403, "The security token included in the request is invalid.")           \
+  X(InvalidSignatureException, 403,                                                                \
+    "The request signature we calculated does not match the signature you provided. Check "        \
+    "your AWS Secret Access Key and signing method. Consult the service documentation for "        \
+    "details.")                                                                                    \
+  X(MissingAuthenticationToken, 403, "Request is missing Authentication Token")                    \
+  X(MissingAuthenticationTokenException, 403, "Missing Authentication Token")                      \
+  X(RequestTimeTooSkewed, 403,                                                                     \
+    "The difference between the request time and the current time is too large.")                  \
+  X(SignatureDoesNotMatch, 403,                                                                    \
+    "The request signature we calculated does not match the signature you provided. Check "        \
+    "your key and signing method.")                                                                \
+  X(UnrecognizedClientException, 403, "The security token included in the request is invalid.")    \
+  X(XAmzContentSHA256Mismatch, 400,                                                                \
+    "The provided 'x-amz-content-sha256' header does not match what was computed.")                \
+  /* Requests. */                                                                                  \
+  X(InvalidArgument, 400, "Invalid Argument")                                                      \
+  X(InvalidRequest, 400, "Invalid Request")                                                        \
+  X(InvalidRequestException, 400, "The request is not valid.")                                     \
+  X(MalformedHttpRequest, 400, "The HTTP request could not be parsed.")                            \
+  X(MethodNotAllowedException, 405,                                                                \
+    "The specified combination of HTTP verb and URI is not supported.")                            \
+  X(RequestEntityTooLargeException, 413, "The payload exceeds the maximum size allowed.")          \
+  X(EntityTooLarge, 413, "Your proposed upload exceeds the maximum allowed size.")                 \
+  X(RequestHeaderSectionTooLarge, 431,                                                             \
+    "Your request header section exceeds the maximum allowed "                                     \
+    "size.")                                                                                       \
+  X(ResourceNotFoundException, 404, "The specified resource does not exist.")                      \
+  X(UnknownOperationException, 404, "The requested operation is not recognized.")                  \
+  X(UnknownServiceException, 400, "offcloud does not emulate the requested service.")              \
+  /* Server side. */                                                                               \
+  X(InternalError, 500, "We encountered an internal error. Please try again.")                     \
+  X(InternalFailureException, 500,                                                                 \
+    "The request processing has failed because of an internal "                                    \
+    "error.")                                                                                      \
+  X(NotImplemented, 501,                                                                           \
+    "A header or operation you provided implies functionality that is not "                        \
+    "implemented.")                                                                                \
   X(ServiceUnavailable, 503, "Please reduce your request rate.")
 
 enum class ErrorCode {

@@ -150,8 +150,8 @@ std::string usage() {
          "A local AWS emulator: IoT Data, IoT rules, Firehose, S3, IAM on one port.\n\n";
   for (const Option& option : options()) {
     std::string flag = std::string("--") + option.name + " (" + option.env + ")";
-    out << "  " << flag << std::string(flag.size() < 44 ? 44 - flag.size() : 1, ' ')
-        << option.help << "\n";
+    out << "  " << flag << std::string(flag.size() < 44 ? 44 - flag.size() : 1, ' ') << option.help
+        << "\n";
   }
   out << "  --help, --version\n";
   return out.str();

@@ -34,7 +34,7 @@ struct Config {
   std::string data_dir = "./data";
   std::string config_file;
   LogLevel log_level = LogLevel::kInfo;
-  unsigned threads = 0;  // 0: one per core
+  unsigned threads = 0;        // 0: one per core
   double idle_timeout_s = 60;  // also bounds reading one request's header or body
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_body_bytes = 16 * 1024 * 1024;

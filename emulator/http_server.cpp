@@ -182,13 +182,15 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
+    // The body limit is set once the head is read, so that a declared length
+    // over it is answered as an AWS error rather than a parse failure.
+    parser.body_limit(boost::none);
 
     connection->idle = true;
     if (stopping) break;
     stream.expires_after(options.idle_timeout);
-    auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser,
-                                                                      kNoThrow);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(stream, buffer, parser, kNoThrow);
     connection->idle = false;
     // Errors are built into named locals before co_await: GCC 12 mishandles
     // temporaries with destructors inside co_await expressions.
@@ -211,16 +213,17 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     HttpRequest request = request_head(parser, remote);
     auto length = parser.content_length();
     if (length && *length > options.max_body_bytes) {
-      HttpResponse rejection = rejecter(
-          ErrorCode::kEntityTooLarge,
-          "The request body of " + std::to_string(*length) + " bytes exceeds the maximum of " +
-              std::to_string(options.max_body_bytes) + " bytes.",
-          request);
+      HttpResponse rejection = rejecter(ErrorCode::kEntityTooLarge,
+                                        "The request body of " + std::to_string(*length) +
+                                            " bytes exceeds the maximum of " +
+                                            std::to_string(options.max_body_bytes) + " bytes.",
+                                        request);
       // A client waiting for 100-continue has not sent the body: nothing to drain.
       bool drain = request.headers.find("expect") == nullptr;
       co_await send_and_close(stream, std::move(rejection), drain);
       break;
     }
+    parser.body_limit(options.max_body_bytes);
     if (iequals(request.headers.get("expect"), "100-continue")) {
       http::response<http::empty_body> proceed{http::status::continue_, 11};
       auto [ec, n] = co_await http::async_write(stream, proceed, kNoThrow);
@@ -301,13 +304,15 @@ HttpServer::HttpServer(Options options, Handler handler, Rejecter rejecter)
 
 HttpServer::~HttpServer() = default;
 
-std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t HttpServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 void HttpServer::run() {
   impl_->signals.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    log(LogLevel::kInfo, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-                             ", shutting down");
+    log(LogLevel::kInfo,
+        std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop();
   });
   asio::co_spawn(impl_->ioc, impl_->accept_loop(), [](std::exception_ptr) {});
@@ -319,6 +324,8 @@ void HttpServer::run() {
   for (auto& thread : threads) thread.join();
 }
 
-void HttpServer::stop() { impl_->stop(); }
+void HttpServer::stop() {
+  impl_->stop();
+}
 
 }  // namespace offcloud

@@ -27,7 +27,8 @@ void split_target(HttpRequest* request) {
   std::string_view target = request->target;
   std::size_t mark = target.find('?');
   request->path = std::string(target.substr(0, mark));
-  request->query = mark == std::string_view::npos ? std::string() : std::string(target.substr(mark + 1));
+  request->query =
+      mark == std::string_view::npos ? std::string() : std::string(target.substr(mark + 1));
 }
 
 }  // namespace offcloud

@@ -63,11 +63,11 @@ void IotDataService::handle(HttpRequest& request, RequestContext& context, Reply
     if (!topic) return reply(invalid("The topic is not correctly percent-encoded.", context));
     return reply(get_retained_message(context, *topic));
   }
-  reply(error_response(Protocol::kRestJson,
-                       {ErrorCode::kUnknownOperationException,
-                        "No IoT Data operation at " + std::string(method) + " " +
-                            std::string(path) + "."},
-                       context.request_id));
+  reply(error_response(
+      Protocol::kRestJson,
+      {ErrorCode::kUnknownOperationException,
+       "No IoT Data operation at " + std::string(method) + " " + std::string(path) + "."},
+      context.request_id));
 }
 
 HttpResponse IotDataService::publish(HttpRequest& request, RequestContext& context,
@@ -76,12 +76,12 @@ HttpResponse IotDataService::publish(HttpRequest& request, RequestContext& conte
     return invalid(std::move(why), context);
   }
   if (request.body.size() > kMaxPayloadBytes) {
-    return error_response(Protocol::kRestJson,
-                          {ErrorCode::kRequestEntityTooLargeException,
-                           "The payload of " + std::to_string(request.body.size()) +
-                               " bytes exceeds the maximum of " +
-                               std::to_string(kMaxPayloadBytes) + " bytes."},
-                          context.request_id);
+    return error_response(
+        Protocol::kRestJson,
+        {ErrorCode::kRequestEntityTooLargeException,
+         "The payload of " + std::to_string(request.body.size()) +
+             " bytes exceeds the maximum of " + std::to_string(kMaxPayloadBytes) + " bytes."},
+        context.request_id);
   }
 
   Message message;

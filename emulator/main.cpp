@@ -39,8 +39,10 @@ int serve(const offcloud::Config& config) {
   HttpServer::Options options;
   options.host = config.host;
   options.port = static_cast<std::uint16_t>(config.port);
-  options.threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
-  options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(config.idle_timeout_s * 1000));
+  options.threads =
+      config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  options.idle_timeout =
+      std::chrono::milliseconds(static_cast<long long>(config.idle_timeout_s * 1000));
   options.max_header_bytes = config.max_header_bytes;
   options.max_body_bytes = config.max_body_bytes;
   HttpServer server(
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    offcloud::Config config = offcloud::load_config(args, [](const char* name) { return std::getenv(name); });
+    offcloud::Config config =
+        offcloud::load_config(args, [](const char* name) { return std::getenv(name); });
     return serve(config);
   } catch (const offcloud::ConfigError& e) {
     std::cerr << "offcloud: " << e.what() << "\n\n" << offcloud::usage();

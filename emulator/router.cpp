@@ -21,9 +21,8 @@ struct KnownService {
   Protocol protocol;
 };
 constexpr KnownService kKnownServices[] = {
-    {"s3", Protocol::kRestXml},      {"iotdata", Protocol::kRestJson},
-    {"iot", Protocol::kRestJson},    {"firehose", Protocol::kJson},
-    {"iam", Protocol::kQuery},       {"sts", Protocol::kQuery},
+    {"s3", Protocol::kRestXml},    {"iotdata", Protocol::kRestJson}, {"iot", Protocol::kRestJson},
+    {"firehose", Protocol::kJson}, {"iam", Protocol::kQuery},        {"sts", Protocol::kQuery},
 };
 
 std::optional<Protocol> known_protocol(std::string_view name) {
@@ -98,6 +97,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     HttpRequest request;
     RequestContext context;
     std::string service_name;
+    Protocol protocol = Protocol::kRestJson;
   };
   auto exchange = std::make_shared<Exchange>();
   exchange->request = std::move(request);
@@ -109,10 +109,16 @@ void Router::handle(HttpRequest&& request, Reply reply) {
   auto responded = std::make_shared<std::atomic<bool>>(false);
   Reply finish = [exchange, started, responded, reply = std::move(reply)](HttpResponse response) {
     if (responded->exchange(true)) return;
+    // Every answer carries its request id, as AWS's do.
+    const char* id_header =
+        exchange->protocol == Protocol::kRestXml ? "x-amz-request-id" : "x-amzn-RequestId";
+    if (!response.headers.find(id_header)) {
+      response.headers.add(id_header, exchange->context.request_id);
+    }
     if (log_enabled(LogLevel::kInfo)) {
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                            started)
-                      .count();
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count();
       char latency[32];
       std::snprintf(latency, sizeof latency, "%.2fms", ms);
       const std::string& operation = exchange->context.operation;
@@ -136,6 +142,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
   }
   Route route = route_for(req, *query);
   exchange->service_name = route.service_name;
+  exchange->protocol = route.protocol;
   auto fail = [&](const ApiError& error) {
     finish(error_response(route.protocol, error, context.request_id));
   };
@@ -179,8 +186,7 @@ HttpResponse Router::reject(ErrorCode code, std::string_view message, const Http
 HttpResponse Router::health() const {
   nlohmann::json services = nlohmann::json::object();
   for (const KnownService& known : kKnownServices) {
-    services[std::string(known.name)] =
-        services_.count(known.name) ? "running" : "not implemented";
+    services[std::string(known.name)] = services_.count(known.name) ? "running" : "not implemented";
   }
   HttpResponse response;
   response.headers.add("Content-Type", "application/json");

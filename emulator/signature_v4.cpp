@@ -79,8 +79,9 @@ ParsedAuth parse_header(std::string_view authorization, const HttpRequest& reque
   if (!have_signature) return malformed("Authorization header requires 'Signature' parameter.");
   params.amz_date = std::string(request.headers.get("x-amz-date"));
   if (params.amz_date.empty()) {
-    return malformed("Authorization header requires existence of either a 'X-Amz-Date' or a "
-                     "'Date' header.");
+    return malformed(
+        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+        "'Date' header.");
   }
   if (const std::string* token = request.headers.find("x-amz-security-token")) {
     params.security_token = *token;
@@ -102,9 +103,10 @@ ParsedAuth parse_presigned(const QueryParams& query) {
   const std::string* headers = find_param(query, "X-Amz-SignedHeaders");
   const std::string* signature = find_param(query, "X-Amz-Signature");
   if (!credential || !date || !headers || !signature) {
-    return malformed("Query-string authentication requires the X-Amz-Algorithm, "
-                     "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders and "
-                     "X-Amz-Expires parameters.");
+    return malformed(
+        "Query-string authentication requires the X-Amz-Algorithm, "
+        "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders and "
+        "X-Amz-Expires parameters.");
   }
   if (!parse_credential(*credential, &params)) {
     return malformed("Error parsing the X-Amz-Credential parameter.");
@@ -162,7 +164,8 @@ std::string canonical_query(const QueryParams& params, std::string_view skip,
   return out;
 }
 
-std::string canonical_headers(const Headers& headers, const std::vector<std::string>& signed_names) {
+std::string canonical_headers(const Headers& headers,
+                              const std::vector<std::string>& signed_names) {
   std::string out;
   for (const std::string& name : signed_names) {
     out += name;

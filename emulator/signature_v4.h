@@ -28,7 +28,7 @@ struct SigV4Params {
   std::string terminator;                   // "aws4_request"
   std::vector<std::string> signed_headers;  // as listed, lower-case
   std::string signature;
-  std::string amz_date;  // yyyymmddThhmmssZ
+  std::string amz_date;                   // yyyymmddThhmmssZ
   std::optional<std::int64_t> expires_s;  // presigned only
   std::optional<std::string> security_token;
 
@@ -63,8 +63,7 @@ std::string canonical_headers(const Headers& headers, const std::vector<std::str
 // in x-amz-content-sha256 (a hex digest, UNSIGNED-PAYLOAD or a STREAMING-*
 // marker; presigned URLs default to UNSIGNED-PAYLOAD); every other service
 // signs the body's actual hash. nullopt: S3 header auth without the header.
-std::optional<std::string> signed_payload_hash(const HttpRequest& request, bool s3,
-                                               bool presigned);
+std::optional<std::string> signed_payload_hash(const HttpRequest& request, bool s3, bool presigned);
 
 struct CanonicalRequestParts {
   std::string_view method;

@@ -101,8 +101,9 @@ std::optional<AuthFailure> SigV4Verifier::verify(const HttpRequest& request,
   if (params.date != params.amz_date.substr(0, 8)) {
     return failure(AuthFailureKind::kBadScope,
                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
-                   "date from HTTP: '" + params.date + "' != '" + params.amz_date.substr(0, 8) +
-                       "', from '" + params.amz_date + "'.");
+                   "date from HTTP: '" +
+                       params.date + "' != '" + params.amz_date.substr(0, 8) + "', from '" +
+                       params.amz_date + "'.");
   }
   if (params.terminator != "aws4_request") {
     return failure(AuthFailureKind::kBadScope,
@@ -125,24 +126,23 @@ std::optional<AuthFailure> SigV4Verifier::verify(const HttpRequest& request,
     }
   }
   if (*signed_at < now - kMaxSkew && !params.presigned) {
-    AuthFailure skewed = failure(
-        AuthFailureKind::kSkewed, "Signature expired: " + params.amz_date +
-                                      " is now earlier than " + format_amz_date(now - kMaxSkew) +
-                                      " (" + now_text + " - 15 min.)");
+    AuthFailure skewed =
+        failure(AuthFailureKind::kSkewed,
+                "Signature expired: " + params.amz_date + " is now earlier than " +
+                    format_amz_date(now - kMaxSkew) + " (" + now_text + " - 15 min.)");
     skewed.server_time = now_text;
     return skewed;
   }
   if (*signed_at > now + kMaxSkew) {
-    AuthFailure skewed = failure(
-        AuthFailureKind::kSkewed, "Signature not yet current: " + params.amz_date +
-                                      " is still later than " + format_amz_date(now + kMaxSkew) +
-                                      " (" + now_text + " + 15 min.)");
+    AuthFailure skewed =
+        failure(AuthFailureKind::kSkewed,
+                "Signature not yet current: " + params.amz_date + " is still later than " +
+                    format_amz_date(now + kMaxSkew) + " (" + now_text + " + 15 min.)");
     skewed.server_time = now_text;
     return skewed;
   }
 
-  std::optional<std::string> payload_hash =
-      signed_payload_hash(request, s3, params.presigned);
+  std::optional<std::string> payload_hash = signed_payload_hash(request, s3, params.presigned);
   if (!payload_hash) {
     return failure(AuthFailureKind::kMissingContentSha256,
                    "Missing required header for this request: x-amz-content-sha256");
@@ -168,8 +168,8 @@ std::optional<AuthFailure> SigV4Verifier::verify(const HttpRequest& request,
     // is not part of what was signed.
     CanonicalRequestParts without_token = parts;
     without_token.query = canonical_query(query, "X-Amz-Signature", "X-Amz-Security-Token");
-    std::string retry = string_to_sign(params.amz_date, params.scope(),
-                                       canonical_request(without_token));
+    std::string retry =
+        string_to_sign(params.amz_date, params.scope(), canonical_request(without_token));
     match = constant_time_equals(compute_signature(key, retry), params.signature);
   }
   if (!match) {

@@ -17,15 +17,15 @@
 namespace offcloud {
 
 enum class AuthFailureKind {
-  kMalformed,              // the signature parameters cannot be read
-  kUnknownKey,             // no such access key, or it is inactive
-  kInvalidToken,           // the session token does not belong to the key
-  kBadScope,               // scope date differs from X-Amz-Date, or bad terminator
-  kSkewed,                 // X-Amz-Date more than 15 minutes from now
-  kExpired,                // a presigned URL past X-Amz-Expires
-  kSignatureMismatch,      // the signatures differ
-  kMissingContentSha256,   // S3 requires x-amz-content-sha256
-  kPayloadHashMismatch,    // S3: x-amz-content-sha256 differs from the body's
+  kMalformed,             // the signature parameters cannot be read
+  kUnknownKey,            // no such access key, or it is inactive
+  kInvalidToken,          // the session token does not belong to the key
+  kBadScope,              // scope date differs from X-Amz-Date, or bad terminator
+  kSkewed,                // X-Amz-Date more than 15 minutes from now
+  kExpired,               // a presigned URL past X-Amz-Expires
+  kSignatureMismatch,     // the signatures differ
+  kMissingContentSha256,  // S3 requires x-amz-content-sha256
+  kPayloadHashMismatch,   // S3: x-amz-content-sha256 differs from the body's
 };
 
 struct AuthFailure {

@@ -21,8 +21,8 @@ struct Message {
   std::string payload;  // any bytes
   int qos = 0;
   bool retain = false;
-  std::string client_id;      // empty for HTTPS publishes, which have none
-  std::string principal;      // the caller's ARN
+  std::string client_id;  // empty for HTTPS publishes, which have none
+  std::string principal;  // the caller's ARN
   std::string source_ip;
   std::int64_t timestamp_ms = 0;  // when offcloud received it
   // MQTT 5 properties, as the Publish API carries them.

@@ -33,7 +33,9 @@ bool is_publishable_reserved(std::string_view topic) {
   return topic.starts_with("$aws/things/");
 }
 
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+bool has_nul(std::string_view s) {
+  return s.find('\0') != std::string_view::npos;
+}
 
 }  // namespace
 

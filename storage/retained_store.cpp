@@ -7,8 +7,7 @@ RetainedStore::RetainedStore(const std::string& db_path) : db_(db_path) {
       "CREATE TABLE IF NOT EXISTS retained_message ("
       " topic TEXT PRIMARY KEY, payload BLOB NOT NULL, qos INTEGER NOT NULL,"
       " user_properties TEXT, last_modified_ms INTEGER NOT NULL) WITHOUT ROWID");
-  put_ = db_.prepare(
-      "INSERT OR REPLACE INTO retained_message VALUES (?1, ?2, ?3, ?4, ?5)");
+  put_ = db_.prepare("INSERT OR REPLACE INTO retained_message VALUES (?1, ?2, ?3, ?4, ?5)");
   erase_ = db_.prepare("DELETE FROM retained_message WHERE topic = ?1");
   get_ = db_.prepare(
       "SELECT payload, qos, user_properties, last_modified_ms FROM retained_message"

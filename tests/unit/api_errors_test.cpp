@@ -30,8 +30,8 @@ TEST(ApiErrors, QueryAndRestXmlShapes) {
   EXPECT_EQ(query.status, 403);
   EXPECT_NE(query.body.find("<Code>SignatureDoesNotMatch</Code><Message>a&lt;b</Message>"),
             std::string::npos);
-  HttpResponse s3 = error_response(
-      Protocol::kRestXml, {ErrorCode::kAccessDenied, "", {{"Resource", "/b/k"}}}, "req-3");
+  HttpResponse s3 = error_response(Protocol::kRestXml,
+                                   {ErrorCode::kAccessDenied, "", {{"Resource", "/b/k"}}}, "req-3");
   EXPECT_NE(s3.body.find("<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
                          "<Resource>/b/k</Resource><RequestId>req-3</RequestId></Error>"),
             std::string::npos);

@@ -19,7 +19,8 @@ TEST(MessageBus, DeliversToMatchingSubscribersOnly) {
   MessageBus bus;
   std::vector<std::string> handson, everything;
   bus.subscribe(TopicFilter("handson/+"), [&](const Message& m) { handson.push_back(m.topic); });
-  auto id = bus.subscribe(TopicFilter("#"), [&](const Message& m) { everything.push_back(m.topic); });
+  auto id =
+      bus.subscribe(TopicFilter("#"), [&](const Message& m) { everything.push_back(m.topic); });
   bus.publish(on("handson/analysisLogData"));
   bus.publish(on("other/topic"));
   bus.unsubscribe(id);

@@ -41,7 +41,7 @@ TEST(TopicFilter, MatchesAsMqttDefines) {
 
 TEST(ValidatePublishTopic, AwsLimits) {
   EXPECT_EQ(validate_publish_topic("handson/analysisLogData"), "");
-  EXPECT_EQ(validate_publish_topic("a/b/c/d/e/f/g/h"), "");  // 7 slashes
+  EXPECT_EQ(validate_publish_topic("a/b/c/d/e/f/g/h"), "");    // 7 slashes
   EXPECT_NE(validate_publish_topic("a/b/c/d/e/f/g/h/i"), "");  // 8 slashes
   EXPECT_EQ(validate_publish_topic(std::string(256, 'x')), "");
   EXPECT_NE(validate_publish_topic(std::string(257, 'x')), "");
