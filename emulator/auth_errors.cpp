@@ -30,9 +30,6 @@ AuthErrorCodes codes_for(AuthFailureKind kind, bool presigned) {
       return {E::kSignatureDoesNotMatch, E::kInvalidSignatureException, E::kSignatureDoesNotMatch};
     case AuthFailureKind::kMissingContentSha256:
       return {E::kInvalidRequest, E::kIncompleteSignatureException, E::kIncompleteSignature};
-    case AuthFailureKind::kPayloadHashMismatch:
-      return {E::kXAmzContentSHA256Mismatch, E::kInvalidSignatureException,
-              E::kSignatureDoesNotMatch};
   }
   return {E::kAccessDenied, E::kAccessDeniedException, E::kAccessDenied};
 }

@@ -40,8 +40,10 @@ struct Connection {
   bool idle = true;  // waiting for a request; touched only on the stream's strand
 };
 
-HttpRequest request_head(const http::request_parser<http::string_body>& parser,
-                         const std::string& remote) {
+using RequestParser = http::request_parser<http::buffer_body>;
+constexpr std::size_t kBodyChunk = 64 * 1024;
+
+HttpRequest request_head(const RequestParser& parser, const std::string& remote) {
   const auto& message = parser.get();
   HttpRequest request;
   request.method = std::string(message.method_string());
@@ -70,10 +72,9 @@ http::response<http::string_body> to_beast(HttpResponse&& response, bool head_re
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Options o, Handler h, Rejecter r)
+  Impl(Options o, RequestHandler& h)
       : options(std::move(o)),
-        handler(std::move(h)),
-        rejecter(std::move(r)),
+        handler(h),
         ioc(static_cast<int>(options.threads)),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM) {}
@@ -85,9 +86,11 @@ struct HttpServer::Impl {
                                        bool drain);
   void stop();
 
+  asio::awaitable<bool> send(beast::tcp_stream& stream, HttpResponse response, bool head_request,
+                             bool keep_alive);
+
   Options options;
-  Handler handler;
-  Rejecter rejecter;
+  RequestHandler& handler;
   asio::io_context ioc;
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -140,7 +143,7 @@ asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
       [this, &request](auto completion) {
         auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-        handler(std::move(request), [shared](HttpResponse response) {
+        handler.handle(std::move(request), [shared](HttpResponse response) {
           auto executor = asio::get_associated_executor(*shared);
           asio::post(executor, [shared, response = std::move(response)]() mutable {
             (*shared)(std::move(response));
@@ -170,6 +173,52 @@ asio::awaitable<void> HttpServer::Impl::send_and_close(beast::tcp_stream& stream
   }
 }
 
+asio::awaitable<bool> HttpServer::Impl::send(beast::tcp_stream& stream, HttpResponse answer,
+                                             bool head_request, bool keep_alive) {
+  stream.expires_after(options.idle_timeout);
+  if (!answer.body_source) {
+    auto response = to_beast(std::move(answer), head_request);
+    response.keep_alive(keep_alive);
+    if (head_request) {
+      http::response_serializer<http::string_body> serializer(response);
+      auto [ec, n] = co_await http::async_write_header(stream, serializer, kNoThrow);
+      co_return !ec;
+    }
+    auto [ec, n] = co_await http::async_write(stream, response, kNoThrow);
+    co_return !ec;
+  }
+
+  // A streamed body: the header, then the source's pieces as they are read.
+  std::shared_ptr<BodySource> source = std::move(answer.body_source);
+  http::response<http::buffer_body> response{static_cast<http::status>(answer.status), 11};
+  for (const auto& [name, value] : answer.headers) response.insert(name, value);
+  response.content_length(source->size());
+  response.keep_alive(keep_alive);
+  response.body().data = nullptr;
+  response.body().more = !head_request && source->size() > 0;
+  http::response_serializer<http::buffer_body> serializer(response);
+  auto [header_ec, header_n] = co_await http::async_write_header(stream, serializer, kNoThrow);
+  if (header_ec || head_request) co_return !header_ec;
+  std::vector<char> chunk(kBodyChunk);
+  std::uint64_t remaining = source->size();
+  while (remaining > 0) {
+    std::size_t n = source->read(chunk.data(), std::min<std::uint64_t>(chunk.size(), remaining));
+    if (n == 0) co_return false;  // the source shrank: the client must not think it is whole
+    remaining -= n;
+    response.body().data = chunk.data();
+    response.body().size = n;
+    response.body().more = remaining > 0;
+    stream.expires_after(options.idle_timeout);
+    auto [ec, written] = co_await http::async_write(stream, serializer, kNoThrow);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return false;
+  }
+  response.body().data = nullptr;
+  response.body().more = false;
+  auto [ec, written] = co_await http::async_write(stream, serializer, kNoThrow);
+  co_return !ec;
+}
+
 asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   beast::tcp_stream& stream = connection->stream;
   std::string remote;
@@ -179,11 +228,16 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     if (!ec) remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   }
   beast::flat_buffer buffer;
+  std::vector<char> chunk;  // allocated on the first request with a body
+  auto is_parse_error = [](const boost::system::error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message;
+  };
   for (;;) {
-    http::request_parser<http::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    // The body limit is set once the head is read, so that a declared length
-    // over it is answered as an AWS error rather than a parse failure.
+    // The body limit is set once the head is read and the plan is known, so
+    // that a declared length over it is answered as an AWS error.
     parser.body_limit(boost::none);
 
     connection->idle = true;
@@ -195,79 +249,91 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     // Errors are built into named locals before co_await: GCC 12 mishandles
     // temporaries with destructors inside co_await expressions.
     if (header_ec == http::error::header_limit) {
-      HttpResponse rejection = rejecter(ErrorCode::kRequestHeaderSectionTooLarge, "", {});
+      HttpResponse rejection = handler.reject(ErrorCode::kRequestHeaderSectionTooLarge, "", {});
       co_await send_and_close(stream, std::move(rejection), false);
       break;
     }
     if (header_ec) {
       // A parse error deserves an answer; a closed or timed-out connection
       // does not.
-      if (header_ec.category() == http::make_error_code(http::error::bad_target).category() &&
-          header_ec != http::error::end_of_stream && header_ec != http::error::partial_message) {
-        HttpResponse rejection = rejecter(ErrorCode::kMalformedHttpRequest, "", {});
+      if (is_parse_error(header_ec)) {
+        HttpResponse rejection = handler.reject(ErrorCode::kMalformedHttpRequest, "", {});
         co_await send_and_close(stream, std::move(rejection), false);
       }
       break;
     }
 
     HttpRequest request = request_head(parser, remote);
-    auto length = parser.content_length();
-    if (length && *length > options.max_body_bytes) {
-      HttpResponse rejection = rejecter(ErrorCode::kEntityTooLarge,
-                                        "The request body of " + std::to_string(*length) +
-                                            " bytes exceeds the maximum of " +
-                                            std::to_string(options.max_body_bytes) + " bytes.",
-                                        request);
-      // A client waiting for 100-continue has not sent the body: nothing to drain.
-      bool drain = request.headers.find("expect") == nullptr;
-      co_await send_and_close(stream, std::move(rejection), drain);
+    bool expects_continue = iequals(request.headers.get("expect"), "100-continue");
+    BodyPlan plan = handler.plan_body(request);
+    if (plan.refusal) {
+      // Refused on its head: the body is never read. A client waiting for
+      // 100-continue has not sent it, so there is nothing to drain.
+      co_await send_and_close(stream, std::move(*plan.refusal), !expects_continue);
       break;
     }
-    parser.body_limit(options.max_body_bytes);
-    if (iequals(request.headers.get("expect"), "100-continue")) {
+    auto length = parser.content_length();
+    if (!plan.reader && length && *length > options.max_body_bytes) {
+      HttpResponse rejection = handler.reject(
+          ErrorCode::kEntityTooLarge,
+          "The request body of " + std::to_string(*length) + " bytes exceeds the maximum of " +
+              std::to_string(options.max_body_bytes) + " bytes.",
+          request);
+      co_await send_and_close(stream, std::move(rejection), !expects_continue);
+      break;
+    }
+    if (!plan.reader) parser.body_limit(options.max_body_bytes);
+    if (expects_continue && !parser.is_done()) {
       http::response<http::empty_body> proceed{http::status::continue_, 11};
       auto [ec, n] = co_await http::async_write(stream, proceed, kNoThrow);
       if (ec) break;
     }
-    if (!parser.is_done()) {
+
+    std::optional<HttpResponse> refusal;
+    bool broken = false;
+    while (!parser.is_done() && !refusal) {
+      if (chunk.empty()) chunk.resize(kBodyChunk);
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
       stream.expires_after(options.idle_timeout);
-      auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+      auto [body_ec, n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+      if (body_ec == http::error::need_buffer) body_ec = {};
       if (body_ec == http::error::body_limit) {
-        HttpResponse rejection = rejecter(ErrorCode::kEntityTooLarge,
-                                          "The request body exceeds the maximum of " +
-                                              std::to_string(options.max_body_bytes) + " bytes.",
-                                          request);
-        co_await send_and_close(stream, std::move(rejection), /*drain=*/true);
+        refusal = handler.reject(ErrorCode::kEntityTooLarge,
+                                 "The request body exceeds the maximum of " +
+                                     std::to_string(options.max_body_bytes) + " bytes.",
+                                 request);
         break;
       }
       if (body_ec) {
-        if (body_ec.category() == http::make_error_code(http::error::bad_target).category() &&
-            body_ec != http::error::partial_message) {
-          HttpResponse rejection = rejecter(ErrorCode::kMalformedHttpRequest, "", request);
-          co_await send_and_close(stream, std::move(rejection), false);
+        if (is_parse_error(body_ec)) {
+          refusal = handler.reject(ErrorCode::kMalformedHttpRequest, "", request);
+        } else {
+          broken = true;  // closed or timed out: nobody to answer
         }
         break;
       }
+      std::string_view piece(chunk.data(), chunk.size() - parser.get().body().size);
+      if (plan.reader) {
+        refusal = plan.reader->consume(piece);
+      } else {
+        request.body.append(piece);
+      }
     }
-    request.body = std::move(parser.get().body());
+    if (broken) break;
+    if (!refusal && plan.reader) refusal = plan.reader->finish();
+    if (refusal) {
+      co_await send_and_close(stream, std::move(*refusal), /*drain=*/true);
+      break;
+    }
+    request.body_reader = std::move(plan.reader);
     bool keep_alive = parser.get().keep_alive();
     bool head_request = request.method == "HEAD";
 
     HttpResponse answer = co_await dispatch(std::move(request));
     keep_alive = keep_alive && !answer.close && !stopping;
-    auto response = to_beast(std::move(answer), head_request);
-    response.keep_alive(keep_alive);
-    stream.expires_after(options.idle_timeout);
-    if (head_request) {
-      http::response_serializer<http::string_body> serializer(response);
-      serializer.split(true);
-      auto [ec, n] = co_await http::async_write_header(stream, serializer, kNoThrow);
-      if (ec) break;
-    } else {
-      auto [ec, n] = co_await http::async_write(stream, response, kNoThrow);
-      if (ec) break;
-    }
-    if (!keep_alive) break;
+    bool sent = co_await send(stream, std::move(answer), head_request, keep_alive);
+    if (!sent || !keep_alive) break;
   }
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -290,8 +356,8 @@ void HttpServer::Impl::stop() {
   });
 }
 
-HttpServer::HttpServer(Options options, Handler handler, Rejecter rejecter)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(rejecter))) {
+HttpServer::HttpServer(Options options, RequestHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {
   tcp::resolver resolver(impl_->ioc);
   auto endpoints = resolver.resolve(impl_->options.host, std::to_string(impl_->options.port));
   tcp::endpoint endpoint = endpoints.begin()->endpoint();

@@ -6,12 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
-#include "emulator/api_errors.h"
-#include "emulator/http_types.h"
+#include "emulator/request_handler.h"
 
 namespace offcloud {
 
@@ -25,13 +23,9 @@ class HttpServer {
     std::size_t max_header_bytes = 64 * 1024;
     std::size_t max_body_bytes = 16 * 1024 * 1024;
   };
-  // Answers a whole request, calling the callback exactly once, on any thread.
-  using Handler = std::function<void(HttpRequest&&, std::function<void(HttpResponse)>)>;
-  // Shapes an error found before the request was whole (only its head is set).
-  using Rejecter = std::function<HttpResponse(ErrorCode, std::string_view, const HttpRequest&)>;
-
-  // Binds and listens; throws std::system_error when it cannot.
-  HttpServer(Options options, Handler handler, Rejecter rejecter);
+  // Binds and listens; throws std::system_error when it cannot. `handler`
+  // must outlive the server.
+  HttpServer(Options options, RequestHandler& handler);
   ~HttpServer();
 
   std::uint16_t port() const;

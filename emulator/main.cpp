@@ -45,14 +45,7 @@ int serve(const offcloud::Config& config) {
       std::chrono::milliseconds(static_cast<long long>(config.idle_timeout_s * 1000));
   options.max_header_bytes = config.max_header_bytes;
   options.max_body_bytes = config.max_body_bytes;
-  HttpServer server(
-      options,
-      [&router](HttpRequest&& request, std::function<void(HttpResponse)> reply) {
-        router.handle(std::move(request), std::move(reply));
-      },
-      [&router](ErrorCode code, std::string_view message, const HttpRequest& head) {
-        return router.reject(code, message, head);
-      });
+  HttpServer server(options, router);
 
   std::printf("offcloud listening on http://%s:%u\n", config.host.c_str(), server.port());
   std::fflush(stdout);

@@ -58,6 +58,23 @@ std::string_view unsigned_service(const HttpRequest& request) {
   return "s3";
 }
 
+void add_request_id(Protocol protocol, const std::string& request_id, HttpResponse* response) {
+  const char* name = protocol == Protocol::kRestXml ? "x-amz-request-id" : "x-amzn-RequestId";
+  if (!response->headers.find(name)) response->headers.add(name, request_id);
+}
+
+void log_request(const std::string& remote, const std::string& service,
+                 const std::string& operation, int status,
+                 std::chrono::steady_clock::time_point started) {
+  if (!log_enabled(LogLevel::kInfo)) return;
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  char latency[32];
+  std::snprintf(latency, sizeof latency, "%.2fms", ms);
+  log(LogLevel::kInfo, remote + " " + service + " " + (operation.empty() ? "-" : operation) + " " +
+                           std::to_string(status) + " " + latency);
+}
+
 }  // namespace
 
 struct Router::Route {
@@ -65,6 +82,28 @@ struct Router::Route {
   Protocol protocol = Protocol::kRestXml;
   Service* service = nullptr;
   ParsedAuth auth;
+};
+
+// A request admitted on its head alone, whose body streams into a service's
+// reader: carries what handle() needs, and logs a refusal found mid-body.
+struct Router::Admission : BodyReader {
+  std::shared_ptr<BodyReader> inner;
+  Route route;
+  RequestContext context;
+  std::string remote;
+  std::chrono::steady_clock::time_point started;
+
+  std::optional<HttpResponse> consume(std::string_view bytes) override {
+    return logged(inner->consume(bytes));
+  }
+  std::optional<HttpResponse> finish() override { return logged(inner->finish()); }
+  std::optional<HttpResponse> logged(std::optional<HttpResponse> refusal) {
+    if (refusal) {
+      add_request_id(route.protocol, context.request_id, &*refusal);
+      log_request(remote, route.service_name, context.operation, refusal->status, started);
+    }
+    return refusal;
+  }
 };
 
 Router::Router(SigV4Verifier& verifier) : verifier_(verifier) {}
@@ -90,42 +129,92 @@ Router::Route Router::route_for(const HttpRequest& request, const QueryParams& q
   return route;
 }
 
+std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryParams& query,
+                                      const Route& route, RequestContext& context) {
+  if (route.auth.state == ParsedAuth::State::kUnsigned) {
+    return missing_authentication_error(route.protocol);
+  }
+  if (route.auth.state == ParsedAuth::State::kMalformed) {
+    AuthFailure failure{AuthFailureKind::kMalformed, route.auth.error, {}, {}, {}};
+    return auth_error(route.protocol, failure, route.auth.params);
+  }
+  if (!route.service) {
+    if (known_protocol(route.service_name)) {
+      return ApiError{ErrorCode::kNotImplemented,
+                      "offcloud does not emulate the " + route.service_name + " service yet."};
+    }
+    return ApiError{ErrorCode::kUnknownServiceException,
+                    "offcloud does not emulate a service named '" + route.service_name + "'."};
+  }
+  bool s3 = route.service_name == "s3";
+  if (auto failure = verifier_.verify(request, query, route.auth.params, s3, &context.principal)) {
+    return auth_error(route.protocol, *failure, route.auth.params);
+  }
+  context.region = route.auth.params.region;
+  return std::nullopt;
+}
+
+BodyPlan Router::plan_body(HttpRequest& head) {
+  std::optional<QueryParams> query = parse_query(head.query);
+  if (!query) return {};  // handle() reports it
+  Route route = route_for(head, *query);
+  if (!route.service || !route.service->streams_body(head)) return {};
+
+  // S3 signs the payload hash its client declares, so the head alone is
+  // enough to authenticate, and a refused upload is never read.
+  auto admission = std::make_shared<Admission>();
+  admission->started = std::chrono::steady_clock::now();
+  admission->remote = head.remote_address;
+  admission->context.request_id = new_request_id();
+  auto refuse = [&](HttpResponse response) {
+    add_request_id(route.protocol, admission->context.request_id, &response);
+    log_request(head.remote_address, route.service_name, admission->context.operation,
+                response.status, admission->started);
+    return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
+  };
+  if (auto error = admit(head, *query, route, admission->context)) {
+    return refuse(error_response(route.protocol, *error, admission->context.request_id));
+  }
+  admission->context.query = std::move(*query);
+  BodyPlan plan = route.service->open_body(head, admission->context);
+  if (plan.refusal) return refuse(std::move(*plan.refusal));
+  if (!plan.reader) return {};
+  admission->inner = std::move(plan.reader);
+  admission->route = std::move(route);
+  return {admission, nullptr};
+}
+
 void Router::handle(HttpRequest&& request, Reply reply) {
-  auto started = std::chrono::steady_clock::now();
   // Everything a service may touch until it replies lives here.
   struct Exchange {
     HttpRequest request;
     RequestContext context;
     std::string service_name;
     Protocol protocol = Protocol::kRestJson;
+    std::chrono::steady_clock::time_point started;
   };
   auto exchange = std::make_shared<Exchange>();
+  exchange->started = std::chrono::steady_clock::now();
+  auto admission = std::dynamic_pointer_cast<Admission>(request.body_reader);
   exchange->request = std::move(request);
-  exchange->context.request_id = new_request_id();
   HttpRequest& req = exchange->request;
   RequestContext& context = exchange->context;
+  if (admission) {
+    exchange->started = admission->started;
+    context = std::move(admission->context);
+    req.body_reader = admission->inner;
+  } else {
+    context.request_id = new_request_id();
+  }
 
   // A service answers once; `responded` guards the catch below too.
   auto responded = std::make_shared<std::atomic<bool>>(false);
-  Reply finish = [exchange, started, responded, reply = std::move(reply)](HttpResponse response) {
+  Reply finish = [exchange, responded, reply = std::move(reply)](HttpResponse response) {
     if (responded->exchange(true)) return;
     // Every answer carries its request id, as AWS's do.
-    const char* id_header =
-        exchange->protocol == Protocol::kRestXml ? "x-amz-request-id" : "x-amzn-RequestId";
-    if (!response.headers.find(id_header)) {
-      response.headers.add(id_header, exchange->context.request_id);
-    }
-    if (log_enabled(LogLevel::kInfo)) {
-      double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count();
-      char latency[32];
-      std::snprintf(latency, sizeof latency, "%.2fms", ms);
-      const std::string& operation = exchange->context.operation;
-      log(LogLevel::kInfo, exchange->request.remote_address + " " + exchange->service_name + " " +
-                               (operation.empty() ? "-" : operation) + " " +
-                               std::to_string(response.status) + " " + latency);
-    }
+    add_request_id(exchange->protocol, exchange->context.request_id, &response);
+    log_request(exchange->request.remote_address, exchange->service_name,
+                exchange->context.operation, response.status, exchange->started);
     reply(std::move(response));
   };
 
@@ -135,51 +224,42 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     return finish(health());
   }
 
-  std::optional<QueryParams> query = parse_query(req.query);
-  if (!query) {
-    exchange->service_name = "-";
-    return finish(reject(ErrorCode::kInvalidRequest, "The query string is malformed.", req));
+  Route route;
+  if (admission) {
+    route = std::move(admission->route);
+  } else {
+    std::optional<QueryParams> query = parse_query(req.query);
+    if (!query) {
+      exchange->service_name = "-";
+      return finish(reject(ErrorCode::kInvalidRequest, "The query string is malformed.", req));
+    }
+    route = route_for(req, *query);
+    if (auto error = admit(req, *query, route, context)) {
+      exchange->service_name = route.service_name;
+      exchange->protocol = route.protocol;
+      return finish(error_response(route.protocol, *error, context.request_id));
+    }
+    context.query = std::move(*query);
   }
-  Route route = route_for(req, *query);
   exchange->service_name = route.service_name;
   exchange->protocol = route.protocol;
-  auto fail = [&](const ApiError& error) {
-    finish(error_response(route.protocol, error, context.request_id));
-  };
-
-  if (route.auth.state == ParsedAuth::State::kUnsigned) {
-    return fail(missing_authentication_error(route.protocol));
-  }
-  if (route.auth.state == ParsedAuth::State::kMalformed) {
-    AuthFailure failure{AuthFailureKind::kMalformed, route.auth.error, {}, {}, {}};
-    return fail(auth_error(route.protocol, failure, route.auth.params));
-  }
-  if (!route.service) {
-    if (known_protocol(route.service_name)) {
-      return fail({ErrorCode::kNotImplemented,
-                   "offcloud does not emulate the " + route.service_name + " service yet."});
-    }
-    return fail({ErrorCode::kUnknownServiceException,
-                 "offcloud does not emulate a service named '" + route.service_name + "'."});
-  }
-  bool s3 = route.service_name == "s3";
-  if (auto failure = verifier_.verify(req, *query, route.auth.params, s3, &context.principal)) {
-    return fail(auth_error(route.protocol, *failure, route.auth.params));
-  }
-  context.region = route.auth.params.region;
-  context.query = std::move(*query);
   try {
     route.service->handle(req, context, finish);
   } catch (const std::exception& e) {
     // A bug in a service costs one request, never the server.
     log(LogLevel::kError, "request " + context.request_id + " failed: " + e.what());
-    fail({ErrorCode::kInternalFailureException, ""});
+    finish(error_response(route.protocol, {ErrorCode::kInternalFailureException, ""},
+                          context.request_id));
   }
 }
 
 HttpResponse Router::reject(ErrorCode code, std::string_view message, const HttpRequest& head) {
   auto query = parse_query(head.query);
   Protocol protocol = query ? route_for(head, *query).protocol : Protocol::kRestXml;
+  // S3 calls a too-large body EntityTooLarge; the JSON services do not.
+  if (code == ErrorCode::kEntityTooLarge && protocol != Protocol::kRestXml) {
+    code = ErrorCode::kRequestEntityTooLargeException;
+  }
   return error_response(protocol, {code, std::string(message)}, new_request_id());
 }
 

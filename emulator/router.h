@@ -9,12 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "emulator/request_handler.h"
 #include "emulator/service.h"
 #include "emulator/sigv4_verifier.h"
 
 namespace offcloud {
 
-class Router {
+class Router : public RequestHandler {
  public:
   explicit Router(SigV4Verifier& verifier);
   ~Router();
@@ -22,18 +23,23 @@ class Router {
   // Registers a service; call before serving.
   void add(std::unique_ptr<Service> service);
 
-  void handle(HttpRequest&& request, Reply reply);
-
-  // An error the HTTP layer found before a request was whole (too large,
-  // malformed), shaped as the service it was meant for would shape it.
-  HttpResponse reject(ErrorCode code, std::string_view message, const HttpRequest& head);
+  // Requests to a service that streams bodies (S3 uploads) are
+  // authenticated here, on their head, and their body goes to the service.
+  BodyPlan plan_body(HttpRequest& head) override;
+  void handle(HttpRequest&& request, Reply reply) override;
+  // Shaped as the service the request was meant for would shape it.
+  HttpResponse reject(ErrorCode code, std::string_view message, const HttpRequest& head) override;
 
   // Lets every service flush; after the last request.
   void shutdown();
 
  private:
   struct Route;
+  struct Admission;
   Route route_for(const HttpRequest& request, const QueryParams& query) const;
+  // Authenticates; on success fills the principal and region of `context`.
+  std::optional<ApiError> admit(const HttpRequest& request, const QueryParams& query,
+                                const Route& route, RequestContext& context);
   HttpResponse health() const;
 
   SigV4Verifier& verifier_;

@@ -30,7 +30,14 @@ class Service {
   // The SigV4 signing name that routes requests here ("iotdata", "s3", ...).
   virtual std::string_view name() const = 0;
   virtual Protocol protocol() const = 0;
-  // `request` and `context` stay valid until `reply` is called.
+  // Whether `head`'s body should stream to open_body()'s reader rather than
+  // be buffered. Only services whose signatures cover a declared payload hash
+  // (S3) can say yes: the request is authenticated before its body is read.
+  virtual bool streams_body(const HttpRequest& /*head*/) const { return false; }
+  virtual BodyPlan open_body(HttpRequest& /*head*/, RequestContext& /*context*/) { return {}; }
+
+  // `request` and `context` stay valid until `reply` is called. A streamed
+  // body has been read whole into request.body_reader.
   virtual void handle(HttpRequest& request, RequestContext& context, Reply reply) = 0;
   // Called once on shutdown after the last request: flush what is buffered.
   virtual void shutdown() {}

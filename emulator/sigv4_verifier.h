@@ -1,6 +1,8 @@
 // Decides whether a SigV4-signed request is authentic: the key exists and is
 // active, the credential scope matches the request date, the time is within
-// AWS's window, and the signature matches the one offcloud computes. Knows
+// AWS's window, and the signature matches the one offcloud computes. For S3
+// the signature covers the declared payload hash; whether the body matches
+// it is for S3 to check as the body arrives. Knows
 // nothing of protocols: auth_errors.h turns a failure into each service's error.
 #pragma once
 
@@ -25,7 +27,6 @@ enum class AuthFailureKind {
   kExpired,               // a presigned URL past X-Amz-Expires
   kSignatureMismatch,     // the signatures differ
   kMissingContentSha256,  // S3 requires x-amz-content-sha256
-  kPayloadHashMismatch,   // S3: x-amz-content-sha256 differs from the body's
 };
 
 struct AuthFailure {

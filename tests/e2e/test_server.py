@@ -212,25 +212,69 @@ class HttpTests(unittest.TestCase):
         self.assertTrue(resp.body, "empty error body: %r" % resp)
         self.assertTrue(extract_error_code(resp), "no AWS error code in %r" % resp)
 
-    def test_huge_header_refused_and_server_keeps_serving(self):
-        request = health_request(self.server.port, {"X-Huge": "h" * (100 * 1024)})
-        with self.server.connect() as sock:
-            try:
-                sock.sendall(request)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # refused before we finished sending; the answer should still be there
-            try:
-                resp = harness.SocketReader(sock).read_response()
-            except (EOFError, ConnectionResetError) as e:
-                self.fail("connection dropped without a 431/400 answer: %r" % e)
-        self.assertIn(resp.status, (400, 431), resp)
-        after = self.exchange(health_request(self.server.port))
-        self.assertEqual(after.status, 200, after)
-
     def test_ordinary_large_header_accepted(self):
         # Real clients send a few KiB of headers (session tokens, user agents).
         resp = self.exchange(health_request(self.server.port, {"X-Token": "t" * 4096}))
         self.assertEqual(resp.status, 200, resp)
+
+
+class HostileInputTests(unittest.TestCase):
+    """Each test gets its own server, so a crash is pinned on the input that
+    caused it instead of failing the tests after it."""
+
+    def exchange(self, server, request_bytes):
+        with server.connect() as sock:
+            sock.sendall(request_bytes)
+            return harness.SocketReader(sock).read_response()
+
+    def test_huge_header_refused_and_server_keeps_serving(self):
+        with harness.OffcloudServer() as server:
+            request = health_request(server.port, {"X-Huge": "h" * (100 * 1024)})
+            with server.connect() as sock:
+                try:
+                    sock.sendall(request)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # refused before we finished sending; the answer should still be there
+                try:
+                    resp = harness.SocketReader(sock).read_response()
+                except (EOFError, ConnectionResetError) as e:
+                    self.fail("connection dropped without a 431/400 answer: %r" % e)
+            self.assertIn(resp.status, (400, 431), resp)
+            after = self.exchange(server, health_request(server.port))
+            self.assertEqual(after.status, 200, after)
+            server.stop()
+
+    def test_garbage_request_refused_and_server_keeps_serving(self):
+        with harness.OffcloudServer() as server:
+            with server.connect(timeout=3.0) as sock:
+                sock.sendall(b"\x16\x03\x01\x02\x00 not http at all\r\n\r\n")
+                try:
+                    resp = harness.SocketReader(sock).read_response()
+                    self.assertEqual(resp.status, 400, resp)
+                except (EOFError, ConnectionResetError):
+                    pass  # dropping the connection is an acceptable refusal too
+            after = self.exchange(server, health_request(server.port))
+            self.assertEqual(after.status, 200, after)
+            server.stop()
+
+    def test_declared_body_far_over_limit_refused_without_sending_it(self):
+        # A 10 GiB Content-Length must be answered at once, not buffered.
+        path = "/topics/e2e-oversized?qos=0"
+        with harness.OffcloudServer() as server:
+            headers = server.signed_headers("POST", path, body=b"")
+            headers["Content-Length"] = str(10 * 1024 ** 3)
+            with server.connect(timeout=3.0) as sock:
+                sock.sendall(harness.build_request("POST", path, server.port, headers=headers))
+                try:
+                    resp = harness.SocketReader(sock).read_response()
+                except socket.timeout:
+                    self.fail("no answer within 3 s to a 10 GiB Content-Length")
+            # Signed for iotdata, so iotdata's error, as for any payload over 128 KiB.
+            self.assertEqual(resp.status, 413, resp)
+            self.assertEqual(extract_error_code(resp), "RequestEntityTooLargeException", resp)
+            after = self.exchange(server, health_request(server.port))
+            self.assertEqual(after.status, 200, after)
+            server.stop()
 
 
 class IdleTimeoutTests(unittest.TestCase):
