@@ -4,6 +4,7 @@ The server is always on 127.0.0.1 with --port 0, so tests never collide on a
 port; the port is read back from the one line the server prints on stdout.
 """
 
+import functools
 import http.client
 import os
 import queue
@@ -239,7 +240,10 @@ class OffcloudServer:
                     "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
         env.update(env_extra or {})
         aws_bin = shutil.which("aws") or "aws"
-        return subprocess.run([aws_bin, "--endpoint-url", self.endpoint] + list(args),
+        # aws CLI v2 (Debian 12's awscli) reads blobs such as --payload as
+        # base64 unless told otherwise; v1 sends them raw.
+        extra = ["--cli-binary-format", "raw-in-base64-out"] if _aws_cli_major() >= 2 else []
+        return subprocess.run([aws_bin, "--endpoint-url", self.endpoint] + extra + list(args),
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               env=env, timeout=timeout)
 
@@ -259,6 +263,15 @@ class OffcloudServer:
                              headers=dict(headers or {}))
         SigV4Auth(Credentials(access_key, secret_key), service, region).add_auth(request)
         return dict(request.headers.items())
+
+
+@functools.lru_cache(maxsize=None)
+def _aws_cli_major():
+    version = subprocess.run([shutil.which("aws") or "aws", "--version"], capture_output=True,
+                             text=True)
+    out = version.stdout + version.stderr  # v1 once printed it on stderr
+    match = re.match(r"aws-cli/(\d+)", out.strip())
+    return int(match.group(1)) if match else 1
 
 
 def _isolated_aws_env():
