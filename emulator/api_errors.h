@@ -55,6 +55,30 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(ResourceNotFoundException, 404, "The specified resource does not exist.")                      \
   X(UnknownOperationException, 404, "The requested operation is not recognized.")                  \
   X(UnknownServiceException, 400, "offcloud does not emulate the requested service.")              \
+  /* S3. */                                                                                        \
+  X(BadDigest, 400, "The Content-MD5 you specified did not match what we received.")               \
+  X(BucketAlreadyExists, 409, "The requested bucket name is not available.")                       \
+  X(BucketAlreadyOwnedByYou, 409,                                                                  \
+    "Your previous request to create the named bucket succeeded and you already own it.")          \
+  X(BucketNotEmpty, 409, "The bucket you tried to delete is not empty")                            \
+  X(IllegalLocationConstraintException, 400,                                                       \
+    "The unspecified location constraint is incompatible for the region specific endpoint "        \
+    "this request was sent to.")                                                                   \
+  X(InvalidBucketName, 400, "The specified bucket is not valid.")                                  \
+  X(InvalidDigest, 400, "The Content-MD5 you specified is not valid.")                             \
+  X(InvalidURI, 400, "Couldn't parse the specified URI.")                                          \
+  X(InvalidLocationConstraint, 400, "The specified location-constraint is not valid.")             \
+  X(InvalidRange, 416, "The requested range is not satisfiable")                                   \
+  X(KeyTooLongError, 400, "Your key is too long")                                                  \
+  X(MalformedXML, 400,                                                                             \
+    "The XML you provided was not well-formed or did not validate against our published schema")   \
+  X(MethodNotAllowed, 405, "The specified method is not allowed against this resource.")           \
+  X(NoSuchBucket, 404, "The specified bucket does not exist")                                      \
+  X(NoSuchKey, 404, "The specified key does not exist.")                                           \
+  X(NoSuchUpload, 404,                                                                             \
+    "The specified upload does not exist. The upload ID may be invalid, or "                       \
+    "the upload may have been aborted or completed.")                                              \
+  X(PreconditionFailed, 412, "At least one of the pre-conditions you specified did not hold")      \
   /* Server side. */                                                                               \
   X(InternalError, 500, "We encountered an internal error. Please try again.")                     \
   X(InternalFailureException, 500,                                                                 \

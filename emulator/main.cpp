@@ -11,8 +11,10 @@
 #include "emulator/iotdata_handlers.h"
 #include "emulator/log.h"
 #include "emulator/router.h"
+#include "emulator/s3_service.h"
 #include "emulator/sigv4_verifier.h"
 #include "rules/message_bus.h"
+#include "storage/object_store.h"
 #include "storage/retained_store.h"
 
 namespace {
@@ -34,7 +36,9 @@ int serve(const offcloud::Config& config) {
   RetainedStore retained(database);
 
   Router router(verifier);
+  ObjectStore objects((std::filesystem::path(config.data_dir) / "s3").string());
   router.add(std::make_unique<IotDataService>(bus, retained));
+  router.add(std::make_unique<S3Service>(objects));
 
   HttpServer::Options options;
   options.host = config.host;

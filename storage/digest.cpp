@@ -77,6 +77,32 @@ bool base64_decode(std::string_view text, std::string* out) {
   return true;
 }
 
+StreamingDigest::StreamingDigest(Algorithm algorithm) : context_(EVP_MD_CTX_new()) {
+  const EVP_MD* md = algorithm == Algorithm::kMd5    ? EVP_md5()
+                     : algorithm == Algorithm::kSha1 ? EVP_sha1()
+                                                     : EVP_sha256();
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(context_), md, nullptr);
+}
+
+StreamingDigest::~StreamingDigest() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+}
+
+StreamingDigest::StreamingDigest(StreamingDigest&& other) noexcept : context_(other.context_) {
+  other.context_ = nullptr;
+}
+
+void StreamingDigest::update(std::string_view data) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), data.data(), data.size());
+}
+
+std::string StreamingDigest::finish() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), out, &size);
+  return std::string(reinterpret_cast<char*>(out), size);
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

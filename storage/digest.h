@@ -28,6 +28,23 @@ std::string base64_encode(std::string_view data);
 // Returns false on any character outside the standard alphabet or bad padding.
 bool base64_decode(std::string_view text, std::string* out);
 
+// A digest computed piece by piece, for bodies that never sit in memory whole.
+class StreamingDigest {
+ public:
+  enum class Algorithm { kMd5, kSha1, kSha256 };
+  explicit StreamingDigest(Algorithm algorithm);
+  ~StreamingDigest();
+  StreamingDigest(StreamingDigest&& other) noexcept;
+  StreamingDigest& operator=(StreamingDigest&&) = delete;
+
+  void update(std::string_view data);
+  // The raw digest bytes; the object cannot be updated afterwards.
+  std::string finish();
+
+ private:
+  void* context_;  // EVP_MD_CTX
+};
+
 // Compares in time that depends only on the sizes, so a signature check does
 // not leak how many leading bytes of a guess were right.
 bool constant_time_equals(std::string_view a, std::string_view b);

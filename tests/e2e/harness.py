@@ -165,7 +165,25 @@ class OffcloudServer:
                               % (code, signal.Signals(sig).name, _tail(self.stderr_path)))
         return elapsed
 
+    def restart(self):
+        """Starts the binary again on the same data dir, after stop() or
+        kill() (crash tests: kill() is SIGKILL). The port changes: take
+        `endpoint` again and make new clients. Returns self."""
+        if self.running():
+            raise ServerError("restart() while offcloud is still running; stop() or kill() first")
+        self._finish_io()
+        self.proc = None
+        self.port = None
+        self.endpoint = None
+        self.listening_line = None
+        self.extra_stdout = []
+        self._stdout_thread = None
+        self._lines = queue.Queue()
+        self._io_finished = False
+        return self.start()
+
     def kill(self):
+        """SIGKILL: no graceful shutdown at all, as a crash or power cut."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             try:

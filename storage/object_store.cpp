@@ -1,0 +1,408 @@
+#include "storage/object_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+namespace offcloud {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kWriteBuffer = 1 << 20;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string random_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::array<std::uint8_t, 16> bytes;
+  for (std::size_t i = 0; i < bytes.size(); i += 8) {
+    std::uint64_t r = random();
+    std::memcpy(bytes.data() + i, &r, 8);
+  }
+  return hex(bytes);
+}
+
+[[noreturn]] void io_error(const std::string& what) {
+  throw StorageError(what + ": " + std::strerror(errno));
+}
+
+std::string to_json(const HeaderList& list) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& [name, value] : list) array.push_back({name, value});
+  return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+HeaderList from_json(const std::string& text) {
+  HeaderList list;
+  if (text.empty()) return list;
+  for (const auto& pair : nlohmann::json::parse(text)) {
+    list.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+  }
+  return list;
+}
+
+constexpr const char* kObjectColumns =
+    "key, size, etag, content_type, headers, metadata, checksums, last_modified_ms, blob";
+
+ObjectInfo read_object(const Statement& row) {
+  ObjectInfo info;
+  info.key = row.column_text(0);
+  info.size = static_cast<std::uint64_t>(row.column_int(1));
+  info.etag = row.column_text(2);
+  info.content_type = row.column_text(3);
+  info.headers = from_json(row.column_text(4));
+  info.metadata = from_json(row.column_text(5));
+  info.checksums = from_json(row.column_text(6));
+  info.last_modified_ms = row.column_int(7);
+  info.blob = row.column_text(8);
+  return info;
+}
+
+}  // namespace
+
+BlobWriter::BlobWriter(std::string id, std::string path, int fd)
+    : id_(std::move(id)), path_(std::move(path)), fd_(fd) {
+  buffer_.reserve(kWriteBuffer);
+}
+
+BlobWriter::~BlobWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(path_.c_str());
+}
+
+void BlobWriter::add_checksum(ChecksumAlgorithm algorithm) {
+  for (const Checksum& checksum : checksums_) {
+    if (checksum.algorithm() == algorithm) return;
+  }
+  checksums_.emplace_back(algorithm);
+}
+
+void BlobWriter::write(std::string_view data) {
+  md5_.update(data);
+  for (Checksum& checksum : checksums_) checksum.update(data);
+  size_ += data.size();
+  if (buffer_.size() + data.size() > kWriteBuffer) flush();
+  if (data.size() >= kWriteBuffer) {
+    // Large pieces skip the buffer.
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) io_error("write " + path_);
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return;
+  }
+  buffer_.append(data);
+}
+
+void BlobWriter::flush() {
+  std::string_view pending = buffer_;
+  while (!pending.empty()) {
+    ssize_t n = ::write(fd_, pending.data(), pending.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("write " + path_);
+    pending.remove_prefix(static_cast<std::size_t>(n));
+  }
+  buffer_.clear();
+}
+
+void BlobWriter::close() {
+  flush();
+  // No fsync: the page cache survives a killed process, which is the
+  // durability offcloud promises; the index commit orders visibility.
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    io_error("close " + path_);
+  }
+  fd_ = -1;
+}
+
+std::string BlobWriter::md5_hex() {
+  if (!md5_hex_) {
+    std::string raw = md5_.finish();
+    md5_hex_ = hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+  }
+  return *md5_hex_;
+}
+
+HeaderList BlobWriter::checksums() {
+  if (!checksum_values_) {
+    checksum_values_.emplace();
+    for (Checksum& checksum : checksums_) {
+      checksum_values_->emplace_back(std::string(checksum_name(checksum.algorithm())),
+                                     checksum.finish_base64());
+    }
+  }
+  return *checksum_values_;
+}
+
+BlobReader::BlobReader(int fd, std::uint64_t offset, std::uint64_t length)
+    : fd_(fd), offset_(offset), length_(length) {}
+
+BlobReader::~BlobReader() {
+  ::close(fd_);
+}
+
+std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
+  std::uint64_t left = length_ - done_;
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, left));
+  while (want > 0) {
+    ssize_t n = ::pread(fd_, buffer, want, static_cast<off_t>(offset_ + done_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("read blob");
+    done_ += static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+ObjectStore::ObjectStore(const std::string& root)
+    : root_(root), blobs_((fs::path(root) / "blobs").string()), db_([&] {
+        fs::create_directories(fs::path(root) / "blobs");
+        return (fs::path(root) / "s3.db").string();
+      }()) {
+  db_.exec(
+      "CREATE TABLE IF NOT EXISTS bucket (name TEXT PRIMARY KEY, region TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS object (bucket TEXT NOT NULL, key TEXT NOT NULL,"
+      " size INTEGER NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,"
+      " headers TEXT NOT NULL, metadata TEXT NOT NULL, checksums TEXT NOT NULL,"
+      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
+      " PRIMARY KEY (bucket, key)) WITHOUT ROWID;");
+  collect_garbage();
+}
+
+std::string ObjectStore::blob_path(const std::string& id) const {
+  return blobs_ + "/" + id.substr(0, 2) + "/" + id;
+}
+
+void ObjectStore::remove_blob(const std::string& id) {
+  ::unlink(blob_path(id).c_str());
+}
+
+void ObjectStore::collect_garbage() {
+  // Blobs written for uploads that never committed (a crash, a killed
+  // client) or replaced just before a crash: no row points to them.
+  std::unordered_set<std::string> referenced;
+  auto all = db_.prepare("SELECT blob FROM object");
+  while (all->step()) referenced.insert(all->column_text(0));
+  for (const auto& dir : fs::directory_iterator(blobs_)) {
+    if (!dir.is_directory()) continue;
+    for (const auto& file : fs::directory_iterator(dir.path())) {
+      if (!referenced.count(file.path().filename().string())) fs::remove(file.path());
+    }
+  }
+}
+
+ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const std::string& region) {
+  std::lock_guard lock(mutex_);
+  auto insert = db_.prepare("INSERT OR IGNORE INTO bucket VALUES (?1, ?2, ?3)");
+  insert->bind(1, name);
+  insert->bind(2, region);
+  insert->bind(3, now_ms());
+  insert->step();
+  auto changed = db_.prepare("SELECT changes()");
+  changed->step();
+  return changed->column_int(0) ? Status::kOk : Status::kAlreadyExists;
+}
+
+std::optional<BucketInfo> ObjectStore::bucket(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare("SELECT region, created_ms FROM bucket WHERE name = ?1");
+  select->bind(1, name);
+  if (!select->step()) return std::nullopt;
+  return BucketInfo{name, select->column_text(0), select->column_int(1)};
+}
+
+std::vector<BucketInfo> ObjectStore::list_buckets() {
+  std::lock_guard lock(mutex_);
+  std::vector<BucketInfo> buckets;
+  auto select = db_.prepare("SELECT name, region, created_ms FROM bucket ORDER BY name");
+  while (select->step()) {
+    buckets.push_back({select->column_text(0), select->column_text(1), select->column_int(2)});
+  }
+  return buckets;
+}
+
+ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto any = db_.prepare("SELECT 1 FROM object WHERE bucket = ?1 LIMIT 1");
+  any->bind(1, name);
+  if (any->step()) return Status::kNotEmpty;
+  auto remove = db_.prepare("DELETE FROM bucket WHERE name = ?1");
+  remove->bind(1, name);
+  remove->step();
+  auto changed = db_.prepare("SELECT changes()");
+  changed->step();
+  return changed->column_int(0) ? Status::kOk : Status::kNoSuchBucket;
+}
+
+std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
+  std::string id = random_id();
+  std::string path = blob_path(id);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    fs::create_directories(fs::path(path).parent_path());
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) io_error("create " + path);
+  return std::make_unique<BlobWriter>(std::move(id), std::move(path), fd);
+}
+
+ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInfo info,
+                                            BlobWriter& blob) {
+  info.blob = blob.id();
+  info.size = blob.size();
+  if (info.etag.empty()) info.etag = blob.md5_hex();
+  if (info.last_modified_ms == 0) info.last_modified_ms = now_ms();
+  std::optional<std::string> replaced;
+  {
+    std::lock_guard lock(mutex_);
+    auto exists = db_.prepare("SELECT 1 FROM bucket WHERE name = ?1");
+    exists->bind(1, bucket);
+    if (!exists->step()) return Status::kNoSuchBucket;
+    db_.exec("BEGIN IMMEDIATE");
+    try {
+      auto old = db_.prepare("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
+      old->bind(1, bucket);
+      old->bind(2, info.key);
+      if (old->step()) replaced = old->column_text(0);
+      auto insert = db_.prepare(
+          "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
+          " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+      insert->bind(1, bucket);
+      insert->bind(2, info.key);
+      insert->bind(3, static_cast<std::int64_t>(info.size));
+      insert->bind(4, info.etag);
+      insert->bind(5, info.content_type);
+      insert->bind(6, to_json(info.headers));
+      insert->bind(7, to_json(info.metadata));
+      insert->bind(8, to_json(info.checksums));
+      insert->bind(9, info.last_modified_ms);
+      insert->bind(10, info.blob);
+      insert->step();
+      db_.exec("COMMIT");
+    } catch (...) {
+      db_.exec("ROLLBACK");
+      throw;
+    }
+    blob.release();
+  }
+  // After the commit: a crash before this line leaves only garbage.
+  if (replaced && *replaced != info.blob) remove_blob(*replaced);
+  return Status::kOk;
+}
+
+std::optional<ObjectInfo> ObjectStore::head_object(const std::string& bucket,
+                                                   const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.prepare(std::string("SELECT ") + kObjectColumns +
+                            " FROM object WHERE bucket = ?1 AND key = ?2");
+  select->bind(1, bucket);
+  select->bind(2, key);
+  if (!select->step()) return std::nullopt;
+  return read_object(*select);
+}
+
+std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::open_object(
+    const std::string& bucket, const std::string& key, std::uint64_t offset,
+    std::optional<std::uint64_t> length) {
+  // The row and the file are read in two steps; an overwrite in between
+  // deletes the old blob, so look again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::optional<ObjectInfo> info = head_object(bucket, key);
+    if (!info) return std::nullopt;
+    int fd = ::open(blob_path(info->blob).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) io_error("open blob " + info->blob);
+    std::uint64_t size = info->size;
+    std::uint64_t start = std::min(offset, size);
+    std::uint64_t count = std::min(length.value_or(size - start), size - start);
+    return std::make_pair(std::move(*info), std::make_unique<BlobReader>(fd, start, count));
+  }
+  throw StorageError("object " + key + " keeps changing under the reader");
+}
+
+bool ObjectStore::delete_object(const std::string& bucket, const std::string& key) {
+  std::string blob;
+  {
+    std::lock_guard lock(mutex_);
+    auto select = db_.prepare("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
+    select->bind(1, bucket);
+    select->bind(2, key);
+    if (!select->step()) return false;
+    blob = select->column_text(0);
+    auto remove = db_.prepare("DELETE FROM object WHERE bucket = ?1 AND key = ?2");
+    remove->bind(1, bucket);
+    remove->bind(2, key);
+    remove->step();
+  }
+  remove_blob(blob);
+  return true;
+}
+
+ListResult ObjectStore::list_objects(const std::string& bucket, const ListRequest& request) {
+  std::lock_guard lock(mutex_);
+  ListResult result;
+  if (request.max_keys <= 0) return result;
+  auto select = db_.prepare(std::string("SELECT ") + kObjectColumns +
+                            " FROM object WHERE bucket = ?1 AND key > ?2 AND key >= ?3"
+                            " ORDER BY key LIMIT 1000");
+  std::string cursor = request.after;
+  int count = 0;
+  for (;;) {
+    select->reset();
+    select->bind(1, bucket);
+    select->bind(2, cursor);
+    select->bind(3, request.prefix);
+    bool any = false;
+    while (select->step()) {
+      any = true;
+      std::string key = select->column_text(0);
+      if (!std::string_view(key).starts_with(request.prefix)) return result;
+      std::size_t at = request.delimiter.empty()
+                           ? std::string::npos
+                           : key.find(request.delimiter, request.prefix.size());
+      if (at != std::string::npos) {
+        std::string common = key.substr(0, at + request.delimiter.size());
+        // 0xFF never occurs in UTF-8: this skips every key under `common`.
+        cursor = common + "\xff";
+        if (common <= request.after) break;  // reported on an earlier page
+        if (count == request.max_keys) {
+          result.truncated = true;
+          return result;
+        }
+        result.common_prefixes.push_back(common);
+        result.last = common;
+        ++count;
+        break;
+      }
+      if (count == request.max_keys) {
+        result.truncated = true;
+        return result;
+      }
+      ObjectInfo info = read_object(*select);
+      info.blob.clear();
+      result.last = info.key;
+      cursor = info.key;
+      result.objects.push_back(std::move(info));
+      ++count;
+    }
+    // A roll-up restarts past its prefix; a full batch continues after its
+    // last key; an empty one is the end.
+    if (!any) return result;
+  }
+}
+
+}  // namespace offcloud

@@ -1,0 +1,151 @@
+// S3's buckets and objects on the local filesystem. Object bytes live in blob
+// files named by random ids (never by key, so no key can reach outside the
+// store); keys, metadata and the listing index live in SQLite. A write goes
+// to a new blob and becomes visible only when its index row commits, so a
+// crash leaves the old object or the new one, never a torn one; blobs no row
+// points to are removed at start-up. The HTTP handlers and the other
+// services (Firehose, rule actions) use this same interface.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "storage/checksum.h"
+#include "storage/database.h"
+
+namespace offcloud {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct BucketInfo {
+  std::string name;
+  std::string region;
+  std::int64_t created_ms = 0;
+};
+
+struct ObjectInfo {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string etag;  // without quotes: MD5 hex, or "<md5 of md5s>-<parts>"
+  std::string content_type;
+  HeaderList headers;    // Content-Encoding, Content-Disposition, Cache-Control, ...
+  HeaderList metadata;   // x-amz-meta-* without the prefix, names lower-case
+  HeaderList checksums;  // ("CRC32", base64), ...
+  std::int64_t last_modified_ms = 0;
+  std::string blob;  // the blob file's id
+};
+
+// Writes one new blob, hashing as it goes. Until commit, nothing refers to
+// it; destroying an uncommitted writer deletes the file.
+class BlobWriter {
+ public:
+  BlobWriter(std::string id, std::string path, int fd);
+  ~BlobWriter();
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+
+  // Adds a checksum to compute besides MD5; before the first write.
+  void add_checksum(ChecksumAlgorithm algorithm);
+  // Throws StorageError on a write failure (disk full, ...).
+  void write(std::string_view data);
+  // Flushes and closes; the blob is complete.
+  void close();
+
+  const std::string& id() const { return id_; }
+  std::uint64_t size() const { return size_; }
+  std::string md5_hex();  // after close
+  // After close: each added checksum, base64.
+  HeaderList checksums();
+  void release() { committed_ = true; }  // the index now owns the file
+
+ private:
+  void flush();
+
+  std::string id_;
+  std::string path_;
+  int fd_;
+  std::uint64_t size_ = 0;
+  std::string buffer_;
+  StreamingDigest md5_{StreamingDigest::Algorithm::kMd5};
+  std::optional<std::string> md5_hex_;
+  std::vector<Checksum> checksums_;
+  std::optional<HeaderList> checksum_values_;
+  bool committed_ = false;
+};
+
+// An open object: reads stay valid even if the object is overwritten or
+// deleted meanwhile (the file descriptor keeps the old blob alive).
+class BlobReader {
+ public:
+  BlobReader(int fd, std::uint64_t offset, std::uint64_t length);
+  ~BlobReader();
+  BlobReader(const BlobReader&) = delete;
+  BlobReader& operator=(const BlobReader&) = delete;
+  std::uint64_t length() const { return length_; }
+  // Up to `capacity` bytes of what is left; 0 at the end. Throws StorageError.
+  std::size_t read(char* buffer, std::size_t capacity);
+
+ private:
+  int fd_;
+  std::uint64_t offset_;
+  std::uint64_t length_;
+  std::uint64_t done_ = 0;
+};
+
+struct ListRequest {
+  std::string prefix;
+  std::string after;  // keys strictly greater than this (marker / start-after / token)
+  std::string delimiter;
+  int max_keys = 1000;
+};
+
+struct ListResult {
+  std::vector<ObjectInfo> objects;  // without blob ids
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string last;  // the last key or prefix returned: where the next page starts
+};
+
+class ObjectStore {
+ public:
+  // `root` holds s3.db and the blobs/ folder; created if missing.
+  explicit ObjectStore(const std::string& root);
+
+  enum class Status { kOk, kAlreadyExists, kNoSuchBucket, kNotEmpty };
+
+  Status create_bucket(const std::string& name, const std::string& region);
+  std::optional<BucketInfo> bucket(const std::string& name);
+  std::vector<BucketInfo> list_buckets();
+  Status delete_bucket(const std::string& name);
+
+  std::unique_ptr<BlobWriter> new_blob();
+  // Makes a closed blob `info.key` in `bucket`, replacing what was there.
+  // Fills info.blob, size and etag from the writer when they are empty.
+  Status put_object(const std::string& bucket, ObjectInfo info, BlobWriter& blob);
+  std::optional<ObjectInfo> head_object(const std::string& bucket, const std::string& key);
+  // The object and a reader for bytes [offset, offset + length) of it.
+  std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> open_object(
+      const std::string& bucket, const std::string& key, std::uint64_t offset,
+      std::optional<std::uint64_t> length);
+  // True when something was deleted.
+  bool delete_object(const std::string& bucket, const std::string& key);
+  ListResult list_objects(const std::string& bucket, const ListRequest& request);
+
+ private:
+  std::string blob_path(const std::string& id) const;
+  void remove_blob(const std::string& id);
+  void collect_garbage();
+
+  std::string root_;
+  std::string blobs_;
+  std::mutex mutex_;
+  Database db_;
+};
+
+}  // namespace offcloud
