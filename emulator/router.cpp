@@ -248,8 +248,9 @@ void Router::handle(HttpRequest&& request, Reply reply) {
   } catch (const std::exception& e) {
     // A bug in a service costs one request, never the server.
     log(LogLevel::kError, "request " + context.request_id + " failed: " + e.what());
-    finish(error_response(route.protocol, {ErrorCode::kInternalFailureException, ""},
-                          context.request_id));
+    ErrorCode code = route.protocol == Protocol::kRestXml ? ErrorCode::kInternalError
+                                                          : ErrorCode::kInternalFailureException;
+    finish(error_response(route.protocol, {code, ""}, context.request_id));
   }
 }
 

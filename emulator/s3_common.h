@@ -35,6 +35,10 @@ std::string quoted_etag(const ObjectInfo& info);
 const std::string* param(const S3Call& call, std::string_view name);
 bool has_param(const S3Call& call, std::string_view name);
 
+// What a PUT (or a REPLACE copy, or CreateMultipartUpload) says about an
+// object besides its bytes: content type, stored headers, x-amz-meta-*.
+void read_object_attributes(const HttpRequest& request, ObjectInfo* info);
+
 // Empty when `name` is a valid bucket name, else why not.
 std::string validate_bucket_name(std::string_view name);
 

@@ -15,26 +15,6 @@ constexpr std::string_view kStoredHeaders[] = {"Content-Encoding", "Content-Disp
                                                "Cache-Control", "Content-Language", "Expires"};
 constexpr std::size_t kMaxDeleteKeys = 1000;
 
-// What a PUT or a REPLACE copy says about the object besides its bytes.
-void read_attributes(const HttpRequest& request, ObjectInfo* info) {
-  info->content_type = std::string(request.headers.get("content-type"));
-  if (info->content_type.empty()) info->content_type = "binary/octet-stream";
-  info->headers.clear();
-  info->metadata.clear();
-  for (std::string_view name : kStoredHeaders) {
-    if (const std::string* value = request.headers.find(name)) {
-      info->headers.emplace_back(std::string(name), *value);
-    }
-  }
-  for (const auto& [name, value] : request.headers) {
-    if (name.size() > 11 && iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
-      std::string key = name.substr(11);
-      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      info->metadata.emplace_back(std::move(key), value);
-    }
-  }
-}
-
 void add_object_headers(const ObjectInfo& info, bool with_checksums, HttpResponse* response) {
   response->headers.add("ETag", quoted_etag(info));
   response->headers.add("Last-Modified", http_date(info.last_modified_ms));
@@ -150,12 +130,35 @@ int check_preconditions(const HttpRequest& request, const ObjectInfo& info) {
 
 }  // namespace
 
+namespace s3 {
+
+void read_object_attributes(const HttpRequest& request, ObjectInfo* info) {
+  info->content_type = std::string(request.headers.get("content-type"));
+  if (info->content_type.empty()) info->content_type = "binary/octet-stream";
+  info->headers.clear();
+  info->metadata.clear();
+  for (std::string_view name : kStoredHeaders) {
+    if (const std::string* value = request.headers.find(name)) {
+      info->headers.emplace_back(std::string(name), *value);
+    }
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (name.size() > 11 && iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
+      std::string key = name.substr(11);
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      info->metadata.emplace_back(std::move(key), value);
+    }
+  }
+}
+
+}  // namespace s3
+
 HttpResponse S3Service::put_object(S3Call& call) {
   auto* upload = dynamic_cast<UploadReader*>(call.http.body_reader.get());
   if (!upload) return error(call, ErrorCode::kInternalError);
   ObjectInfo info;
   info.key = call.target.key;
-  read_attributes(call.http, &info);
+  read_object_attributes(call.http, &info);
   BlobWriter& blob = upload->blob();
   info.checksums = blob.checksums();
   if (store_.put_object(call.target.bucket, info, blob) == ObjectStore::Status::kNoSuchBucket) {
@@ -272,33 +275,49 @@ HttpResponse S3Service::delete_objects(S3Call& call) {
   return xml_response(xml.finish());
 }
 
-HttpResponse S3Service::copy_object(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  std::string_view source = call.http.headers.get("x-amz-copy-source");
-  if (std::size_t q = source.find("?versionId="); q != std::string_view::npos) {
-    if (source.substr(q + 11) != "null") {
-      return error(call, ErrorCode::kInvalidArgument, "Invalid version id specified");
+CopySource S3Service::open_copy_source(S3Call& call) {
+  CopySource source;
+  std::string_view header = call.http.headers.get("x-amz-copy-source");
+  if (std::size_t q = header.find("?versionId="); q != std::string_view::npos) {
+    if (header.substr(q + 11) != "null") {
+      source.refusal = error(call, ErrorCode::kInvalidArgument, "Invalid version id specified");
+      return source;
     }
-    source = source.substr(0, q);
+    header = header.substr(0, q);
   }
-  auto decoded = percent_decode(source.starts_with('/') ? source.substr(1) : source);
+  auto decoded = percent_decode(header.starts_with('/') ? header.substr(1) : header);
   std::size_t slash = decoded ? decoded->find('/') : std::string::npos;
   if (!decoded || slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
-    return error(call, ErrorCode::kInvalidArgument,
-                 "Copy Source must mention the source bucket "
-                 "and key: sourcebucket/sourcekey");
+    source.refusal = error(call, ErrorCode::kInvalidArgument,
+                           "Copy Source must mention the source bucket and key: "
+                           "sourcebucket/sourcekey");
+    return source;
   }
-  std::string source_bucket = decoded->substr(0, slash), source_key = decoded->substr(slash + 1);
-  if (!store_.bucket(source_bucket)) {
-    S3Call source_call{call.http, call.context, {source_bucket, source_key, true}};
-    return no_such_bucket(source_call);
+  source.bucket = decoded->substr(0, slash);
+  std::string key = decoded->substr(slash + 1);
+  S3Call source_call{call.http, call.context, {source.bucket, key, true}};
+  if (!store_.bucket(source.bucket)) {
+    source.refusal = no_such_bucket(source_call);
+    return source;
   }
-  auto opened = store_.open_object(source_bucket, source_key, 0, std::nullopt);
+  auto opened = store_.open_object(source.bucket, key, 0, std::nullopt);
   if (!opened) {
-    S3Call source_call{call.http, call.context, {source_bucket, source_key, true}};
-    return error(source_call, ErrorCode::kNoSuchKey);
+    source.refusal = error(source_call, ErrorCode::kNoSuchKey);
+    return source;
   }
-  auto& [info, reader] = *opened;
+  source.info = std::move(opened->first);
+  source.reader = std::move(opened->second);
+  return source;
+}
+
+HttpResponse S3Service::copy_object(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  CopySource source = open_copy_source(call);
+  if (!source.reader) return std::move(source.refusal);
+  const std::string& source_bucket = source.bucket;
+  const std::string& source_key = source.info.key;
+  ObjectInfo& info = source.info;
+  std::unique_ptr<BlobReader>& reader = source.reader;
   std::string_view directive = call.http.headers.get("x-amz-metadata-directive");
   bool replace = directive == "REPLACE";
   if (!directive.empty() && directive != "COPY" && !replace) {
@@ -315,7 +334,7 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   copy.key = call.target.key;
   copy.etag.clear();
   copy.last_modified_ms = 0;
-  if (replace) read_attributes(call.http, &copy);
+  if (replace) read_object_attributes(call.http, &copy);
   auto blob = store_.new_blob();
   for (const auto& [algorithm, value] : info.checksums) {
     if (auto parsed = parse_checksum_algorithm(algorithm)) blob->add_checksum(*parsed);

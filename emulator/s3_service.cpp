@@ -173,6 +173,7 @@ BodyPlan S3Service::open_body(HttpRequest& head, RequestContext& context) {
   context.operation = "PutObject";
   auto target = parse_target(head);
   S3Call call{head, context, *target};
+  if (s3::has_param(call, "uploadId")) return open_part_body(call);
   auto refuse = [](HttpResponse response) {
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
@@ -255,7 +256,8 @@ HttpResponse S3Service::dispatch(S3Call& call) {
         return list_object_versions(call);
       }
       if (s3::has_param(call, "uploads")) {
-        return not_implemented("ListMultipartUploads");
+        context.operation = "ListMultipartUploads";
+        return list_multipart_uploads(call);
       }
       for (std::string_view sub :
            {"policy", "cors", "lifecycle", "tagging", "website", "encryption", "notification",
@@ -273,14 +275,46 @@ HttpResponse S3Service::dispatch(S3Call& call) {
     return s3::error(call, ErrorCode::kMethodNotAllowed);
   }
 
-  // Object operations.
-  if (s3::has_param(call, "uploadId") || s3::has_param(call, "uploads")) {
-    return not_implemented("multipart uploads");
+  return dispatch_object(call);
+}
+
+HttpResponse S3Service::dispatch_object(S3Call& call) {
+  const std::string& method = call.http.method;
+  RequestContext& context = call.context;
+  auto not_implemented = [&](std::string what) {
+    return s3::error(call, ErrorCode::kNotImplemented,
+                     "offcloud does not implement " + what + " yet.");
+  };
+  bool copy = call.http.headers.find("x-amz-copy-source") != nullptr;
+  if (s3::has_param(call, "uploads")) {
+    if (method != "POST") return s3::error(call, ErrorCode::kMethodNotAllowed);
+    context.operation = "CreateMultipartUpload";
+    return create_multipart_upload(call);
+  }
+  if (s3::has_param(call, "uploadId")) {
+    if (method == "PUT") {
+      context.operation = copy ? "UploadPartCopy" : "UploadPart";
+      return copy ? upload_part_copy(call) : upload_part(call);
+    }
+    if (method == "POST") {
+      context.operation = "CompleteMultipartUpload";
+      return complete_multipart_upload(call);
+    }
+    if (method == "DELETE") {
+      context.operation = "AbortMultipartUpload";
+      return abort_multipart_upload(call);
+    }
+    if (method == "GET") {
+      context.operation = "ListParts";
+      return list_parts(call);
+    }
+    return s3::error(call, ErrorCode::kMethodNotAllowed);
   }
   for (std::string_view sub :
        {"tagging", "retention", "legal-hold", "restore", "select", "attributes", "torrent"}) {
-    if (s3::has_param(call, sub))
+    if (s3::has_param(call, sub)) {
       return not_implemented("the object subresource ?" + std::string(sub));
+    }
   }
   if (method == "GET" && s3::has_param(call, "acl")) {
     context.operation = "GetObjectAcl";
@@ -288,12 +322,8 @@ HttpResponse S3Service::dispatch(S3Call& call) {
   }
   if (s3::has_param(call, "acl")) return not_implemented("PutObjectAcl");
   if (method == "PUT") {
-    if (call.http.headers.find("x-amz-copy-source")) {
-      context.operation = "CopyObject";
-      return copy_object(call);
-    }
-    context.operation = "PutObject";
-    return put_object(call);
+    context.operation = copy ? "CopyObject" : "PutObject";
+    return copy ? copy_object(call) : put_object(call);
   }
   if (method == "GET" || method == "HEAD") {
     context.operation = method == "GET" ? "GetObject" : "HeadObject";

@@ -24,6 +24,14 @@ struct S3Call {
   S3Target target;
 };
 
+// The object an x-amz-copy-source header names, opened for reading.
+struct CopySource {
+  std::string bucket;
+  ObjectInfo info;
+  std::unique_ptr<BlobReader> reader;  // null: refused
+  HttpResponse refusal;
+};
+
 class S3Service : public Service {
  public:
   explicit S3Service(ObjectStore& store) : store_(store) {}
@@ -36,6 +44,8 @@ class S3Service : public Service {
 
  private:
   HttpResponse dispatch(S3Call& call);
+  HttpResponse dispatch_object(S3Call& call);
+  CopySource open_copy_source(S3Call& call);
 
   // s3_bucket_handlers.cpp
   HttpResponse list_buckets(S3Call& call);
@@ -54,6 +64,16 @@ class S3Service : public Service {
   HttpResponse delete_object(S3Call& call);
   HttpResponse delete_objects(S3Call& call);
   HttpResponse copy_object(S3Call& call);
+
+  // s3_multipart_handlers.cpp
+  BodyPlan open_part_body(S3Call& call);
+  HttpResponse create_multipart_upload(S3Call& call);
+  HttpResponse upload_part(S3Call& call);
+  HttpResponse upload_part_copy(S3Call& call);
+  HttpResponse complete_multipart_upload(S3Call& call);
+  HttpResponse abort_multipart_upload(S3Call& call);
+  HttpResponse list_parts(S3Call& call);
+  HttpResponse list_multipart_uploads(S3Call& call);
 
   ObjectStore& store_;
 };

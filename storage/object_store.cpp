@@ -1,4 +1,5 @@
 #include "storage/object_store.h"
+#include "storage/object_store_detail.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,11 +13,7 @@
 #include <nlohmann/json.hpp>
 
 namespace offcloud {
-namespace {
-
-namespace fs = std::filesystem;
-
-constexpr std::size_t kWriteBuffer = 1 << 20;
+namespace detail {
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -51,6 +48,15 @@ HeaderList from_json(const std::string& text) {
   }
   return list;
 }
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+namespace fs = std::filesystem;
+
+constexpr std::size_t kWriteBuffer = 1 << 20;
 
 constexpr const char* kObjectColumns =
     "key, size, etag, content_type, headers, metadata, checksums, last_modified_ms, blob";
@@ -179,7 +185,14 @@ ObjectStore::ObjectStore(const std::string& root)
       " size INTEGER NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,"
       " headers TEXT NOT NULL, metadata TEXT NOT NULL, checksums TEXT NOT NULL,"
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
-      " PRIMARY KEY (bucket, key)) WITHOUT ROWID;");
+      " PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS upload (id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
+      " key TEXT NOT NULL, initiated_ms INTEGER NOT NULL, content_type TEXT NOT NULL,"
+      " headers TEXT NOT NULL, metadata TEXT NOT NULL, checksum TEXT NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS part (upload_id TEXT NOT NULL, number INTEGER NOT NULL,"
+      " size INTEGER NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
+      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
+      " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
   collect_garbage();
 }
 
@@ -195,7 +208,7 @@ void ObjectStore::collect_garbage() {
   // Blobs written for uploads that never committed (a crash, a killed
   // client) or replaced just before a crash: no row points to them.
   std::unordered_set<std::string> referenced;
-  auto all = db_.prepare("SELECT blob FROM object");
+  auto all = db_.prepare("SELECT blob FROM object UNION ALL SELECT blob FROM part");
   while (all->step()) referenced.insert(all->column_text(0));
   for (const auto& dir : fs::directory_iterator(blobs_)) {
     if (!dir.is_directory()) continue;
@@ -265,6 +278,39 @@ ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInf
   info.blob = blob.id();
   info.size = blob.size();
   if (info.etag.empty()) info.etag = blob.md5_hex();
+  Status status = commit_object(bucket, info);
+  if (status == Status::kOk) blob.release();
+  return status;
+}
+
+std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
+                                                      const ObjectInfo& info) {
+  std::optional<std::string> replaced;
+  auto old = db_.prepare("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
+  old->bind(1, bucket);
+  old->bind(2, info.key);
+  if (old->step()) replaced = old->column_text(0);
+  auto insert = db_.prepare(
+      "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
+      " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+  insert->bind(1, bucket);
+  insert->bind(2, info.key);
+  insert->bind(3, static_cast<std::int64_t>(info.size));
+  insert->bind(4, info.etag);
+  insert->bind(5, info.content_type);
+  insert->bind(6, to_json(info.headers));
+  insert->bind(7, to_json(info.metadata));
+  insert->bind(8, to_json(info.checksums));
+  insert->bind(9, info.last_modified_ms);
+  insert->bind(10, info.blob);
+  insert->step();
+  if (replaced == info.blob) replaced.reset();
+  return replaced;
+}
+
+ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
+                                               const ObjectInfo& object) {
+  ObjectInfo info = object;
   if (info.last_modified_ms == 0) info.last_modified_ms = now_ms();
   std::optional<std::string> replaced;
   {
@@ -274,33 +320,15 @@ ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInf
     if (!exists->step()) return Status::kNoSuchBucket;
     db_.exec("BEGIN IMMEDIATE");
     try {
-      auto old = db_.prepare("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
-      old->bind(1, bucket);
-      old->bind(2, info.key);
-      if (old->step()) replaced = old->column_text(0);
-      auto insert = db_.prepare(
-          "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
-          " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
-      insert->bind(1, bucket);
-      insert->bind(2, info.key);
-      insert->bind(3, static_cast<std::int64_t>(info.size));
-      insert->bind(4, info.etag);
-      insert->bind(5, info.content_type);
-      insert->bind(6, to_json(info.headers));
-      insert->bind(7, to_json(info.metadata));
-      insert->bind(8, to_json(info.checksums));
-      insert->bind(9, info.last_modified_ms);
-      insert->bind(10, info.blob);
-      insert->step();
+      replaced = upsert_object(bucket, info);
       db_.exec("COMMIT");
     } catch (...) {
       db_.exec("ROLLBACK");
       throw;
     }
-    blob.release();
   }
   // After the commit: a crash before this line leaves only garbage.
-  if (replaced && *replaced != info.blob) remove_blob(*replaced);
+  if (replaced) remove_blob(*replaced);
   return Status::kOk;
 }
 

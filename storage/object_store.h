@@ -112,6 +112,30 @@ struct ListResult {
   std::string last;  // the last key or prefix returned: where the next page starts
 };
 
+struct UploadInfo {
+  std::string id;
+  std::string bucket;
+  std::string key;
+  std::int64_t initiated_ms = 0;
+  ObjectInfo attributes;  // content type, headers, metadata for the object
+  std::optional<ChecksumAlgorithm> checksum;
+};
+
+struct PartInfo {
+  int number = 0;
+  std::uint64_t size = 0;
+  std::string etag;  // MD5 hex, without quotes
+  HeaderList checksums;
+  std::int64_t last_modified_ms = 0;
+  std::string blob;
+};
+
+// A part named in CompleteMultipartUpload.
+struct CompletedPart {
+  int number = 0;
+  std::string etag;  // quotes optional
+};
+
 class ObjectStore {
  public:
   // `root` holds s3.db and the blobs/ folder; created if missing.
@@ -137,7 +161,38 @@ class ObjectStore {
   bool delete_object(const std::string& bucket, const std::string& key);
   ListResult list_objects(const std::string& bucket, const ListRequest& request);
 
+  // Multipart uploads (object_store_multipart.cpp). Parts are blobs of their
+  // own until completion concatenates them into the object's blob.
+  static constexpr std::uint64_t kMinPartSize = 5 * 1024 * 1024;
+  std::optional<std::string> create_upload(const std::string& bucket, const ObjectInfo& attributes,
+                                           std::optional<ChecksumAlgorithm> checksum);
+  std::optional<UploadInfo> upload(const std::string& bucket, const std::string& id);
+  std::vector<UploadInfo> list_uploads(const std::string& bucket, const std::string& prefix);
+  // Replaces a part of the same number. False when the upload is gone.
+  bool put_part(const std::string& upload_id, PartInfo part, BlobWriter& blob);
+  std::vector<PartInfo> list_parts(const std::string& upload_id);
+  bool abort_upload(const std::string& upload_id);
+
+  enum class CompleteStatus {
+    kOk,
+    kNoSuchUpload,
+    kInvalidPart,
+    kInvalidPartOrder,
+    kEntityTooSmall
+  };
+  struct CompleteResult {
+    CompleteStatus status = CompleteStatus::kOk;
+    int bad_part = 0;  // the part the status is about
+    ObjectInfo object;
+  };
+  CompleteResult complete_upload(const std::string& bucket, const std::string& upload_id,
+                                 const std::vector<CompletedPart>& parts);
+
  private:
+  // Commits `info` (whose blob is already on disk) as bucket/key.
+  Status commit_object(const std::string& bucket, const ObjectInfo& info);
+  // Inside a transaction: writes the row, returns the blob it replaced.
+  std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info);
   std::string blob_path(const std::string& id) const;
   void remove_blob(const std::string& id);
   void collect_garbage();
