@@ -72,6 +72,8 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(InvalidPartOrder, 400, "The list of parts was not in ascending order. Parts must be ordered " \
     "by part number.")                                                                           \
   X(EntityTooSmall, 400, "Your proposed upload is smaller than the minimum allowed object size.") \
+  X(IncompleteBody, 400, "You did not provide the number of bytes specified by the "            \
+    "Content-Length HTTP header.")                                                               \
   X(InvalidLocationConstraint, 400, "The specified location-constraint is not valid.")             \
   X(InvalidRange, 416, "The requested range is not satisfiable")                                   \
   X(KeyTooLongError, 400, "Your key is too long")                                                  \
@@ -84,13 +86,13 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
     "The specified upload does not exist. The upload ID may be invalid, or "                       \
     "the upload may have been aborted or completed.")                                              \
   X(PreconditionFailed, 412, "At least one of the pre-conditions you specified did not hold")      \
-  /* IoT control plane. */                                                                        \
-  X(ResourceAlreadyExistsException, 409, "The resource already exists.")                          \
+  /* IoT control plane. */                                                                         \
+  X(ResourceAlreadyExistsException, 409, "The resource already exists.")                           \
   X(SqlParseException, 400, "The Rule-SQL expression can't be parsed correctly.")                  \
   X(UnauthorizedException, 401, "You are not authorized to perform this operation.")               \
   /* Server side. */                                                                               \
   X(InternalError, 500, "We encountered an internal error. Please try again.")                     \
-  X(InternalException, 500, "An unexpected error has occurred.")                                    \
+  X(InternalException, 500, "An unexpected error has occurred.")                                   \
   X(InternalFailureException, 500,                                                                 \
     "The request processing has failed because of an internal "                                    \
     "error.")                                                                                      \

@@ -8,14 +8,17 @@
 #include "emulator/config.h"
 #include "emulator/credential_store.h"
 #include "emulator/http_server.h"
+#include "emulator/iot_handlers.h"
 #include "emulator/iotdata_handlers.h"
 #include "emulator/log.h"
 #include "emulator/router.h"
 #include "emulator/s3_service.h"
 #include "emulator/sigv4_verifier.h"
 #include "rules/message_bus.h"
+#include "rules/rules_engine.h"
 #include "storage/object_store.h"
 #include "storage/retained_store.h"
+#include "storage/rule_store.h"
 
 namespace {
 
@@ -39,6 +42,11 @@ int serve(const offcloud::Config& config) {
   ObjectStore objects((std::filesystem::path(config.data_dir) / "s3").string());
   router.add(std::make_unique<IotDataService>(bus, retained));
   router.add(std::make_unique<S3Service>(objects));
+  RuleStore rule_store(database);
+  RulesEngineOptions rules_options;
+  rules_options.log_warning = [](std::string_view text) { log(LogLevel::kWarn, text); };
+  RulesEngine rules(bus, objects, rules_options);
+  router.add(std::make_unique<IotService>(rule_store, rules));
 
   HttpServer::Options options;
   options.host = config.host;

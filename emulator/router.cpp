@@ -147,9 +147,12 @@ std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryPar
                     "offcloud does not emulate a service named '" + route.service_name + "'."};
   }
   bool s3 = route.service_name == "s3";
-  if (auto failure = verifier_.verify(request, query, route.auth.params, s3, &context.principal)) {
+  ChunkSigning signing;
+  if (auto failure =
+          verifier_.verify(request, query, route.auth.params, s3, &context.principal, &signing)) {
     return auth_error(route.protocol, *failure, route.auth.params);
   }
+  if (!route.auth.params.presigned) context.signing = std::move(signing);
   context.region = route.auth.params.region;
   return std::nullopt;
 }

@@ -80,19 +80,25 @@ std::optional<ByteRange> parse_range(std::string_view text, std::uint64_t size,
   }
   auto first = number(a);
   if (!first) return std::nullopt;
-  std::optional<std::uint64_t> last =
-      b.empty() ? std::optional<std::uint64_t>(size - 1) : number(b);
+  std::optional<std::uint64_t> last = b.empty() ? first : number(b);
   if (!last || *last < *first) return std::nullopt;
   if (*first >= size) {
     *unsatisfiable = true;
     return std::nullopt;
   }
+  if (b.empty()) last = size - 1;
   return ByteRange{*first, std::min(*last, size - 1) - *first + 1};
 }
 
-// If-Match and friends, in the order RFC 7232 evaluates them. Returns the
-// status to answer with instead of the object (412 or 304), or 0.
-int check_preconditions(const HttpRequest& request, const ObjectInfo& info) {
+// If-Match and friends, in the order RFC 7232 evaluates them; `prefix` is
+// "" for GET/HEAD and "x-amz-copy-source-" for a copy's source.
+struct Precondition {
+  int status = 0;  // 412, 304, or 0 when the request may proceed
+  std::string header;
+};
+
+Precondition check_preconditions(const HttpRequest& request, const ObjectInfo& info,
+                                 std::string_view prefix = "") {
   std::string etag = quoted_etag(info);
   auto matches = [&](std::string_view list) {
     std::size_t start = 0;
@@ -108,24 +114,37 @@ int check_preconditions(const HttpRequest& request, const ObjectInfo& info) {
     }
     return false;
   };
+  auto header = [&](const char* name) { return request.headers.find(std::string(prefix) + name); };
+  auto named = [&](const char* name) {
+    std::string full = std::string(prefix) + name;
+    // S3 names the condition as the header is usually spelled.
+    std::string out;
+    bool upper = true;
+    for (char c : full) {
+      out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+      upper = c == '-';
+    }
+    return out;
+  };
   std::int64_t modified_s = info.last_modified_ms / 1000;
-  const std::string* if_match = request.headers.find("if-match");
-  if (if_match && !matches(*if_match)) return 412;
+  const std::string* if_match = header("if-match");
+  if (if_match && !matches(*if_match)) return {412, named("if-match")};
   if (!if_match) {
-    if (const std::string* since = request.headers.find("if-unmodified-since")) {
+    if (const std::string* since = header("if-unmodified-since")) {
       auto t = parse_http_date(*since);
-      if (t && modified_s > *t / 1000) return 412;
+      if (t && modified_s > *t / 1000) return {412, named("if-unmodified-since")};
     }
   }
-  const std::string* if_none_match = request.headers.find("if-none-match");
-  if (if_none_match && matches(*if_none_match)) return 304;
+  const std::string* if_none_match = header("if-none-match");
+  int not_modified = prefix.empty() ? 304 : 412;  // a copy has no "not modified"
+  if (if_none_match && matches(*if_none_match)) return {not_modified, named("if-none-match")};
   if (!if_none_match) {
-    if (const std::string* since = request.headers.find("if-modified-since")) {
+    if (const std::string* since = header("if-modified-since")) {
       auto t = parse_http_date(*since);
-      if (t && modified_s <= *t / 1000) return 304;
+      if (t && modified_s <= *t / 1000) return {not_modified, named("if-modified-since")};
     }
   }
-  return 0;
+  return {};
 }
 
 }  // namespace
@@ -138,9 +157,26 @@ void read_object_attributes(const HttpRequest& request, ObjectInfo* info) {
   info->headers.clear();
   info->metadata.clear();
   for (std::string_view name : kStoredHeaders) {
-    if (const std::string* value = request.headers.find(name)) {
-      info->headers.emplace_back(std::string(name), *value);
+    const std::string* value = request.headers.find(name);
+    if (!value) continue;
+    std::string stored = *value;
+    if (name == "Content-Encoding") {
+      // aws-chunked describes the upload, not the object.
+      std::string kept;
+      std::size_t start = 0;
+      while (start <= stored.size()) {
+        std::size_t comma = stored.find(',', start);
+        std::string token = stored.substr(start, comma - start);
+        token.erase(0, token.find_first_not_of(' '));
+        token.erase(token.find_last_not_of(' ') + 1);
+        if (!token.empty() && token != "aws-chunked") kept += (kept.empty() ? "" : ",") + token;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      if (kept.empty()) continue;
+      stored = kept;
     }
+    info->headers.emplace_back(std::string(name), std::move(stored));
   }
   for (const auto& [name, value] : request.headers) {
     if (name.size() > 11 && iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
@@ -178,9 +214,10 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
   if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
   auto info = store_.head_object(call.target.bucket, call.target.key);
   if (!info) return error(call, ErrorCode::kNoSuchKey);
-  if (int status = check_preconditions(call.http, *info)) {
-    if (status == 412)
-      return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", "If-Match"}});
+  if (Precondition failed = check_preconditions(call.http, *info); failed.status) {
+    if (failed.status == 412) {
+      return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", failed.header}});
+    }
     HttpResponse not_modified;
     not_modified.status = 304;
     not_modified.headers.add("ETag", quoted_etag(*info));
@@ -318,6 +355,10 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   const std::string& source_key = source.info.key;
   ObjectInfo& info = source.info;
   std::unique_ptr<BlobReader>& reader = source.reader;
+  if (Precondition failed = check_preconditions(call.http, info, "x-amz-copy-source-");
+      failed.status) {
+    return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", failed.header}});
+  }
   std::string_view directive = call.http.headers.get("x-amz-metadata-directive");
   bool replace = directive == "REPLACE";
   if (!directive.empty() && directive != "COPY" && !replace) {

@@ -24,9 +24,40 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
 
   std::string_view content_sha256 = headers.get("x-amz-content-sha256");
   if (content_sha256.starts_with("STREAMING-")) {
-    return {nullptr, s3::error(call, ErrorCode::kNotImplemented,
-                               "offcloud does not accept aws-chunked (" +
-                                   std::string(content_sha256) + ") uploads yet.")};
+    bool signed_chunks = content_sha256 == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
+                         content_sha256 == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+    bool trailer = content_sha256.ends_with("-TRAILER");
+    if (!signed_chunks && content_sha256 != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
+      return {nullptr, s3::error(call, ErrorCode::kNotImplemented,
+                                 "offcloud does not accept " + std::string(content_sha256) +
+                                     " uploads.")};
+    }
+    if (signed_chunks && !call.context.signing) {
+      return {nullptr, s3::error(call, ErrorCode::kInvalidRequest,
+                                 "Signed aws-chunked uploads need a signed Authorization header.")};
+    }
+    if (const std::string* length = headers.find("x-amz-decoded-content-length")) {
+      try {
+        reader->decoded_length_ = std::stoull(*length);
+      } catch (const std::exception&) {
+        return {nullptr, s3::error(call, ErrorCode::kInvalidArgument,
+                                   "x-amz-decoded-content-length is not a number.")};
+      }
+    }
+    if (trailer) {
+      std::string_view named = headers.get("x-amz-trailer");
+      if (named.size() > 15 && iequals(named.substr(0, 15), "x-amz-checksum-")) {
+        reader->trailing_checksum_ = parse_checksum_algorithm(named.substr(15));
+      }
+      if (!named.empty() && !reader->trailing_checksum_) {
+        return {nullptr, s3::error(call, ErrorCode::kInvalidRequest,
+                                   "The x-amz-trailer header names an unsupported checksum.")};
+      }
+    }
+    UploadReader* self = reader.get();
+    reader->chunked_.emplace(
+        signed_chunks ? call.context.signing : std::nullopt, trailer,
+        [self](std::string_view data) { self->blob_->write(data); });
   }
   if (is_hex_sha256(content_sha256)) {
     reader->declared_sha256 = std::string(content_sha256);
@@ -53,6 +84,17 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
                                  "Expecting a single x-amz-checksum- header. Multiple checksum "
                                  "Types are not allowed.")};
     }
+    std::string raw;
+    std::size_t expected_bytes = *algorithm == ChecksumAlgorithm::kSha256      ? 32
+                                 : *algorithm == ChecksumAlgorithm::kSha1      ? 20
+                                 : *algorithm == ChecksumAlgorithm::kCrc64Nvme ? 8
+                                                                               : 4;
+    if (!base64_decode(value, &raw) || raw.size() != expected_bytes) {
+      std::string lower(field);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return {nullptr, s3::error(call, ErrorCode::kInvalidRequest,
+                                 "Value for " + lower + " header is invalid.")};
+    }
     reader->declared_checksum.emplace(*algorithm, value);
   }
   try {
@@ -62,6 +104,7 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
     return {nullptr, s3::error(call, ErrorCode::kInternalError)};
   }
   if (reader->declared_checksum) reader->blob_->add_checksum(reader->declared_checksum->first);
+  if (reader->trailing_checksum_) reader->blob_->add_checksum(*reader->trailing_checksum_);
   return {std::move(reader), {}};
 }
 
@@ -73,7 +116,11 @@ HttpResponse UploadReader::fail(ErrorCode code, std::string message) {
 std::optional<HttpResponse> UploadReader::consume(std::string_view bytes) {
   if (sha256_) sha256_->update(bytes);
   try {
-    blob_->write(bytes);
+    if (!chunked_) {
+      blob_->write(bytes);
+    } else if (!chunked_->feed(bytes)) {
+      return chunked_failure();
+    }
   } catch (const std::exception& e) {
     log(LogLevel::kError, std::string("upload failed: ") + e.what());
     return fail(ErrorCode::kInternalError, "");
@@ -81,7 +128,27 @@ std::optional<HttpResponse> UploadReader::consume(std::string_view bytes) {
   return std::nullopt;
 }
 
+HttpResponse UploadReader::chunked_failure() {
+  if (chunked_->failure() == AwsChunkedDecoder::Failure::kBadSignature) {
+    return fail(ErrorCode::kSignatureDoesNotMatch, chunked_->error());
+  }
+  return fail(ErrorCode::kIncompleteBody, chunked_->error());
+}
+
 std::optional<HttpResponse> UploadReader::finish() {
+  if (chunked_) {
+    if (!chunked_->finish()) return chunked_failure();
+    if (decoded_length_ && *decoded_length_ != chunked_->decoded_size()) {
+      return fail(ErrorCode::kIncompleteBody, "");
+    }
+    if (trailing_checksum_) {
+      std::string name = "x-amz-checksum-" + std::string(checksum_name(*trailing_checksum_));
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (const auto& [trailer, value] : chunked_->trailers()) {
+        if (trailer == name) declared_checksum.emplace(*trailing_checksum_, value);
+      }
+    }
+  }
   try {
     blob_->close();
   } catch (const std::exception& e) {

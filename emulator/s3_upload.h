@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "emulator/aws_chunked.h"
 #include "emulator/s3_service.h"
 #include "storage/object_store.h"
 
@@ -29,8 +30,13 @@ class UploadReader : public BodyReader {
  private:
   UploadReader() = default;
   HttpResponse fail(ErrorCode code, std::string message);
+  HttpResponse chunked_failure();
 
   std::unique_ptr<BlobWriter> blob_;
+  std::optional<AwsChunkedDecoder> chunked_;
+  std::optional<std::uint64_t> decoded_length_;  // x-amz-decoded-content-length
+  std::optional<ChecksumAlgorithm> trailing_checksum_;  // named by x-amz-trailer
+  bool write_failed_ = false;
   std::optional<StreamingDigest> sha256_;
   std::string declared_sha256;                                                 // hex
   std::optional<std::string> declared_md5;                                     // raw bytes

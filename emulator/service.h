@@ -9,6 +9,7 @@
 #include "emulator/api_errors.h"
 #include "emulator/credential_store.h"
 #include "emulator/http_types.h"
+#include "emulator/signature_v4.h"
 #include "emulator/uri.h"
 
 namespace offcloud {
@@ -19,6 +20,7 @@ struct RequestContext {
   std::string region;     // from the credential scope
   QueryParams query;      // decoded
   std::string operation;  // set by the service, for the request log
+  std::optional<ChunkSigning> signing;  // from the verified signature
 };
 
 // Called exactly once with the response, from any thread.

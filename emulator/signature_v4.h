@@ -35,6 +35,15 @@ struct SigV4Params {
   std::string scope() const { return date + "/" + region + "/" + service + "/" + terminator; }
 };
 
+// What chained aws-chunked signatures are computed from: the verified
+// request's signing key, date, scope and signature (the "seed").
+struct ChunkSigning {
+  Sha256 key;
+  std::string amz_date;
+  std::string scope;
+  std::string seed_signature;
+};
+
 struct ParsedAuth {
   enum class State { kUnsigned, kSigned, kMalformed };
   State state = State::kUnsigned;

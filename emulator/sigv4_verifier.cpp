@@ -74,7 +74,7 @@ Sha256 SigV4Verifier::signing_key(const std::string& secret, const SigV4Params& 
 std::optional<AuthFailure> SigV4Verifier::verify(const HttpRequest& request,
                                                  const QueryParams& query,
                                                  const SigV4Params& params, bool s3,
-                                                 Principal* principal) {
+                                                 Principal* principal, ChunkSigning* signing) {
   std::optional<Credential> credential = credentials_.find(params.access_key_id);
   if (!credential || !credential->active) {
     return failure(AuthFailureKind::kUnknownKey,
@@ -176,6 +176,7 @@ std::optional<AuthFailure> SigV4Verifier::verify(const HttpRequest& request,
   }
 
   *principal = credential->principal;
+  if (signing) *signing = {key, params.amz_date, params.scope(), params.signature};
   return std::nullopt;
 }
 

@@ -49,9 +49,11 @@ class SigV4Verifier {
                          Clock clock = &std::chrono::system_clock::now);
 
   // `query` is the request's decoded query; `s3` selects S3's rules for the
-  // canonical path and the payload hash. On success fills `principal`.
+  // canonical path and the payload hash. On success fills `principal`, and
+  // `signing` when given (for aws-chunked bodies).
   std::optional<AuthFailure> verify(const HttpRequest& request, const QueryParams& query,
-                                    const SigV4Params& params, bool s3, Principal* principal);
+                                    const SigV4Params& params, bool s3, Principal* principal,
+                                    ChunkSigning* signing = nullptr);
 
  private:
   // Signing keys change once a day per (secret, region, service): cached.

@@ -224,26 +224,33 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(const std::string& buck
   std::map<int, PartInfo> stored;
   for (PartInfo& part : list_parts(upload_id)) stored.emplace(part.number, std::move(part));
 
-  std::vector<const PartInfo*> chosen;
+  // S3's checks, in its order: part order, then each part's existence and
+  // ETag, then the minimum size of every part but the last.
   int previous = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const CompletedPart& wanted = parts[i];
-    result.bad_part = wanted.number;
+  for (const CompletedPart& wanted : parts) {
     if (wanted.number <= previous) {
       result.status = CompleteStatus::kInvalidPartOrder;
+      result.bad_part = wanted.number;
       return result;
     }
     previous = wanted.number;
+  }
+  std::vector<const PartInfo*> chosen;
+  for (const CompletedPart& wanted : parts) {
     auto it = stored.find(wanted.number);
     if (it == stored.end() || it->second.etag != unquoted(wanted.etag)) {
       result.status = CompleteStatus::kInvalidPart;
-      return result;
-    }
-    if (i + 1 < parts.size() && it->second.size < kMinPartSize) {
-      result.status = CompleteStatus::kEntityTooSmall;
+      result.bad_part = wanted.number;
       return result;
     }
     chosen.push_back(&it->second);
+  }
+  for (std::size_t i = 0; i + 1 < chosen.size(); ++i) {
+    if (chosen[i]->size < kMinPartSize) {
+      result.status = CompleteStatus::kEntityTooSmall;
+      result.bad_part = chosen[i]->number;
+      return result;
+    }
   }
   result.bad_part = 0;
 

@@ -1,12 +1,16 @@
-"""Runs the AWS SDK for JavaScript v2 tests (js/) against a real offcloud.
+"""Runs the AWS SDK for JavaScript tests (js/*.test.js: v2 aws-sdk and v3
+@aws-sdk/client-s3) against a real offcloud, one unittest test per file, each
+with its own server.
 
 Installs js/node_modules from the committed package-lock.json (npm ci) when
-they are missing, so a fresh clone or CI needs only node, npm and the npm
-registry.
+any dependency is missing, so a fresh clone or CI needs only node, npm and
+the npm registry.
 
 Run: OFFCLOUD_BIN=build/bin/offcloud python3 tests/e2e/test_js_sdk.py -v
 """
 
+import glob
+import json
 import os
 import shutil
 import subprocess
@@ -17,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
-JS_TESTS = ["publish_v2.test.js"]
+JS_TESTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(JS_DIR, "*.test.js")))
 
 
 def node_env(extra):
@@ -29,13 +33,20 @@ def node_env(extra):
     return env
 
 
-class JsSdkV2Tests(unittest.TestCase):
+def missing_dependencies():
+    with open(os.path.join(JS_DIR, "package.json")) as f:
+        deps = json.load(f).get("dependencies", {})
+    return [name for name in deps
+            if not os.path.isfile(os.path.join(JS_DIR, "node_modules", name, "package.json"))]
+
+
+class JsSdkTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         for tool in ("node", "npm"):
             if shutil.which(tool) is None:
                 raise AssertionError("%s is not on PATH; the JS SDK tests need Node.js 20+" % tool)
-        if not os.path.isfile(os.path.join(JS_DIR, "node_modules", "aws-sdk", "package.json")):
+        if missing_dependencies():
             result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR,
                                     stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                     timeout=600)
@@ -43,18 +54,35 @@ class JsSdkV2Tests(unittest.TestCase):
                 raise AssertionError("npm ci in %s failed (exit %d):\n%s\n%s"
                                      % (JS_DIR, result.returncode, result.stdout[-3000:],
                                         result.stderr[-3000:]))
+        still = missing_dependencies()
+        if still:
+            raise AssertionError("after npm ci, still missing in node_modules: %s" % still)
 
-    def test_node_sdk_v2(self):
+    def run_js(self, filename):
         with harness.OffcloudServer() as server:
-            result = subprocess.run(["node", "--test", "--test-reporter=tap"] + JS_TESTS, cwd=JS_DIR,
-                                    stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    env=node_env({"OFFCLOUD_ENDPOINT": server.endpoint}),
+            result = subprocess.run(["node", "--test", "--test-reporter=tap", filename],
+                                    cwd=JS_DIR, stdin=subprocess.DEVNULL, capture_output=True,
+                                    text=True, env=node_env({"OFFCLOUD_ENDPOINT": server.endpoint}),
                                     timeout=180)
             output = result.stdout + result.stderr
-            self.assertEqual(result.returncode, 0, "node --test failed:\n" + output[-8000:])
+            self.assertEqual(result.returncode, 0,
+                             "node --test %s failed:\n%s" % (filename, output[-8000:]))
             # Guards against a runner that found no test and passed vacuously.
             self.assertRegex(output, r"# pass [1-9]", output[-3000:])
             server.stop()
+
+    def test_found_js_tests(self):
+        self.assertIn("publish_v2.test.js", JS_TESTS)
+        self.assertIn("s3_v3.test.js", JS_TESTS)
+
+
+def _add_js_test(filename):
+    name = "test_" + filename.replace(".test.js", "").replace(".", "_").replace("-", "_")
+    setattr(JsSdkTests, name, lambda self: self.run_js(filename))
+
+
+for _filename in JS_TESTS:
+    _add_js_test(_filename)
 
 
 if __name__ == "__main__":

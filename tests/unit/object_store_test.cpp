@@ -1,0 +1,186 @@
+#include "storage/object_store.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+namespace offcloud {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ObjectStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // A private parent, so a file escaping the store would show up in it.
+    parent_ = fs::temp_directory_path() /
+              ("offcloud-objects-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(parent_);
+    root_ = parent_ / "store";
+  }
+  void TearDown() override { fs::remove_all(parent_); }
+
+  void put(ObjectStore& store, const std::string& bucket, const std::string& key,
+           const std::string& data) {
+    auto blob = store.new_blob();
+    blob->write(data);
+    blob->close();
+    ObjectInfo info;
+    info.key = key;
+    ASSERT_EQ(store.put_object(bucket, info, *blob), ObjectStore::Status::kOk);
+  }
+
+  std::string read(ObjectStore& store, const std::string& bucket, const std::string& key) {
+    auto opened = store.open_object(bucket, key, 0, std::nullopt);
+    if (!opened) return "<missing>";
+    std::string out(opened->second->length(), '\0');
+    std::size_t n = opened->second->read(out.data(), out.size());
+    out.resize(n);
+    return out;
+  }
+
+  std::size_t blob_files() const {
+    std::size_t n = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(root_ / "blobs")) {
+      n += entry.is_regular_file();
+    }
+    return n;
+  }
+
+  fs::path parent_;
+  fs::path root_;
+};
+
+TEST_F(ObjectStoreTest, BucketsAndObjects) {
+  ObjectStore store(root_.string());
+  EXPECT_EQ(store.create_bucket("b", "us-east-1"), ObjectStore::Status::kOk);
+  EXPECT_EQ(store.create_bucket("b", "us-east-1"), ObjectStore::Status::kAlreadyExists);
+  put(store, "b", "a/b", "hello");
+  put(store, "b", "a/b", "replaced");
+  EXPECT_EQ(read(store, "b", "a/b"), "replaced");
+  EXPECT_EQ(store.head_object("b", "a/b")->etag, "91bb248359043fe98416e259c9bdf10d");  // MD5
+  EXPECT_EQ(blob_files(), 1u);  // the replaced blob is gone
+  EXPECT_EQ(store.delete_bucket("b"), ObjectStore::Status::kNotEmpty);
+  EXPECT_TRUE(store.delete_object("b", "a/b"));
+  EXPECT_FALSE(store.delete_object("b", "a/b"));
+  EXPECT_EQ(store.delete_bucket("b"), ObjectStore::Status::kOk);
+  EXPECT_EQ(blob_files(), 0u);
+}
+
+TEST_F(ObjectStoreTest, KeysAreNeverPaths) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1");
+  for (const char* key : {"../x", "/etc/passwd", "a/../../y", "%2F", "\xe6\x97\xa5"}) {
+    put(store, "b", key, key);
+    EXPECT_EQ(read(store, "b", key), key);
+  }
+  for (const auto& entry : fs::recursive_directory_iterator(root_)) {
+    std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == "blobs" || name.starts_with("s3.db") || name.size() == 2 ||
+                name.size() == 32)
+        << entry.path();
+  }
+  for (const auto& entry : fs::directory_iterator(parent_)) {
+    EXPECT_EQ(entry.path().filename(), "store");
+  }
+}
+
+TEST_F(ObjectStoreTest, ReadersKeepTheirVersion) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1");
+  put(store, "b", "k", "first");
+  auto opened = store.open_object("b", "k", 1, 3);
+  put(store, "b", "k", "second");
+  char buffer[8];
+  std::size_t n = opened->second->read(buffer, sizeof buffer);
+  EXPECT_EQ(std::string(buffer, n), "irs");
+}
+
+TEST_F(ObjectStoreTest, ListsWithPrefixDelimiterAndPages) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1");
+  for (const char* key : {"a", "a/", "a/b", "a/c/d", "b/x", "b/y", "c"}) put(store, "b", key, "x");
+  ListRequest all;
+  auto result = store.list_objects("b", all);
+  EXPECT_EQ(result.objects.size(), 7u);
+
+  ListRequest rolled;
+  rolled.delimiter = "/";
+  result = store.list_objects("b", rolled);
+  ASSERT_EQ(result.objects.size(), 2u);  // "a" and "c"
+  EXPECT_EQ(result.common_prefixes, (std::vector<std::string>{"a/", "b/"}));
+
+  ListRequest paged = rolled;
+  paged.max_keys = 2;
+  result = store.list_objects("b", paged);
+  EXPECT_TRUE(result.truncated);
+  EXPECT_EQ(result.last, "a/");
+  paged.after = result.last;
+  result = store.list_objects("b", paged);
+  ASSERT_EQ(result.common_prefixes.size(), 1u);
+  EXPECT_EQ(result.common_prefixes[0], "b/");
+  EXPECT_EQ(result.objects[0].key, "c");
+
+  ListRequest prefixed;
+  prefixed.prefix = "a/";
+  prefixed.delimiter = "/";
+  result = store.list_objects("b", prefixed);
+  ASSERT_EQ(result.objects.size(), 2u);
+  EXPECT_EQ(result.objects[0].key, "a/");
+  EXPECT_EQ(result.common_prefixes, (std::vector<std::string>{"a/c/"}));
+}
+
+TEST_F(ObjectStoreTest, GarbageBlobsAreCollectedAtStart) {
+  {
+    ObjectStore store(root_.string());
+    store.create_bucket("b", "us-east-1");
+    put(store, "b", "kept", "x");
+    auto orphan = store.new_blob();
+    orphan->write("never committed");
+    orphan->close();
+    orphan->release();  // as if the process died before the index commit
+  }
+  EXPECT_EQ(blob_files(), 2u);
+  ObjectStore reopened(root_.string());
+  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(read(reopened, "b", "kept"), "x");
+}
+
+TEST_F(ObjectStoreTest, MultipartCompletesWithS3Checks) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1");
+  ObjectInfo attributes;
+  attributes.key = "big";
+  auto id = store.create_upload("b", attributes, std::nullopt);
+  ASSERT_TRUE(id);
+  std::string part1(ObjectStore::kMinPartSize, 'a'), part2 = "tail";
+  std::string etags[2];
+  int number = 1;
+  for (const std::string* data : {&part1, &part2}) {
+    auto blob = store.new_blob();
+    blob->write(*data);
+    blob->close();
+    etags[number - 1] = blob->md5_hex();
+    PartInfo part;
+    part.number = number++;
+    ASSERT_TRUE(store.put_part(*id, part, *blob));
+  }
+  EXPECT_EQ(store.complete_upload("b", *id, {{2, etags[1]}, {1, etags[0]}}).status,
+            ObjectStore::CompleteStatus::kInvalidPartOrder);
+  EXPECT_EQ(store.complete_upload("b", *id, {{1, etags[1]}}).status,
+            ObjectStore::CompleteStatus::kInvalidPart);
+  EXPECT_EQ(store.complete_upload("b", *id, {{2, etags[1]}, {3, "x"}}).status,
+            ObjectStore::CompleteStatus::kInvalidPart);
+  auto done = store.complete_upload("b", *id, {{1, "\"" + etags[0] + "\""}, {2, etags[1]}});
+  ASSERT_EQ(done.status, ObjectStore::CompleteStatus::kOk);
+  EXPECT_TRUE(done.object.etag.ends_with("-2"));
+  EXPECT_EQ(read(store, "b", "big"), part1 + part2);
+  EXPECT_FALSE(store.upload("b", *id));
+  EXPECT_EQ(blob_files(), 1u);  // the parts are gone
+}
+
+}  // namespace
+}  // namespace offcloud
