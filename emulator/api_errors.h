@@ -67,13 +67,16 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(InvalidBucketName, 400, "The specified bucket is not valid.")                                  \
   X(InvalidDigest, 400, "The Content-MD5 you specified is not valid.")                             \
   X(InvalidURI, 400, "Couldn't parse the specified URI.")                                          \
-  X(InvalidPart, 400, "One or more of the specified parts could not be found. The part may not "  \
-    "have been uploaded, or the specified entity tag may not match the part's entity tag.")     \
-  X(InvalidPartOrder, 400, "The list of parts was not in ascending order. Parts must be ordered " \
-    "by part number.")                                                                           \
-  X(EntityTooSmall, 400, "Your proposed upload is smaller than the minimum allowed object size.") \
-  X(IncompleteBody, 400, "You did not provide the number of bytes specified by the "            \
-    "Content-Length HTTP header.")                                                               \
+  X(InvalidPart, 400,                                                                              \
+    "One or more of the specified parts could not be found. The part may not "                     \
+    "have been uploaded, or the specified entity tag may not match the part's entity tag.")        \
+  X(InvalidPartOrder, 400,                                                                         \
+    "The list of parts was not in ascending order. Parts must be ordered "                         \
+    "by part number.")                                                                             \
+  X(EntityTooSmall, 400, "Your proposed upload is smaller than the minimum allowed object size.")  \
+  X(IncompleteBody, 400,                                                                           \
+    "You did not provide the number of bytes specified by the "                                    \
+    "Content-Length HTTP header.")                                                                 \
   X(InvalidLocationConstraint, 400, "The specified location-constraint is not valid.")             \
   X(InvalidRange, 416, "The requested range is not satisfiable")                                   \
   X(KeyTooLongError, 400, "Your key is too long")                                                  \

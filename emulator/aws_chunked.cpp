@@ -42,9 +42,8 @@ bool AwsChunkedDecoder::feed(std::string_view bytes) {
       default: {
         // Line-oriented states: collect up to CRLF.
         std::size_t newline = bytes.find('\n');
-        std::string_view piece = bytes.substr(0, newline == std::string_view::npos
-                                                     ? bytes.size()
-                                                     : newline + 1);
+        std::string_view piece =
+            bytes.substr(0, newline == std::string_view::npos ? bytes.size() : newline + 1);
         bytes.remove_prefix(piece.size());
         line_.append(piece);
         if (line_.size() > kMaxLine) return fail(Failure::kMalformed, "Chunk header too long.");
@@ -112,8 +111,8 @@ bool AwsChunkedDecoder::on_chunk_end() {
     std::string raw = chunk_hash_->finish();
     chunk_hash_.reset();
     std::string to_sign = "AWS4-HMAC-SHA256-PAYLOAD\n" + signing_->amz_date + "\n" +
-                          signing_->scope + "\n" + previous_signature_ + "\n" + kEmptyHash +
-                          "\n" + hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+                          signing_->scope + "\n" + previous_signature_ + "\n" + kEmptyHash + "\n" +
+                          hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
     std::string expected = compute_signature(signing_->key, to_sign);
     if (!constant_time_equals(expected, chunk_signature_)) {
       return fail(Failure::kBadSignature, "The chunk signature does not match.");

@@ -38,7 +38,7 @@ int serve(const offcloud::Config& config) {
   MessageBus bus;
   RetainedStore retained(database);
 
-  Router router(verifier);
+  Router router(credentials, verifier);
   ObjectStore objects((std::filesystem::path(config.data_dir) / "s3").string());
   router.add(std::make_unique<IotDataService>(bus, retained));
   router.add(std::make_unique<S3Service>(objects));

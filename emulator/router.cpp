@@ -9,6 +9,7 @@
 
 #include "emulator/auth_errors.h"
 #include "emulator/log.h"
+#include "emulator/signature_v2.h"
 
 namespace offcloud {
 namespace {
@@ -106,7 +107,8 @@ struct Router::Admission : BodyReader {
   }
 };
 
-Router::Router(SigV4Verifier& verifier) : verifier_(verifier) {}
+Router::Router(const CredentialStore& credentials, SigV4Verifier& verifier)
+    : credentials_(credentials), verifier_(verifier) {}
 Router::~Router() = default;
 
 void Router::add(std::unique_ptr<Service> service) {
@@ -132,6 +134,16 @@ Router::Route Router::route_for(const HttpRequest& request, const QueryParams& q
 std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryParams& query,
                                       const Route& route, RequestContext& context) {
   if (route.auth.state == ParsedAuth::State::kUnsigned) {
+    if (route.service_name == "s3" && is_sigv2_presigned(query) && route.service) {
+      auto failure = verify_sigv2_presigned(request, query, credentials_,
+                                            std::chrono::system_clock::now(), &context.principal);
+      if (!failure) return std::nullopt;
+      SigV4Params params;
+      params.presigned = true;
+      params.access_key_id = *find_param(query, "AWSAccessKeyId");
+      params.signature = *find_param(query, "Signature");
+      return auth_error(route.protocol, *failure, params);
+    }
     return missing_authentication_error(route.protocol);
   }
   if (route.auth.state == ParsedAuth::State::kMalformed) {

@@ -17,7 +17,7 @@ namespace offcloud {
 
 class Router : public RequestHandler {
  public:
-  explicit Router(SigV4Verifier& verifier);
+  Router(const CredentialStore& credentials, SigV4Verifier& verifier);
   ~Router();
 
   // Registers a service; call before serving.
@@ -42,6 +42,7 @@ class Router : public RequestHandler {
                                 const Route& route, RequestContext& context);
   HttpResponse health() const;
 
+  const CredentialStore& credentials_;
   SigV4Verifier& verifier_;
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
 };

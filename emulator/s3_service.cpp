@@ -5,6 +5,7 @@
 #include "emulator/log.h"
 #include "emulator/s3_common.h"
 #include "emulator/s3_upload.h"
+#include "emulator/signature_v2.h"
 #include "rules/topic_filter.h"
 
 namespace offcloud {
@@ -126,19 +127,7 @@ bool is_plain_object_put(const HttpRequest& head, const S3Target& target) {
 std::optional<S3Target> parse_target(const HttpRequest& request) {
   S3Target target;
   std::string_view path = request.path;
-  std::string_view host = request.headers.get("host");
-  if (std::size_t colon = host.rfind(':');
-      colon != std::string_view::npos && host.find(']') == std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  std::string_view virtual_bucket;
-  if (host.ends_with(".localhost")) {
-    virtual_bucket = host.substr(0, host.size() - std::string_view(".localhost").size());
-    if (virtual_bucket.ends_with(".s3")) virtual_bucket.remove_suffix(3);
-    if (virtual_bucket == "s3") virtual_bucket = {};
-  } else if (std::size_t at = host.find(".s3."); at != std::string_view::npos && at > 0) {
-    virtual_bucket = host.substr(0, at);
-  }
+  std::string virtual_bucket = s3_virtual_host_bucket(request.headers.get("host"));
   std::string_view rest = path.starts_with('/') ? path.substr(1) : path;
   if (!virtual_bucket.empty()) {
     target.bucket = std::string(virtual_bucket);

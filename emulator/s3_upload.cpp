@@ -28,9 +28,9 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
                          content_sha256 == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
     bool trailer = content_sha256.ends_with("-TRAILER");
     if (!signed_chunks && content_sha256 != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
-      return {nullptr, s3::error(call, ErrorCode::kNotImplemented,
-                                 "offcloud does not accept " + std::string(content_sha256) +
-                                     " uploads.")};
+      return {nullptr,
+              s3::error(call, ErrorCode::kNotImplemented,
+                        "offcloud does not accept " + std::string(content_sha256) + " uploads.")};
     }
     if (signed_chunks && !call.context.signing) {
       return {nullptr, s3::error(call, ErrorCode::kInvalidRequest,
@@ -55,9 +55,8 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
       }
     }
     UploadReader* self = reader.get();
-    reader->chunked_.emplace(
-        signed_chunks ? call.context.signing : std::nullopt, trailer,
-        [self](std::string_view data) { self->blob_->write(data); });
+    reader->chunked_.emplace(signed_chunks ? call.context.signing : std::nullopt, trailer,
+                             [self](std::string_view data) { self->blob_->write(data); });
   }
   if (is_hex_sha256(content_sha256)) {
     reader->declared_sha256 = std::string(content_sha256);

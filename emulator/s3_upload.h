@@ -34,7 +34,7 @@ class UploadReader : public BodyReader {
 
   std::unique_ptr<BlobWriter> blob_;
   std::optional<AwsChunkedDecoder> chunked_;
-  std::optional<std::uint64_t> decoded_length_;  // x-amz-decoded-content-length
+  std::optional<std::uint64_t> decoded_length_;         // x-amz-decoded-content-length
   std::optional<ChecksumAlgorithm> trailing_checksum_;  // named by x-amz-trailer
   bool write_failed_ = false;
   std::optional<StreamingDigest> sha256_;

@@ -17,9 +17,9 @@ namespace offcloud {
 struct RequestContext {
   std::string request_id;
   Principal principal;
-  std::string region;     // from the credential scope
-  QueryParams query;      // decoded
-  std::string operation;  // set by the service, for the request log
+  std::string region;                   // from the credential scope
+  QueryParams query;                    // decoded
+  std::string operation;                // set by the service, for the request log
   std::optional<ChunkSigning> signing;  // from the verified signature
 };
 

@@ -32,6 +32,9 @@ struct Message {
   std::optional<std::string> correlation_data;  // raw bytes
   std::optional<std::int64_t> message_expiry_s;
   bool payload_is_utf8 = false;
+  // How many rule republish actions produced this message (0 for a client's
+  // publish), so that rules republishing into their own topics stop.
+  int republish_hops = 0;
 };
 
 class MessageBus {

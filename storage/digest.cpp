@@ -21,6 +21,14 @@ Sha256 hmac_sha256(std::string_view key, std::string_view data) {
   return out;
 }
 
+std::string hmac_sha1(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &size);
+  return std::string(reinterpret_cast<char*>(out), size);
+}
+
 std::array<std::uint8_t, 16> md5(std::string_view data) {
   std::array<std::uint8_t, 16> out;
   unsigned int size = 0;

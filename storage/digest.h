@@ -14,6 +14,8 @@ using Sha256 = std::array<std::uint8_t, 32>;
 
 Sha256 sha256(std::string_view data);
 Sha256 hmac_sha256(std::string_view key, std::string_view data);
+// Raw HMAC-SHA1 bytes: only S3's legacy signature (SigV2) uses it.
+std::string hmac_sha1(std::string_view key, std::string_view data);
 std::array<std::uint8_t, 16> md5(std::string_view data);
 
 // Lower-case hexadecimal, as SigV4 and S3 ETags spell digests.

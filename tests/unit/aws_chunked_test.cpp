@@ -10,17 +10,19 @@ namespace offcloud {
 namespace {
 
 ChunkSigning example_signing() {
-  return {derive_signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1",
-                             "s3"),
-          "20130524T000000Z", "20130524/us-east-1/s3/aws4_request",
-          "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"};
+  return {
+      derive_signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1", "s3"),
+      "20130524T000000Z", "20130524/us-east-1/s3/aws4_request",
+      "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"};
 }
 
 std::string example_body(std::string last_signature =
                              "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9") {
-  return "10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n" +
+  return "10000;chunk-signature="
+         "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n" +
          std::string(65536, 'a') +
-         "\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n" +
+         "\r\n400;chunk-signature="
+         "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n" +
          std::string(1024, 'a') + "\r\n0;chunk-signature=" + last_signature + "\r\n\r\n";
 }
 
@@ -69,11 +71,11 @@ TEST(AwsChunked, UnsignedPayloadWithTrailer) {
 
 TEST(AwsChunked, MalformedFraming) {
   const char* bodies[] = {
-      "zz\r\nhello\r\n0\r\n\r\n",          // size not hex
-      "5\r\nhelloXX0\r\n\r\n",             // data longer than declared
-      "5\nhello\r\n0\r\n\r\n",             // LF without CR
-      "5\r\nhel",                          // ends early
-      "0\r\n\r\nextra",                    // data after the end
+      "zz\r\nhello\r\n0\r\n\r\n",  // size not hex
+      "5\r\nhelloXX0\r\n\r\n",     // data longer than declared
+      "5\nhello\r\n0\r\n\r\n",     // LF without CR
+      "5\r\nhel",                  // ends early
+      "0\r\n\r\nextra",            // data after the end
   };
   for (const char* body : bodies) {
     AwsChunkedDecoder decoder(std::nullopt, false, [](std::string_view) {});

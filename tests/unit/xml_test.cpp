@@ -23,8 +23,8 @@ TEST(Xml, ParsesWhatS3ClientsSend) {
 }
 
 TEST(Xml, RefusesMalformedDocuments) {
-  for (const char* bad : {"", "<a>", "<a></b>", "<a><b></a></b>", "<a>&bogus;</a>",
-                          "<a x=1></a>", "<a></a><b></b>", "<a>&#xFFFFFFFF;</a>"}) {
+  for (const char* bad : {"", "<a>", "<a></b>", "<a><b></a></b>", "<a>&bogus;</a>", "<a x=1></a>",
+                          "<a></a><b></b>", "<a>&#xFFFFFFFF;</a>"}) {
     EXPECT_FALSE(parse_xml(bad)) << bad;
   }
   std::string deep;
