@@ -100,4 +100,13 @@ std::unique_ptr<Statement> Database::prepare(std::string_view sql) {
   return std::make_unique<Statement>(db_, sql);
 }
 
+CachedStatement Database::cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    it = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, sql)).first;
+  }
+  it->second->reset();
+  return CachedStatement(it->second.get());
+}
+
 }  // namespace offcloud

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -46,6 +47,21 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// A cached statement borrowed for one use: rewound when the borrow ends, so
+// no half-read cursor keeps a read snapshot (and the WAL) alive.
+class CachedStatement {
+ public:
+  explicit CachedStatement(Statement* statement) : statement_(statement) {}
+  ~CachedStatement() { statement_->reset(); }
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+
+ private:
+  Statement* statement_;
+};
+
 class Database {
  public:
   // Opens (creating if needed) in WAL mode with synchronous=NORMAL: a commit
@@ -57,9 +73,13 @@ class Database {
 
   void exec(std::string_view sql);
   std::unique_ptr<Statement> prepare(std::string_view sql);
+  // Prepared once per SQL text and reused: hot paths do not parse SQL. The
+  // caller serializes use of the connection.
+  CachedStatement cached(std::string_view sql);
 
  private:
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 }  // namespace offcloud

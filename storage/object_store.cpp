@@ -220,19 +220,19 @@ void ObjectStore::collect_garbage() {
 
 ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const std::string& region) {
   std::lock_guard lock(mutex_);
-  auto insert = db_.prepare("INSERT OR IGNORE INTO bucket VALUES (?1, ?2, ?3)");
+  auto insert = db_.cached("INSERT OR IGNORE INTO bucket VALUES (?1, ?2, ?3)");
   insert->bind(1, name);
   insert->bind(2, region);
   insert->bind(3, now_ms());
   insert->step();
-  auto changed = db_.prepare("SELECT changes()");
+  auto changed = db_.cached("SELECT changes()");
   changed->step();
   return changed->column_int(0) ? Status::kOk : Status::kAlreadyExists;
 }
 
 std::optional<BucketInfo> ObjectStore::bucket(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare("SELECT region, created_ms FROM bucket WHERE name = ?1");
+  auto select = db_.cached("SELECT region, created_ms FROM bucket WHERE name = ?1");
   select->bind(1, name);
   if (!select->step()) return std::nullopt;
   return BucketInfo{name, select->column_text(0), select->column_int(1)};
@@ -241,7 +241,7 @@ std::optional<BucketInfo> ObjectStore::bucket(const std::string& name) {
 std::vector<BucketInfo> ObjectStore::list_buckets() {
   std::lock_guard lock(mutex_);
   std::vector<BucketInfo> buckets;
-  auto select = db_.prepare("SELECT name, region, created_ms FROM bucket ORDER BY name");
+  auto select = db_.cached("SELECT name, region, created_ms FROM bucket ORDER BY name");
   while (select->step()) {
     buckets.push_back({select->column_text(0), select->column_text(1), select->column_int(2)});
   }
@@ -250,13 +250,13 @@ std::vector<BucketInfo> ObjectStore::list_buckets() {
 
 ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto any = db_.prepare("SELECT 1 FROM object WHERE bucket = ?1 LIMIT 1");
+  auto any = db_.cached("SELECT 1 FROM object WHERE bucket = ?1 LIMIT 1");
   any->bind(1, name);
   if (any->step()) return Status::kNotEmpty;
-  auto remove = db_.prepare("DELETE FROM bucket WHERE name = ?1");
+  auto remove = db_.cached("DELETE FROM bucket WHERE name = ?1");
   remove->bind(1, name);
   remove->step();
-  auto changed = db_.prepare("SELECT changes()");
+  auto changed = db_.cached("SELECT changes()");
   changed->step();
   return changed->column_int(0) ? Status::kOk : Status::kNoSuchBucket;
 }
@@ -286,11 +286,11 @@ ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInf
 std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
                                                       const ObjectInfo& info) {
   std::optional<std::string> replaced;
-  auto old = db_.prepare("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
+  auto old = db_.cached("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
   old->bind(1, bucket);
   old->bind(2, info.key);
   if (old->step()) replaced = old->column_text(0);
-  auto insert = db_.prepare(
+  auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
       " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
   insert->bind(1, bucket);
@@ -315,7 +315,7 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
   std::optional<std::string> replaced;
   {
     std::lock_guard lock(mutex_);
-    auto exists = db_.prepare("SELECT 1 FROM bucket WHERE name = ?1");
+    auto exists = db_.cached("SELECT 1 FROM bucket WHERE name = ?1");
     exists->bind(1, bucket);
     if (!exists->step()) return Status::kNoSuchBucket;
     db_.exec("BEGIN IMMEDIATE");
@@ -335,8 +335,8 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
 std::optional<ObjectInfo> ObjectStore::head_object(const std::string& bucket,
                                                    const std::string& key) {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare(std::string("SELECT ") + kObjectColumns +
-                            " FROM object WHERE bucket = ?1 AND key = ?2");
+  auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
+                           " FROM object WHERE bucket = ?1 AND key = ?2");
   select->bind(1, bucket);
   select->bind(2, key);
   if (!select->step()) return std::nullopt;
@@ -366,12 +366,12 @@ bool ObjectStore::delete_object(const std::string& bucket, const std::string& ke
   std::string blob;
   {
     std::lock_guard lock(mutex_);
-    auto select = db_.prepare("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
+    auto select = db_.cached("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
     select->bind(1, bucket);
     select->bind(2, key);
     if (!select->step()) return false;
     blob = select->column_text(0);
-    auto remove = db_.prepare("DELETE FROM object WHERE bucket = ?1 AND key = ?2");
+    auto remove = db_.cached("DELETE FROM object WHERE bucket = ?1 AND key = ?2");
     remove->bind(1, bucket);
     remove->bind(2, key);
     remove->step();
@@ -384,9 +384,9 @@ ListResult ObjectStore::list_objects(const std::string& bucket, const ListReques
   std::lock_guard lock(mutex_);
   ListResult result;
   if (request.max_keys <= 0) return result;
-  auto select = db_.prepare(std::string("SELECT ") + kObjectColumns +
-                            " FROM object WHERE bucket = ?1 AND key > ?2 AND key >= ?3"
-                            " ORDER BY key LIMIT 1000");
+  auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
+                           " FROM object WHERE bucket = ?1 AND key > ?2 AND key >= ?3"
+                           " ORDER BY key LIMIT 1000");
   std::string cursor = request.after;
   int count = 0;
   for (;;) {

@@ -64,11 +64,11 @@ std::optional<std::string> ObjectStore::create_upload(const std::string& bucket,
                                                       const ObjectInfo& attributes,
                                                       std::optional<ChecksumAlgorithm> checksum) {
   std::lock_guard lock(mutex_);
-  auto exists = db_.prepare("SELECT 1 FROM bucket WHERE name = ?1");
+  auto exists = db_.cached("SELECT 1 FROM bucket WHERE name = ?1");
   exists->bind(1, bucket);
   if (!exists->step()) return std::nullopt;
   std::string id = random_id();
-  auto insert = db_.prepare("INSERT INTO upload VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  auto insert = db_.cached("INSERT INTO upload VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   insert->bind(1, id);
   insert->bind(2, bucket);
   insert->bind(3, attributes.key);
@@ -115,8 +115,8 @@ PartInfo read_part(const Statement& row) {
 
 std::optional<UploadInfo> ObjectStore::upload(const std::string& bucket, const std::string& id) {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare(std::string("SELECT ") + kUploadColumns +
-                            " FROM upload WHERE id = ?1 AND bucket = ?2");
+  auto select = db_.cached(std::string("SELECT ") + kUploadColumns +
+                           " FROM upload WHERE id = ?1 AND bucket = ?2");
   select->bind(1, id);
   select->bind(2, bucket);
   if (!select->step()) return std::nullopt;
@@ -150,17 +150,17 @@ bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWrit
     std::lock_guard lock(mutex_);
     db_.exec("BEGIN IMMEDIATE");
     try {
-      auto exists = db_.prepare("SELECT 1 FROM upload WHERE id = ?1");
+      auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
       exists->bind(1, upload_id);
       if (!exists->step()) {
         db_.exec("ROLLBACK");
         return false;
       }
-      auto old = db_.prepare("SELECT blob FROM part WHERE upload_id = ?1 AND number = ?2");
+      auto old = db_.cached("SELECT blob FROM part WHERE upload_id = ?1 AND number = ?2");
       old->bind(1, upload_id);
       old->bind(2, std::int64_t{part.number});
       if (old->step()) replaced = old->column_text(0);
-      auto insert = db_.prepare("INSERT OR REPLACE INTO part VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      auto insert = db_.cached("INSERT OR REPLACE INTO part VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
       insert->bind(1, upload_id);
       insert->bind(2, std::int64_t{part.number});
       insert->bind(3, static_cast<std::int64_t>(part.size));
@@ -182,7 +182,7 @@ bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWrit
 
 std::vector<PartInfo> ObjectStore::list_parts(const std::string& upload_id) {
   std::lock_guard lock(mutex_);
-  auto select = db_.prepare(
+  auto select = db_.cached(
       "SELECT number, size, etag, checksums, last_modified_ms, blob FROM part"
       " WHERE upload_id = ?1 ORDER BY number");
   select->bind(1, upload_id);
@@ -196,13 +196,13 @@ bool ObjectStore::abort_upload(const std::string& upload_id) {
   {
     std::lock_guard lock(mutex_);
     db_.exec("BEGIN IMMEDIATE");
-    auto remove_parts = db_.prepare("DELETE FROM part WHERE upload_id = ?1");
+    auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
     remove_parts->bind(1, upload_id);
     remove_parts->step();
-    auto remove = db_.prepare("DELETE FROM upload WHERE id = ?1");
+    auto remove = db_.cached("DELETE FROM upload WHERE id = ?1");
     remove->bind(1, upload_id);
     remove->step();
-    auto changed = db_.prepare("SELECT changes()");
+    auto changed = db_.cached("SELECT changes()");
     changed->step();
     bool existed = changed->column_int(0) > 0;
     db_.exec("COMMIT");
@@ -316,7 +316,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(const std::string& buck
     std::lock_guard lock(mutex_);
     db_.exec("BEGIN IMMEDIATE");
     try {
-      auto exists = db_.prepare("SELECT 1 FROM upload WHERE id = ?1");
+      auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
       exists->bind(1, upload_id);
       if (!exists->step()) {
         // Aborted or completed by someone else meanwhile.
@@ -325,10 +325,10 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(const std::string& buck
         return result;
       }
       replaced = upsert_object(bucket, object);
-      auto remove_parts = db_.prepare("DELETE FROM part WHERE upload_id = ?1");
+      auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
       remove_parts->bind(1, upload_id);
       remove_parts->step();
-      auto remove = db_.prepare("DELETE FROM upload WHERE id = ?1");
+      auto remove = db_.cached("DELETE FROM upload WHERE id = ?1");
       remove->bind(1, upload_id);
       remove->step();
       db_.exec("COMMIT");
