@@ -48,7 +48,7 @@ HttpResponse error_response(Protocol protocol, const ApiError& error, std::strin
   const ErrorInfo& info = error_info(error.code);
   std::string message = error.message.empty() ? std::string(info.message) : error.message;
   HttpResponse response;
-  response.status = info.status;
+  response.status = error.status ? error.status : info.status;
   switch (protocol) {
     case Protocol::kRestJson:
     case Protocol::kJson: {

@@ -55,6 +55,14 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(ResourceNotFoundException, 404, "The specified resource does not exist.")                      \
   X(UnknownOperationException, 404, "The requested operation is not recognized.")                  \
   X(UnknownServiceException, 400, "offcloud does not emulate the requested service.")              \
+  /* Firehose. */                                                                                  \
+  X(ConcurrentModificationException, 400, "Another modification has already happened.")            \
+  X(InvalidArgumentException, 400, "The specified input parameter has a value that is not valid.") \
+  X(LimitExceededException, 400, "You have already reached the limit for a requested resource.")   \
+  X(ResourceInUseException, 400,                                                                   \
+    "The resource is already in use and not available for this "                                   \
+    "operation.")                                                                                  \
+  X(SerializationException, 400, "The request body could not be parsed.")                          \
   /* S3. */                                                                                        \
   X(BadDigest, 400, "The Content-MD5 you specified did not match what we received.")               \
   X(BucketAlreadyExists, 409, "The requested bucket name is not available.")                       \
@@ -123,6 +131,9 @@ struct ApiError {
   // Extra elements S3 puts in its <Error> (Resource, StringToSign, ...).
   // JSON protocols leave them out.
   std::vector<std::pair<std::string, std::string>> details = {};
+  // Non-zero: the status this service gives the code (Firehose answers
+  // ResourceNotFoundException with 400 where IoT uses 404).
+  int status = 0;
 };
 
 // The error as `protocol` shows it: rest-json and json 1.1 with

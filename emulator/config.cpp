@@ -50,6 +50,17 @@ const std::vector<Option>& options() {
        [](Config& c, const std::string& v) {
          c.idle_timeout_s = parse_number("idle-timeout", v, 0.001, 86400.0);
        }},
+      {"firehose-max-interval", "OFFCLOUD_FIREHOSE_MAX_INTERVAL",
+       "cap on every Firehose buffering interval, in seconds (default: none, as AWS)",
+       [](Config& c, const std::string& v) {
+         c.firehose_max_interval_s = parse_number("firehose-max-interval", v, 0.0, 900.0);
+       }},
+      {"fsync", "OFFCLOUD_FSYNC", "true: fsync each commit, surviving power loss (default false)",
+       [](Config& c, const std::string& v) {
+         if (v != "true" && v != "false")
+           throw ConfigError("fsync: '" + v + "' is not true or false");
+         c.fsync = v == "true";
+       }},
       {"max-header-bytes", "OFFCLOUD_MAX_HEADER_BYTES", "largest request header (default 65536)",
        [](Config& c, const std::string& v) {
          c.max_header_bytes = parse_number<std::size_t>("max-header-bytes", v, 1024, 1 << 24);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ struct Config {
   double idle_timeout_s = 60;  // also bounds reading one request's header or body
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_body_bytes = 16 * 1024 * 1024;
+  // Caps every Firehose buffering interval (an offcloud extension for demos
+  // and tests); unset: AWS's intervals.
+  std::optional<double> firehose_max_interval_s;
+  // fsync every commit, for durability across power loss, not only a
+  // killed process.
+  bool fsync = false;
   std::vector<UserConfig> users;  // only from the config file
 };
 

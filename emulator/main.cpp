@@ -7,6 +7,8 @@
 
 #include "emulator/config.h"
 #include "emulator/credential_store.h"
+#include "emulator/delivery_streams.h"
+#include "emulator/firehose_handlers.h"
 #include "emulator/http_server.h"
 #include "emulator/iot_handlers.h"
 #include "emulator/iotdata_handlers.h"
@@ -16,6 +18,7 @@
 #include "emulator/sigv4_verifier.h"
 #include "rules/message_bus.h"
 #include "rules/rules_engine.h"
+#include "storage/firehose_buffer.h"
 #include "storage/object_store.h"
 #include "storage/retained_store.h"
 #include "storage/rule_store.h"
@@ -38,15 +41,21 @@ int serve(const offcloud::Config& config) {
   MessageBus bus;
   RetainedStore retained(database);
 
-  Router router(credentials, verifier);
   ObjectStore objects((std::filesystem::path(config.data_dir) / "s3").string());
-  router.add(std::make_unique<IotDataService>(bus, retained));
-  router.add(std::make_unique<S3Service>(objects));
+  FirehoseBuffer firehose_buffer(database, config.fsync);
+  DeliveryStreams delivery_streams(firehose_buffer, objects, {config.firehose_max_interval_s});
   RuleStore rule_store(database);
   RulesEngineOptions rules_options;
   rules_options.log_warning = [](std::string_view text) { log(LogLevel::kWarn, text); };
   RulesEngine rules(bus, objects, rules_options);
+  rules.set_firehose_sink(&delivery_streams);
+
+  // Declared after what its services use, so it is destroyed first.
+  Router router(credentials, verifier);
+  router.add(std::make_unique<IotDataService>(bus, retained));
+  router.add(std::make_unique<S3Service>(objects));
   router.add(std::make_unique<IotService>(rule_store, rules));
+  router.add(std::make_unique<FirehoseService>(delivery_streams));
 
   HttpServer::Options options;
   options.host = config.host;

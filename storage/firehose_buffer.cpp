@@ -1,0 +1,147 @@
+#include "storage/firehose_buffer.h"
+
+#include <future>
+
+namespace offcloud {
+
+FirehoseBuffer::FirehoseBuffer(const std::string& db_path, bool sync_commits) : db_(db_path) {
+  db_.exec(
+      "CREATE TABLE IF NOT EXISTS delivery_stream (name TEXT PRIMARY KEY, config TEXT NOT NULL)"
+      " WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS firehose_record (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " stream TEXT NOT NULL, arrival_ms INTEGER NOT NULL, data BLOB NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS firehose_record_stream ON firehose_record (stream, seq);");
+  if (sync_commits) db_.exec("PRAGMA synchronous=FULL");
+  writer_ = std::thread([this] { write_loop(); });
+}
+
+FirehoseBuffer::~FirehoseBuffer() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_ready_.notify_all();
+  writer_.join();
+}
+
+void FirehoseBuffer::save_stream(const StoredStream& stream) {
+  std::lock_guard lock(db_mutex_);
+  auto insert = db_.cached("INSERT OR REPLACE INTO delivery_stream VALUES (?1, ?2)");
+  insert->bind(1, stream.name);
+  insert->bind(2, stream.config);
+  insert->step();
+}
+
+void FirehoseBuffer::delete_stream(const std::string& name) {
+  std::lock_guard lock(db_mutex_);
+  db_.exec("BEGIN IMMEDIATE");
+  auto records = db_.cached("DELETE FROM firehose_record WHERE stream = ?1");
+  records->bind(1, name);
+  records->step();
+  auto stream = db_.cached("DELETE FROM delivery_stream WHERE name = ?1");
+  stream->bind(1, name);
+  stream->step();
+  db_.exec("COMMIT");
+}
+
+std::vector<StoredStream> FirehoseBuffer::streams() {
+  std::lock_guard lock(db_mutex_);
+  std::vector<StoredStream> out;
+  auto select = db_.cached("SELECT name, config FROM delivery_stream ORDER BY name");
+  while (select->step()) out.push_back({select->column_text(0), select->column_text(1)});
+  return out;
+}
+
+void FirehoseBuffer::append(const std::string& stream, std::vector<std::string> records,
+                            std::int64_t arrival_ms, Done done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back({stream, std::move(records), arrival_ms, std::move(done)});
+  }
+  queue_ready_.notify_one();
+}
+
+bool FirehoseBuffer::append_and_wait(const std::string& stream, std::vector<std::string> records,
+                                     std::int64_t arrival_ms) {
+  auto promise = std::make_shared<std::promise<bool>>();
+  std::future<bool> result = promise->get_future();
+  append(stream, std::move(records), arrival_ms,
+         [promise](bool durable) { promise->set_value(durable); });
+  return result.get();
+}
+
+void FirehoseBuffer::write_loop() {
+  for (;;) {
+    std::deque<Pending> batch;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to write
+      batch.swap(queue_);
+    }
+    bool durable = true;
+    {
+      std::lock_guard lock(db_mutex_);
+      try {
+        db_.exec("BEGIN IMMEDIATE");
+        auto insert = db_.cached(
+            "INSERT INTO firehose_record (stream, arrival_ms, data) VALUES (?1, ?2, ?3)");
+        for (const Pending& pending : batch) {
+          for (const std::string& record : pending.records) {
+            insert->reset();
+            insert->bind(1, pending.stream);
+            insert->bind(2, pending.arrival_ms);
+            insert->bind_blob(3, record);
+            insert->step();
+          }
+        }
+        db_.exec("COMMIT");
+      } catch (const StorageError&) {
+        durable = false;
+        try {
+          db_.exec("ROLLBACK");
+        } catch (const StorageError&) {
+        }
+      }
+    }
+    for (Pending& pending : batch) pending.done(durable);
+  }
+}
+
+std::vector<BufferedRecord> FirehoseBuffer::oldest(const std::string& stream,
+                                                   std::uint64_t max_bytes) {
+  std::lock_guard lock(db_mutex_);
+  std::vector<BufferedRecord> out;
+  auto select = db_.cached(
+      "SELECT seq, arrival_ms, data FROM firehose_record WHERE stream = ?1 ORDER BY seq");
+  select->bind(1, stream);
+  std::uint64_t total = 0;
+  while (select->step()) {
+    BufferedRecord record{select->column_int(0), select->column_int(1), select->column_text(2)};
+    if (!out.empty() && total + record.data.size() > max_bytes) break;
+    total += record.data.size();
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
+void FirehoseBuffer::remove_through(const std::string& stream, std::int64_t seq) {
+  std::lock_guard lock(db_mutex_);
+  auto remove = db_.cached("DELETE FROM firehose_record WHERE stream = ?1 AND seq <= ?2");
+  remove->bind(1, stream);
+  remove->bind(2, seq);
+  remove->step();
+}
+
+BufferStats FirehoseBuffer::stats(const std::string& stream) {
+  std::lock_guard lock(db_mutex_);
+  auto select = db_.cached(
+      "SELECT count(*), coalesce(sum(length(data)), 0), coalesce(min(arrival_ms), 0)"
+      " FROM firehose_record WHERE stream = ?1");
+  select->bind(1, stream);
+  select->step();
+  return {static_cast<std::uint64_t>(select->column_int(1)),
+          static_cast<std::uint64_t>(select->column_int(0)), select->column_int(2)};
+}
+
+}  // namespace offcloud

@@ -1,0 +1,84 @@
+// The durable Firehose buffer: delivery stream definitions and the records
+// waiting for delivery, in SQLite. Appends are group-committed by one writer
+// thread: every append waiting when a commit starts shares that commit, so
+// many concurrent producers cost one commit, and each is told only once its
+// records are durable (they survive the process being killed).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/database.h"
+
+namespace offcloud {
+
+struct StoredStream {
+  std::string name;
+  std::string config;  // opaque to storage (JSON written by the service)
+};
+
+struct BufferedRecord {
+  std::int64_t seq = 0;
+  std::int64_t arrival_ms = 0;
+  std::string data;
+};
+
+struct BufferStats {
+  std::uint64_t bytes = 0;
+  std::uint64_t count = 0;
+  std::int64_t oldest_arrival_ms = 0;  // 0 when empty
+};
+
+class FirehoseBuffer {
+ public:
+  // `sync_commits`: fsync every group commit too (power-loss durability).
+  FirehoseBuffer(const std::string& db_path, bool sync_commits);
+  ~FirehoseBuffer();
+
+  void save_stream(const StoredStream& stream);
+  // Deletes the stream and its buffered records.
+  void delete_stream(const std::string& name);
+  std::vector<StoredStream> streams();
+
+  using Done = std::function<void(bool durable)>;
+  // Queues `records` for the next group commit; `done` runs on the writer
+  // thread once they are durable (or could not be written).
+  void append(const std::string& stream, std::vector<std::string> records, std::int64_t arrival_ms,
+              Done done);
+  // Blocks until durable.
+  bool append_and_wait(const std::string& stream, std::vector<std::string> records,
+                       std::int64_t arrival_ms);
+
+  // The oldest records, in arrival order, up to `max_bytes` in all (at least
+  // one record, whatever its size).
+  std::vector<BufferedRecord> oldest(const std::string& stream, std::uint64_t max_bytes);
+  // Removes the records up to and including `seq`: they were delivered.
+  void remove_through(const std::string& stream, std::int64_t seq);
+  BufferStats stats(const std::string& stream);
+
+ private:
+  struct Pending {
+    std::string stream;
+    std::vector<std::string> records;
+    std::int64_t arrival_ms;
+    Done done;
+  };
+  void write_loop();
+
+  std::mutex db_mutex_;  // guards db_
+  Database db_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace offcloud
