@@ -63,6 +63,7 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
     "The resource is already in use and not available for this "                                   \
     "operation.")                                                                                  \
   X(SerializationException, 400, "The request body could not be parsed.")                          \
+  X(ValidationException, 400, "The input fails to satisfy the constraints of the operation.")      \
   /* S3. */                                                                                        \
   X(BadDigest, 400, "The Content-MD5 you specified did not match what we received.")               \
   X(BucketAlreadyExists, 409, "The requested bucket name is not available.")                       \
@@ -101,6 +102,24 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(ResourceAlreadyExistsException, 409, "The resource already exists.")                           \
   X(SqlParseException, 400, "The Rule-SQL expression can't be parsed correctly.")                  \
   X(UnauthorizedException, 401, "You are not authorized to perform this operation.")               \
+  /* IAM and STS. */                                                                               \
+  X(DeleteConflict, 409,                                                                           \
+    "The request was rejected because it attempted to delete a resource that has attached "        \
+    "subordinate entities.")                                                                       \
+  X(EntityAlreadyExists, 409,                                                                      \
+    "The request was rejected because it attempted to create a resource that already exists.")     \
+  X(InvalidAction, 400,                                                                            \
+    "The action or operation requested is invalid. Verify that the action is typed correctly.")    \
+  X(InvalidInput, 400, "An invalid or out-of-range value was supplied for an input parameter.")    \
+  X(LimitExceeded, 409,                                                                            \
+    "The request was rejected because it attempted to create resources beyond the current AWS "    \
+    "account limits.")                                                                             \
+  X(MalformedPolicyDocument, 400, "The policy document is malformed.")                             \
+  X(MissingAction, 400, "The request is missing an action or a required parameter.")               \
+  X(NoSuchEntity, 404,                                                                             \
+    "The request was rejected because it referenced a resource entity that does not exist.")       \
+  X(ValidationError, 400,                                                                          \
+    "The input fails to satisfy the constraints specified by an AWS service.")                     \
   /* Server side. */                                                                               \
   X(InternalError, 500, "We encountered an internal error. Please try again.")                     \
   X(InternalException, 500, "An unexpected error has occurred.")                                   \

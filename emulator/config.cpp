@@ -61,6 +61,14 @@ const std::vector<Option>& options() {
            throw ConfigError("fsync: '" + v + "' is not true or false");
          c.fsync = v == "true";
        }},
+      {"iam", "OFFCLOUD_IAM",
+       "enforce: IAM policies decide every request; off: any known key may do anything "
+       "(default enforce)",
+       [](Config& c, const std::string& v) {
+         if (v != "enforce" && v != "off")
+           throw ConfigError("iam: '" + v + "' is not enforce or off");
+         c.iam_enforce = v == "enforce";
+       }},
       {"max-header-bytes", "OFFCLOUD_MAX_HEADER_BYTES", "largest request header (default 65536)",
        [](Config& c, const std::string& v) {
          c.max_header_bytes = parse_number<std::size_t>("max-header-bytes", v, 1024, 1 << 24);
@@ -81,6 +89,23 @@ const Option* find_option(std::string_view name) {
   return nullptr;
 }
 
+// [{"name": ..., "document": {...} or "..."}]
+std::vector<PolicyConfig> parse_policies(const std::string& where, const nlohmann::json& policies) {
+  if (!policies.is_array()) throw ConfigError(where + ": must be an array");
+  std::vector<PolicyConfig> out;
+  for (const auto& policy : policies) {
+    if (!policy.is_object() || !policy.contains("name") || !policy["name"].is_string() ||
+        !policy.contains("document") ||
+        !(policy["document"].is_object() || policy["document"].is_string())) {
+      throw ConfigError(where + ": each policy needs a \"name\" string and a \"document\"");
+    }
+    const auto& document = policy["document"];
+    out.push_back({policy["name"].get<std::string>(),
+                   document.is_string() ? document.get<std::string>() : document.dump()});
+  }
+  return out;
+}
+
 std::vector<UserConfig> parse_users(const nlohmann::json& users) {
   if (!users.is_array()) throw ConfigError("users: must be an array");
   std::vector<UserConfig> out;
@@ -88,7 +113,8 @@ std::vector<UserConfig> parse_users(const nlohmann::json& users) {
     if (!user.is_object() || !user.contains("name") || !user["name"].is_string()) {
       throw ConfigError("users: each user needs a \"name\" string");
     }
-    UserConfig config{user["name"].get<std::string>(), {}};
+    UserConfig config;
+    config.name = user["name"].get<std::string>();
     for (const auto& key : user.value("access_keys", nlohmann::json::array())) {
       if (!key.is_object() || !key.contains("access_key_id") ||
           !key.contains("secret_access_key") || !key["access_key_id"].is_string() ||
@@ -98,6 +124,25 @@ std::vector<UserConfig> parse_users(const nlohmann::json& users) {
       }
       config.access_keys.push_back(
           {key["access_key_id"].get<std::string>(), key["secret_access_key"].get<std::string>()});
+    }
+    if (user.contains("policies")) {
+      config.policies =
+          parse_policies("users: user " + config.name + ": policies", user["policies"]);
+      config.unrestricted = false;
+    }
+    if (user.contains("attached_policies")) {
+      const auto& attached = user["attached_policies"];
+      if (!attached.is_array()) {
+        throw ConfigError("users: user " + config.name + ": attached_policies must be an array");
+      }
+      for (const auto& name : attached) {
+        if (!name.is_string()) {
+          throw ConfigError("users: user " + config.name +
+                            ": attached_policies holds policy names or ARNs");
+        }
+        config.attached_policies.push_back(name.get<std::string>());
+      }
+      config.unrestricted = false;
     }
     out.push_back(std::move(config));
   }
@@ -112,6 +157,10 @@ void apply_file(Config& config, const std::string& path) {
   for (const auto& [key, value] : document.items()) {
     if (key == "users") {
       config.users = parse_users(value);
+      continue;
+    }
+    if (key == "policies") {
+      config.policies = parse_policies("policies", value);
       continue;
     }
     const Option* option = find_option(key);

@@ -24,9 +24,21 @@ struct AccessKeyConfig {
   std::string secret_access_key;
 };
 
+// An IAM policy in the config file: an inline policy of a user, or a
+// customer managed policy users attach by name.
+struct PolicyConfig {
+  std::string name;
+  std::string document;  // JSON text
+};
+
 struct UserConfig {
   std::string name;
   std::vector<AccessKeyConfig> access_keys;
+  std::vector<PolicyConfig> policies;          // inline
+  std::vector<std::string> attached_policies;  // managed policy names or ARNs
+  // Neither "policies" nor "attached_policies" given: the user may do
+  // anything (AdministratorAccess), as every key could before IAM.
+  bool unrestricted = true;
 };
 
 struct Config {
@@ -45,7 +57,11 @@ struct Config {
   // fsync every commit, for durability across power loss, not only a
   // killed process.
   bool fsync = false;
-  std::vector<UserConfig> users;  // only from the config file
+  std::vector<UserConfig> users;       // only from the config file
+  std::vector<PolicyConfig> policies;  // managed; only from the config file
+  // false (--iam off): requests are authenticated but never refused by
+  // policy, as LocalStack does.
+  bool iam_enforce = true;
 };
 
 using GetEnv = std::function<const char*(const char*)>;

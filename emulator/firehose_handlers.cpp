@@ -1,5 +1,6 @@
 #include "emulator/firehose_handlers.h"
 
+#include <algorithm>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -46,62 +47,86 @@ bool valid_stream_name(const std::string& name) {
   return true;
 }
 
-// Reads an S3 destination (create or update) into `config`; an error
-// message when it is not valid.
-std::string read_destination(const json& destination, bool update, DeliveryStreamConfig* config) {
-  if (!destination.is_object()) return "The destination configuration must be an object.";
-  auto text = [&](const char* field, std::string* out) -> std::string {
-    if (!destination.contains(field)) return {};
-    if (!destination[field].is_string()) return std::string(field) + " must be a string.";
-    *out = destination[field].get<std::string>();
-    return {};
-  };
+// What is wrong with a request. A constraint of the API model (a length, a
+// range, an enum) is refused by AWS's request validation with
+// ValidationException in its own words; semantic errors are
+// InvalidArgumentException.
+struct Invalid {
+  ErrorCode code = ErrorCode::kInvalidArgumentException;
+  std::string message;
+  bool empty() const { return message.empty(); }
+};
+
+Invalid semantic(std::string message) { return {ErrorCode::kInvalidArgumentException, message}; }
+
+Invalid constraint(const std::string& path, const std::string& value, const std::string& rule) {
+  return {ErrorCode::kValidationException, "1 validation error detected: Value '" + value +
+                                               "' at '" + path +
+                                               "' failed to satisfy constraint: " + rule};
+}
+
+// Reads an S3 destination (create or update) into `config`.
+Invalid read_destination(const json& destination, bool update, DeliveryStreamConfig* config) {
+  if (!destination.is_object()) return semantic("The destination configuration must be an object.");
   for (auto [field, out] :
        {std::pair{"RoleARN", &config->role_arn}, std::pair{"BucketARN", &config->bucket_arn},
         std::pair{"Prefix", &config->prefix},
         std::pair{"ErrorOutputPrefix", &config->error_output_prefix},
         std::pair{"CompressionFormat", &config->compression}}) {
-    if (std::string why = text(field, out); !why.empty()) return why;
+    if (!destination.contains(field)) continue;
+    if (!destination[field].is_string()) return semantic(std::string(field) + " must be a string.");
+    *out = destination[field].get<std::string>();
   }
   if (!update && (config->role_arn.empty() || config->bucket_arn.empty())) {
-    return "RoleARN and BucketARN are required.";
+    return semantic("RoleARN and BucketARN are required.");
   }
   if (config->bucket().empty()) {
-    return "BucketARN must be an S3 bucket ARN (arn:aws:s3:::bucket), not '" + config->bucket_arn +
-           "'.";
+    return semantic("BucketARN must be an S3 bucket ARN (arn:aws:s3:::bucket), not '" +
+                    config->bucket_arn + "'.");
   }
   if (destination.contains("BufferingHints")) {
     const json& hints = destination["BufferingHints"];
-    if (!hints.is_object()) return "BufferingHints must be an object.";
-    if (hints.contains("SizeInMBs")) {
-      if (!hints["SizeInMBs"].is_number_integer()) return "SizeInMBs must be an integer.";
-      config->size_mb = hints["SizeInMBs"].get<int>();
-    }
-    if (hints.contains("IntervalInSeconds")) {
-      if (!hints["IntervalInSeconds"].is_number_integer()) {
-        return "IntervalInSeconds must be an integer.";
+    if (!hints.is_object()) return semantic("BufferingHints must be an object.");
+    for (auto [field, out] : {std::pair{"SizeInMBs", &config->size_mb},
+                              std::pair{"IntervalInSeconds", &config->interval_s}}) {
+      if (!hints.contains(field)) continue;
+      if (!hints[field].is_number_integer()) {
+        return semantic(std::string(field) + " must be an integer.");
       }
-      config->interval_s = hints["IntervalInSeconds"].get<int>();
+      *out = hints[field].get<int>();
     }
   }
+  std::string where =
+      update ? "extendedS3DestinationUpdate" : "extendedS3DestinationConfiguration";
   if (config->size_mb < 1 || config->size_mb > 128) {
-    return "BufferingHints.SizeInMBs must be between 1 and 128.";
+    return constraint(where + ".bufferingHints.sizeInMBs", std::to_string(config->size_mb),
+                      "Member must have value between 1 and 128");
   }
   if (config->interval_s < 0 || config->interval_s > 900) {
-    return "BufferingHints.IntervalInSeconds must be between 0 and 900.";
+    return constraint(where + ".bufferingHints.intervalInSeconds",
+                      std::to_string(config->interval_s),
+                      "Member must have value between 0 and 900");
+  }
+  static const std::string kFormats[] = {"UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"};
+  if (std::find(std::begin(kFormats), std::end(kFormats), config->compression) ==
+      std::end(kFormats)) {
+    return constraint(where + ".compressionFormat", config->compression,
+                      "Member must satisfy enum value set: [UNCOMPRESSED, GZIP, ZIP, Snappy, "
+                      "HADOOP_SNAPPY]");
   }
   if (config->compression != "UNCOMPRESSED" && config->compression != "GZIP") {
-    return "CompressionFormat " + config->compression +
-           " is not supported by offcloud; use UNCOMPRESSED or GZIP.";
+    return semantic("CompressionFormat " + config->compression +
+                    " is not supported by offcloud; use UNCOMPRESSED or GZIP.");
   }
   if (std::string why = validate_firehose_prefix(config->prefix, false); !why.empty()) {
-    return "Prefix: " + why;
+    return semantic("Prefix: " + why);
   }
-  if (std::string why = validate_firehose_prefix(config->error_output_prefix, true); !why.empty()) {
-    return "ErrorOutputPrefix: " + why;
+  if (std::string why = validate_firehose_prefix(config->error_output_prefix, true);
+      !why.empty()) {
+    return semantic("ErrorOutputPrefix: " + why);
   }
   if (config->prefix.find("!{") != std::string::npos && config->error_output_prefix.empty()) {
-    return "ErrorOutputPrefix cannot be null or empty when Prefix contains expressions.";
+    return semantic("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions.");
   }
   return {};
 }
@@ -173,8 +198,10 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
   };
   bool named = operation != "ListDeliveryStreams";
   if (named && (!name || !valid_stream_name(*name))) {
-    return reply(fail(context, ErrorCode::kInvalidArgumentException,
-                      "DeliveryStreamName must be 1 to 64 characters of [a-zA-Z0-9_.-]."));
+    Invalid invalid = constraint("deliveryStreamName", name.value_or(""),
+                                 "Member must satisfy regular expression pattern: "
+                                 "[a-zA-Z0-9._-]+ and have length between 1 and 64");
+    return reply(fail(context, invalid.code, invalid.message));
   }
 
   if (operation == "CreateDeliveryStream") {
@@ -193,10 +220,10 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
                         "or S3DestinationConfiguration."));
     }
     config.extended = extended;
-    std::string why = read_destination(
+    Invalid invalid = read_destination(
         body[extended ? "ExtendedS3DestinationConfiguration" : "S3DestinationConfiguration"], false,
         &config);
-    if (!why.empty()) return reply(fail(context, ErrorCode::kInvalidArgumentException, why));
+    if (!invalid.empty()) return reply(fail(context, invalid.code, invalid.message));
     std::string region = context.region.empty() ? "us-east-1" : context.region;
     config.arn = "arn:aws:firehose:" + region + ":" + context.principal.account_id +
                  ":deliverystream/" + config.name;
@@ -254,8 +281,8 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
                         "offcloud updates S3 destinations only."));
     }
     DeliveryStreamConfig next = *current;
-    if (std::string why = read_destination(body[field], true, &next); !why.empty()) {
-      return reply(fail(context, ErrorCode::kInvalidArgumentException, why));
+    if (Invalid invalid = read_destination(body[field], true, &next); !invalid.empty()) {
+      return reply(fail(context, invalid.code, invalid.message));
     }
     next.version = current->version + 1;
     next.updated_ms = now_ms();
@@ -288,7 +315,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
                           "Records must be a list of 1 to 500 records."));
       }
       if (body["Records"].size() > kMaxBatchRecords) {
-        return reply(fail(context, ErrorCode::kInvalidArgumentException,
+        return reply(fail(context, ErrorCode::kValidationException,
                           "1 validation error detected: Value at 'records' failed to satisfy "
                           "constraint: Member must have length less than or equal to 500"));
       }
@@ -321,8 +348,9 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
                           "Record.Data must be base64-encoded bytes."));
       }
       if (data->size() > kMaxRecordBytes) {
-        return reply(fail(context, ErrorCode::kInvalidArgumentException,
-                          "Record size exceeds the limit of 1000 KiB."));
+        return reply(fail(context, ErrorCode::kValidationException,
+                          "1 validation error detected: Value at 'record.data' failed to satisfy "
+                          "constraint: Member must have length less than or equal to 1024000"));
       }
       records.push_back(std::move(*data));
     }
@@ -350,6 +378,19 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
   }
   reply(fail(context, ErrorCode::kUnknownOperationException,
              "offcloud does not implement Firehose " + operation + "."));
+}
+
+std::vector<IamRequest> FirehoseService::iam_requests(const HttpRequest& request,
+                                                      const QueryParams& /*query*/,
+                                                      const RequestContext& context) const {
+  std::string_view target = request.headers.get("x-amz-target");
+  if (!target.starts_with(kTargetPrefix)) return {};
+  std::string action = "firehose:" + std::string(target.substr(kTargetPrefix.size()));
+  json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+  std::optional<std::string> name = body.is_object() ? stream_name(body) : std::nullopt;
+  if (!name) return {{action, "*"}};
+  return {{action, "arn:aws:firehose:" + context.region + ":" + context.principal.account_id +
+                       ":deliverystream/" + *name}};
 }
 
 }  // namespace offcloud

@@ -19,6 +19,8 @@ class FirehoseService : public Service {
 
   std::string_view name() const override { return "firehose"; }
   Protocol protocol() const override { return Protocol::kJson; }
+  std::vector<IamRequest> iam_requests(const HttpRequest& request, const QueryParams& query,
+                                       const RequestContext& context) const override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
   void shutdown() override { streams_.flush_and_stop(); }
 

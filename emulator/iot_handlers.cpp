@@ -89,6 +89,41 @@ IotService::IotService(RuleStore& store, RulesEngine& engine) : store_(store), e
   }
 }
 
+std::vector<IamRequest> IotService::iam_requests(const HttpRequest& request,
+                                                 const QueryParams& /*query*/,
+                                                 const RequestContext& context) const {
+  std::optional<std::string> path = percent_decode(request.path);
+  if (!path) return {};
+  const std::string& method = request.method;
+  if (*path == "/endpoint") return {{"iot:DescribeEndpoint", "*"}};
+  if (*path == kRulesPath) return {{"iot:ListTopicRules", "*"}};
+  if (!path->starts_with(std::string(kRulesPath) + "/")) return {};
+  std::string name = path->substr(kRulesPath.size() + 1);
+  std::string action;
+  if (std::size_t slash = name.find('/'); slash != std::string::npos) {
+    action = name.substr(slash + 1);
+    name.resize(slash);
+  }
+  std::string operation;
+  if (action == "enable" || action == "disable") {
+    operation = action == "enable" ? "EnableTopicRule" : "DisableTopicRule";
+  } else if (!action.empty()) {
+    return {};
+  } else if (method == "POST") {
+    operation = "CreateTopicRule";
+  } else if (method == "GET") {
+    operation = "GetTopicRule";
+  } else if (method == "PATCH") {
+    operation = "ReplaceTopicRule";
+  } else if (method == "DELETE") {
+    operation = "DeleteTopicRule";
+  } else {
+    return {};
+  }
+  return {{"iot:" + operation,
+           "arn:aws:iot:" + context.region + ":" + context.principal.account_id + ":rule/" + name}};
+}
+
 void IotService::handle(HttpRequest& request, RequestContext& context, Reply reply) {
   std::string_view method = request.method;
   auto not_allowed = [&] {

@@ -19,6 +19,8 @@ class IotService : public Service {
 
   std::string_view name() const override { return "iot"; }
   Protocol protocol() const override { return Protocol::kRestJson; }
+  std::vector<IamRequest> iam_requests(const HttpRequest& request, const QueryParams& query,
+                                       const RequestContext& context) const override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
 
  private:

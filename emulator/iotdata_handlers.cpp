@@ -34,7 +34,34 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
   return value;
 }
 
+std::string topic_arn(const RequestContext& context, const std::string& topic) {
+  return "arn:aws:iot:" + context.region + ":" + context.principal.account_id + ":topic/" + topic;
+}
+
 }  // namespace
+
+std::vector<IamRequest> IotDataService::iam_requests(const HttpRequest& request,
+                                                     const QueryParams& query,
+                                                     const RequestContext& context) const {
+  std::string_view path = request.path;
+  if (path.starts_with(kTopicsPrefix)) {
+    auto topic = percent_decode(path.substr(kTopicsPrefix.size()));
+    if (!topic) return {};
+    std::vector<IamRequest> asks = {{"iot:Publish", topic_arn(context, *topic)}};
+    // A retained message also needs iot:RetainPublish, as on AWS.
+    if (const std::string* retain = find_param(query, "retain"); retain && *retain == "true") {
+      asks.push_back({"iot:RetainPublish", topic_arn(context, *topic)});
+    }
+    return asks;
+  }
+  if (path == kRetainedPrefix) return {{"iot:ListRetainedMessages", "*"}};
+  if (path.starts_with(kRetainedPrefix) && path[kRetainedPrefix.size()] == '/') {
+    auto topic = percent_decode(path.substr(kRetainedPrefix.size() + 1));
+    if (!topic) return {};
+    return {{"iot:GetRetainedMessage", topic_arn(context, *topic)}};
+  }
+  return {};
+}
 
 void IotDataService::handle(HttpRequest& request, RequestContext& context, Reply reply) {
   std::string_view path = request.path;

@@ -17,6 +17,8 @@ class IotDataService : public Service {
 
   std::string_view name() const override { return "iotdata"; }
   Protocol protocol() const override { return Protocol::kRestJson; }
+  std::vector<IamRequest> iam_requests(const HttpRequest& request, const QueryParams& query,
+                                       const RequestContext& context) const override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
 
  private:

@@ -5,20 +5,25 @@
 #include <iostream>
 #include <thread>
 
+#include "emulator/authorizer.h"
 #include "emulator/config.h"
 #include "emulator/credential_store.h"
 #include "emulator/delivery_streams.h"
 #include "emulator/firehose_handlers.h"
 #include "emulator/http_server.h"
+#include "emulator/iam_config.h"
+#include "emulator/iam_handlers.h"
 #include "emulator/iot_handlers.h"
 #include "emulator/iotdata_handlers.h"
 #include "emulator/log.h"
 #include "emulator/router.h"
 #include "emulator/s3_service.h"
 #include "emulator/sigv4_verifier.h"
+#include "emulator/sts_handlers.h"
 #include "rules/message_bus.h"
 #include "rules/rules_engine.h"
 #include "storage/firehose_buffer.h"
+#include "storage/iam_store.h"
 #include "storage/object_store.h"
 #include "storage/retained_store.h"
 #include "storage/rule_store.h"
@@ -32,11 +37,10 @@ int serve(const offcloud::Config& config) {
   std::string database = (std::filesystem::path(config.data_dir) / "offcloud.db").string();
 
   CredentialStore credentials;
-  for (const UserConfig& user : config.users) {
-    for (const AccessKeyConfig& key : user.access_keys) {
-      credentials.add_user_key(user.name, key.access_key_id, key.secret_access_key);
-    }
-  }
+  IamStore iam_store(database);
+  apply_iam_config(config, iam_store);
+  Authorizer authorizer(iam_store, credentials);
+  authorizer.load();
   SigV4Verifier verifier(credentials);
   MessageBus bus;
   RetainedStore retained(database);
@@ -51,11 +55,13 @@ int serve(const offcloud::Config& config) {
   rules.set_firehose_sink(&delivery_streams);
 
   // Declared after what its services use, so it is destroyed first.
-  Router router(credentials, verifier);
+  Router router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr);
   router.add(std::make_unique<IotDataService>(bus, retained));
   router.add(std::make_unique<S3Service>(objects));
   router.add(std::make_unique<IotService>(rule_store, rules));
   router.add(std::make_unique<FirehoseService>(delivery_streams));
+  router.add(std::make_unique<IamService>(iam_store, authorizer));
+  router.add(std::make_unique<StsService>());
 
   HttpServer::Options options;
   options.host = config.host;

@@ -107,8 +107,9 @@ struct Router::Admission : BodyReader {
   }
 };
 
-Router::Router(const CredentialStore& credentials, SigV4Verifier& verifier)
-    : credentials_(credentials), verifier_(verifier) {}
+Router::Router(const CredentialStore& credentials, SigV4Verifier& verifier,
+               const Authorizer* authorizer)
+    : credentials_(credentials), verifier_(verifier), authorizer_(authorizer) {}
 Router::~Router() = default;
 
 void Router::add(std::unique_ptr<Service> service) {
@@ -137,7 +138,7 @@ std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryPar
     if (route.service_name == "s3" && is_sigv2_presigned(query) && route.service) {
       auto failure = verify_sigv2_presigned(request, query, credentials_,
                                             std::chrono::system_clock::now(), &context.principal);
-      if (!failure) return std::nullopt;
+      if (!failure) return authorize(request, query, route, context);
       SigV4Params params;
       params.presigned = true;
       params.access_key_id = *find_param(query, "AWSAccessKeyId");
@@ -166,7 +167,29 @@ std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryPar
   }
   if (!route.auth.params.presigned) context.signing = std::move(signing);
   context.region = route.auth.params.region;
-  return std::nullopt;
+  return authorize(request, query, route, context);
+}
+
+std::optional<ApiError> Router::authorize(const HttpRequest& request, const QueryParams& query,
+                                          const Route& route, RequestContext& context) const {
+  if (!authorizer_ || context.principal.is_root) return std::nullopt;
+  std::vector<IamRequest> asks = route.service->iam_requests(request, query, context);
+  ConditionContext conditions =
+      request_conditions(context.principal, request.remote_address, context.region, now_ms());
+  std::optional<Denial> denial = authorizer_->authorize(context.principal, asks, conditions);
+  if (!denial) return std::nullopt;
+  // The log line names the refused operation.
+  context.operation = denial->action.substr(denial->action.find(':') + 1);
+  // Each service's own word for it: S3 and the query services AccessDenied,
+  // IoT's data plane ForbiddenException, the other JSON services
+  // AccessDeniedException.
+  ErrorCode code = ErrorCode::kAccessDeniedException;
+  if (route.protocol == Protocol::kRestXml || route.protocol == Protocol::kQuery) {
+    code = ErrorCode::kAccessDenied;
+  } else if (route.service_name == "iotdata") {
+    code = ErrorCode::kForbiddenException;
+  }
+  return ApiError{code, denial_message(context.principal, *denial)};
 }
 
 BodyPlan Router::plan_body(HttpRequest& head) {

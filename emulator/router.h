@@ -1,7 +1,7 @@
 // Sends each request to its service the way AWS endpoints would see it: the
 // service in the SigV4 credential scope, else X-Amz-Target, else the path
-// and host. Authenticates before the service runs, answers the built-in
-// /_offcloud/ endpoints, and writes the one log line per request.
+// and host. Authenticates and authorizes before the service runs, answers
+// the built-in /_offcloud/ endpoints, and writes the one log line per request.
 #pragma once
 
 #include <map>
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "emulator/authorizer.h"
 #include "emulator/request_handler.h"
 #include "emulator/service.h"
 #include "emulator/sigv4_verifier.h"
@@ -17,7 +18,10 @@ namespace offcloud {
 
 class Router : public RequestHandler {
  public:
-  Router(const CredentialStore& credentials, SigV4Verifier& verifier);
+  // Without an authorizer (--iam off) every authenticated request may do
+  // anything.
+  Router(const CredentialStore& credentials, SigV4Verifier& verifier,
+         const Authorizer* authorizer = nullptr);
   ~Router();
 
   // Registers a service; call before serving.
@@ -37,13 +41,17 @@ class Router : public RequestHandler {
   struct Route;
   struct Admission;
   Route route_for(const HttpRequest& request, const QueryParams& query) const;
-  // Authenticates; on success fills the principal and region of `context`.
+  // Authenticates and authorizes; on success fills the principal and region
+  // of `context`.
   std::optional<ApiError> admit(const HttpRequest& request, const QueryParams& query,
                                 const Route& route, RequestContext& context);
+  std::optional<ApiError> authorize(const HttpRequest& request, const QueryParams& query,
+                                    const Route& route, RequestContext& context) const;
   HttpResponse health() const;
 
   const CredentialStore& credentials_;
   SigV4Verifier& verifier_;
+  const Authorizer* authorizer_;
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
 };
 

@@ -6,6 +6,7 @@
 #include "emulator/s3_common.h"
 #include "emulator/s3_upload.h"
 #include "emulator/signature_v2.h"
+#include "emulator/xml.h"
 #include "rules/topic_filter.h"
 
 namespace offcloud {
@@ -323,6 +324,94 @@ HttpResponse S3Service::dispatch_object(S3Call& call) {
     return delete_object(call);
   }
   return s3::error(call, ErrorCode::kMethodNotAllowed);
+}
+
+// The actions S3 checks for each operation, as its authorization reference
+// lists them; kept beside dispatch() so the two name the same operations.
+std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
+                                                const QueryParams& query,
+                                                const RequestContext& /*context*/) const {
+  auto target = parse_target(request);
+  if (!target) return {};
+  const std::string& method = request.method;
+  auto has = [&](std::string_view name) { return find_param(query, name) != nullptr; };
+  if (target->bucket.empty()) {
+    return {{"s3:ListAllMyBuckets", "arn:aws:s3:::*"}};
+  }
+  std::string bucket_arn = "arn:aws:s3:::" + target->bucket;
+  auto on_bucket = [&](std::string action) {
+    return std::vector<IamRequest>{{"s3:" + action, bucket_arn}};
+  };
+  if (!target->has_key) {
+    if (method == "PUT") {
+      for (auto [sub, action] : {std::pair{"versioning", "PutBucketVersioning"},
+                                 {"acl", "PutBucketAcl"},
+                                 {"policy", "PutBucketPolicy"},
+                                 {"cors", "PutBucketCORS"},
+                                 {"lifecycle", "PutLifecycleConfiguration"},
+                                 {"tagging", "PutBucketTagging"}}) {
+        if (has(sub)) return on_bucket(action);
+      }
+      return on_bucket("CreateBucket");
+    }
+    if (method == "HEAD") return on_bucket("ListBucket");
+    if (method == "DELETE") return on_bucket("DeleteBucket");
+    if (method == "POST" && has("delete")) {
+      // Every key the batch names; a body S3 cannot read is refused by S3.
+      std::vector<IamRequest> asks;
+      if (auto document = parse_xml(request.body)) {
+        for (const XmlElement* object : document->children_named("Object")) {
+          if (const XmlElement* key = object->child("Key")) {
+            asks.push_back({"s3:DeleteObject", bucket_arn + "/" + key->text});
+          }
+        }
+      }
+      return asks;
+    }
+    if (method != "GET") return {};
+    for (auto [sub, action] : {std::pair{"location", "GetBucketLocation"},
+                               {"versioning", "GetBucketVersioning"},
+                               {"acl", "GetBucketAcl"},
+                               {"versions", "ListBucketVersions"},
+                               {"uploads", "ListBucketMultipartUploads"}}) {
+      if (has(sub)) return on_bucket(action);
+    }
+    IamRequest list{"s3:ListBucket", bucket_arn};
+    for (std::string_view name : {"prefix", "delimiter", "max-keys"}) {
+      if (const std::string* value = find_param(query, name)) {
+        list.conditions.emplace_back("s3:" + std::string(name), *value);
+      }
+    }
+    return {std::move(list)};
+  }
+
+  std::string object_arn = bucket_arn + "/" + target->key;
+  // Copies also read their source.
+  std::vector<IamRequest> asks;
+  auto with_copy_source = [&](std::string action) {
+    asks.push_back({"s3:" + action, object_arn});
+    if (const std::string* source = request.headers.find("x-amz-copy-source")) {
+      std::string_view path = *source;
+      if (path.starts_with('/')) path.remove_prefix(1);
+      path = path.substr(0, path.find('?'));
+      if (auto decoded = percent_decode(path)) {
+        asks.push_back({"s3:GetObject", "arn:aws:s3:::" + *decoded});
+      }
+    }
+    return asks;
+  };
+  if (has("uploads")) return {{"s3:PutObject", object_arn}};
+  if (has("uploadId")) {
+    if (method == "PUT" || method == "POST") return with_copy_source("PutObject");
+    if (method == "DELETE") return {{"s3:AbortMultipartUpload", object_arn}};
+    if (method == "GET") return {{"s3:ListMultipartUploadParts", object_arn}};
+    return {};
+  }
+  if (has("acl")) return {{method == "GET" ? "s3:GetObjectAcl" : "s3:PutObjectAcl", object_arn}};
+  if (method == "PUT") return with_copy_source("PutObject");
+  if (method == "GET" || method == "HEAD") return {{"s3:GetObject", object_arn}};
+  if (method == "DELETE") return {{"s3:DeleteObject", object_arn}};
+  return {};
 }
 
 }  // namespace offcloud

@@ -9,6 +9,7 @@
 #include "emulator/api_errors.h"
 #include "emulator/credential_store.h"
 #include "emulator/http_types.h"
+#include "emulator/iam_request.h"
 #include "emulator/signature_v4.h"
 #include "emulator/uri.h"
 
@@ -37,6 +38,13 @@ class Service {
   // (S3) can say yes: the request is authenticated before its body is read.
   virtual bool streams_body(const HttpRequest& /*head*/) const { return false; }
   virtual BodyPlan open_body(HttpRequest& /*head*/, RequestContext& /*context*/) { return {}; }
+
+  // What the request asks of IAM, decided before handle() runs (on the head
+  // alone for a streamed body), as AWS's service authorization reference
+  // has it for the operation. Empty: nothing to authorize (sts
+  // GetCallerIdentity), or a request the service will refuse anyway.
+  virtual std::vector<IamRequest> iam_requests(const HttpRequest& request, const QueryParams& query,
+                                               const RequestContext& context) const = 0;
 
   // `request` and `context` stay valid until `reply` is called. A streamed
   // body has been read whole into request.body_reader.

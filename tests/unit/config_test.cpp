@@ -6,6 +6,7 @@
 #include <map>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace offcloud {
 namespace {
@@ -60,6 +61,37 @@ TEST(Config, BadInputIsAClearError) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("idle-timeout"), std::string::npos);
   }
+}
+
+TEST(Config, IamSwitchAndPolicies) {
+  EXPECT_TRUE(load_config({}, env_of({})).iam_enforce);
+  EXPECT_FALSE(load_config({}, env_of({{"OFFCLOUD_IAM", "off"}})).iam_enforce);
+  EXPECT_TRUE(load_config({"--iam", "enforce"}, env_of({{"OFFCLOUD_IAM", "off"}})).iam_enforce);
+  EXPECT_THROW(load_config({"--iam", "maybe"}, env_of({})), ConfigError);
+
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("offcloud-config-iam-" + std::to_string(::getpid()) + ".json"))
+                         .string();
+  auto load_file = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    return load_config({"--config", path}, env_of({}));
+  };
+  Config config = load_file(R"({
+      "policies": [{"name": "handson", "document": {"Version": "2012-10-17", "Statement": []}}],
+      "users": [
+        {"name": "student", "attached_policies": ["handson"],
+         "policies": [{"name": "own", "document": "{\"Statement\": []}"}]},
+        {"name": "legacy"}]})");
+  ASSERT_EQ(config.policies.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(config.policies[0].document)["Version"], "2012-10-17");
+  ASSERT_EQ(config.users.size(), 2u);
+  EXPECT_FALSE(config.users[0].unrestricted);
+  EXPECT_EQ(config.users[0].attached_policies, std::vector<std::string>{"handson"});
+  EXPECT_EQ(config.users[0].policies[0].document, R"({"Statement": []})");
+  EXPECT_TRUE(config.users[1].unrestricted);
+  EXPECT_THROW(load_file(R"({"policies": [{"name": "p"}]})"), ConfigError);
+  EXPECT_THROW(load_file(R"({"users": [{"name": "u", "attached_policies": "p"}]})"), ConfigError);
+  std::remove(path.c_str());
 }
 
 }  // namespace

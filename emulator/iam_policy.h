@@ -1,0 +1,75 @@
+// IAM identity-based policy documents: parsed and checked as IAM checks them
+// (what CreatePolicy and PutUserPolicy refuse as MalformedPolicyDocument),
+// and evaluated as IAM evaluates them: an explicit Deny in any statement
+// wins, else any Allow, else the default deny. Pure code: no HTTP, no
+// storage, no clock (the request time is a condition key like any other).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace offcloud {
+
+// What a request carries for each condition key (aws:SourceIp, aws:username,
+// s3:prefix, ...). Keys compare without case, as IAM's do; a key may carry
+// several values (ForAnyValue / ForAllValues read them all).
+class ConditionContext {
+ public:
+  // Replaces whatever `key` had.
+  void set(std::string_view key, std::string value);
+  void add(std::string_view key, std::string value);
+  // nullptr when the request does not carry `key`.
+  const std::vector<std::string>* find(std::string_view key) const;
+
+ private:
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;  // lower-case keys
+};
+
+// One key tested by one operator, e.g. "StringLike": {"s3:prefix": ["home/*"]}.
+struct PolicyCondition {
+  enum class SetQualifier { kNone, kForAnyValue, kForAllValues };
+  std::string op;          // without qualifier or IfExists: "StringLike", "NotIpAddress", ...
+  bool if_exists = false;  // ...IfExists: true when the key is absent
+  SetQualifier qualifier = SetQualifier::kNone;
+  std::string key;
+  std::vector<std::string> values;  // numbers and booleans as their JSON text
+};
+
+struct PolicyStatement {
+  std::string sid;
+  bool allow = true;
+  bool not_action = false;  // the statement covers every action but `actions`
+  std::vector<std::string> actions;
+  bool not_resource = false;
+  std::vector<std::string> resources;
+  std::vector<PolicyCondition> conditions;  // all must hold
+};
+
+struct PolicyDocument {
+  // "2012-10-17", or "2008-10-17" when absent: the old version has no
+  // policy variables, so "${aws:username}" is literal text there.
+  std::string version = "2008-10-17";
+  std::vector<PolicyStatement> statements;
+};
+
+// nullopt, with IAM's MalformedPolicyDocument message in *error, when `text`
+// is not a valid identity-based policy.
+std::optional<PolicyDocument> parse_policy(std::string_view text, std::string* error);
+
+enum class Decision { kAllow, kExplicitDeny, kImplicitDeny };
+
+// Whether `policies` together allow `action` (e.g. "iot:Publish") on
+// `resource` (an ARN, or "*" for actions without one).
+Decision evaluate(const std::vector<const PolicyDocument*>& policies, std::string_view action,
+                  std::string_view resource, const ConditionContext& context);
+
+// IAM's wildcards: '*' any run of characters, '?' any one.
+bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case);
+// An ARN pattern against an ARN, component by component as IAM does, so a
+// '*' in the region never swallows the account: "arn:aws:iot:*:*:topic/a/*".
+bool arn_match(std::string_view pattern, std::string_view arn);
+
+}  // namespace offcloud
