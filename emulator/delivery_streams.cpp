@@ -8,6 +8,7 @@
 #include <random>
 
 #include "emulator/log.h"
+#include "emulator/uuid.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,18 +32,6 @@ std::string random_string(std::size_t length) {
   std::string out(length, '\0');
   for (char& c : out) c = kAlphabet[random() % (sizeof kAlphabet - 1)];
   return out;
-}
-
-std::string new_uuid() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t a = random(), b = random();
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(0x4000 | (a & 0x0fff)),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buffer;
 }
 
 // A Java DateTimeFormatter pattern, the subset Firehose prefixes use: y M d
@@ -358,24 +347,39 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
     flushing = stopping_;
   }
   std::uint64_t limit = static_cast<std::uint64_t>(config.size_mb) << 20;
-  std::vector<BufferedRecord> records = buffer_.oldest(name, limit);
-  // The in-memory counts can run ahead of the buffer; deliver only what is
-  // really due, so no object is cut short.
-  std::uint64_t bytes = 0;
-  for (const BufferedRecord& record : records) bytes += record.data.size();
-  double interval = config.interval_s;
-  if (options_.max_interval_s) interval = std::min(interval, *options_.max_interval_s);
-  bool full = !records.empty() && (bytes >= limit || buffer_.stats(name).bytes > bytes);
-  bool old_enough = !records.empty() && now_ms() >= records.front().arrival_ms +
-                                                        static_cast<std::int64_t>(interval * 1000);
-  if (!flushing && !full && !old_enough) records.clear();
+  std::vector<BufferedRecord> records;
+  std::string key;
+  if (auto pending = buffer_.pending_delivery(name)) {
+    // A delivery a crash interrupted: the same records under the same key,
+    // so the object is rewritten whole rather than split another way.
+    records = buffer_.through(name, pending->last_seq);
+    key = pending->key;
+    if (records.empty()) buffer_.finish_delivery(name, pending->last_seq);
+  } else {
+    records = buffer_.oldest(name, limit);
+    // The in-memory counts can run ahead of the buffer; deliver only what is
+    // really due, so no object is cut short.
+    std::uint64_t bytes = 0;
+    for (const BufferedRecord& record : records) bytes += record.data.size();
+    double interval = config.interval_s;
+    if (options_.max_interval_s) interval = std::min(interval, *options_.max_interval_s);
+    bool full = !records.empty() && (bytes >= limit || buffer_.stats(name).bytes > bytes);
+    bool old_enough =
+        !records.empty() &&
+        now_ms() >= records.front().arrival_ms + static_cast<std::int64_t>(interval * 1000);
+    if (!flushing && !full && !old_enough) records.clear();
+    if (!records.empty()) {
+      key = firehose_object_key(config, records.front().arrival_ms, new_uuid());
+      buffer_.begin_delivery(name, {records.back().seq, key});
+    }
+  }
   bool delivered = true;
   if (!records.empty()) {
     std::string body;
     for (const BufferedRecord& record : records) body += record.data;
-    if (config.compression == "GZIP") body = gzip(body);
+    if (key.ends_with(".gz")) body = gzip(body);
     ObjectInfo info;
-    info.key = firehose_object_key(config, records.front().arrival_ms, new_uuid());
+    info.key = key;
     info.content_type = "application/octet-stream";
     try {
       auto blob = objects_.new_blob();
@@ -392,7 +396,7 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
       log(LogLevel::kWarn, "firehose " + name + ": delivery failed: " + e.what());
     }
     // Only now, with the object in place, may the records go.
-    if (delivered) buffer_.remove_through(name, records.back().seq);
+    if (delivered) buffer_.finish_delivery(name, records.back().seq);
   }
   BufferStats stats = buffer_.stats(name);
   std::lock_guard lock(mutex_);

@@ -57,7 +57,9 @@ struct Invalid {
   bool empty() const { return message.empty(); }
 };
 
-Invalid semantic(std::string message) { return {ErrorCode::kInvalidArgumentException, message}; }
+Invalid semantic(std::string message) {
+  return {ErrorCode::kInvalidArgumentException, message};
+}
 
 Invalid constraint(const std::string& path, const std::string& value, const std::string& rule) {
   return {ErrorCode::kValidationException, "1 validation error detected: Value '" + value +
@@ -96,8 +98,7 @@ Invalid read_destination(const json& destination, bool update, DeliveryStreamCon
       *out = hints[field].get<int>();
     }
   }
-  std::string where =
-      update ? "extendedS3DestinationUpdate" : "extendedS3DestinationConfiguration";
+  std::string where = update ? "extendedS3DestinationUpdate" : "extendedS3DestinationConfiguration";
   if (config->size_mb < 1 || config->size_mb > 128) {
     return constraint(where + ".bufferingHints.sizeInMBs", std::to_string(config->size_mb),
                       "Member must have value between 1 and 128");
@@ -121,8 +122,7 @@ Invalid read_destination(const json& destination, bool update, DeliveryStreamCon
   if (std::string why = validate_firehose_prefix(config->prefix, false); !why.empty()) {
     return semantic("Prefix: " + why);
   }
-  if (std::string why = validate_firehose_prefix(config->error_output_prefix, true);
-      !why.empty()) {
+  if (std::string why = validate_firehose_prefix(config->error_output_prefix, true); !why.empty()) {
     return semantic("ErrorOutputPrefix: " + why);
   }
   if (config->prefix.find("!{") != std::string::npos && config->error_output_prefix.empty()) {

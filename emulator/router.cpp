@@ -10,6 +10,7 @@
 #include "emulator/auth_errors.h"
 #include "emulator/log.h"
 #include "emulator/signature_v2.h"
+#include "emulator/uuid.h"
 
 namespace offcloud {
 namespace {
@@ -31,18 +32,6 @@ std::optional<Protocol> known_protocol(std::string_view name) {
     if (service.name == name) return service.protocol;
   }
   return std::nullopt;
-}
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t a = random(), b = random();
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(0x4000 | (a & 0x0fff)),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buffer;
 }
 
 // Which service an unsigned request was meant for, from what AWS endpoints
@@ -203,7 +192,7 @@ BodyPlan Router::plan_body(HttpRequest& head) {
   auto admission = std::make_shared<Admission>();
   admission->started = std::chrono::steady_clock::now();
   admission->remote = head.remote_address;
-  admission->context.request_id = new_request_id();
+  admission->context.request_id = new_uuid();
   auto refuse = [&](HttpResponse response) {
     add_request_id(route.protocol, admission->context.request_id, &response);
     log_request(head.remote_address, route.service_name, admission->context.operation,
@@ -242,7 +231,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     context = std::move(admission->context);
     req.body_reader = admission->inner;
   } else {
-    context.request_id = new_request_id();
+    context.request_id = new_uuid();
   }
 
   // A service answers once; `responded` guards the catch below too.
@@ -299,7 +288,7 @@ HttpResponse Router::reject(ErrorCode code, std::string_view message, const Http
   if (code == ErrorCode::kEntityTooLarge && protocol != Protocol::kRestXml) {
     code = ErrorCode::kRequestEntityTooLargeException;
   }
-  return error_response(protocol, {code, std::string(message)}, new_request_id());
+  return error_response(protocol, {code, std::string(message)}, new_uuid());
 }
 
 HttpResponse Router::health() const {

@@ -10,7 +10,9 @@ FirehoseBuffer::FirehoseBuffer(const std::string& db_path, bool sync_commits) : 
       " WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS firehose_record (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
       " stream TEXT NOT NULL, arrival_ms INTEGER NOT NULL, data BLOB NOT NULL);"
-      "CREATE INDEX IF NOT EXISTS firehose_record_stream ON firehose_record (stream, seq);");
+      "CREATE INDEX IF NOT EXISTS firehose_record_stream ON firehose_record (stream, seq);"
+      "CREATE TABLE IF NOT EXISTS firehose_delivery (stream TEXT PRIMARY KEY,"
+      " last_seq INTEGER NOT NULL, object_key TEXT NOT NULL) WITHOUT ROWID;");
   if (sync_commits) db_.exec("PRAGMA synchronous=FULL");
   writer_ = std::thread([this] { write_loop(); });
 }
@@ -38,6 +40,9 @@ void FirehoseBuffer::delete_stream(const std::string& name) {
   auto records = db_.cached("DELETE FROM firehose_record WHERE stream = ?1");
   records->bind(1, name);
   records->step();
+  auto delivery = db_.cached("DELETE FROM firehose_delivery WHERE stream = ?1");
+  delivery->bind(1, name);
+  delivery->step();
   auto stream = db_.cached("DELETE FROM delivery_stream WHERE name = ?1");
   stream->bind(1, name);
   stream->step();
@@ -125,12 +130,55 @@ std::vector<BufferedRecord> FirehoseBuffer::oldest(const std::string& stream,
   return out;
 }
 
-void FirehoseBuffer::remove_through(const std::string& stream, std::int64_t seq) {
+void FirehoseBuffer::begin_delivery(const std::string& stream, const Delivery& delivery) {
   std::lock_guard lock(db_mutex_);
-  auto remove = db_.cached("DELETE FROM firehose_record WHERE stream = ?1 AND seq <= ?2");
-  remove->bind(1, stream);
-  remove->bind(2, seq);
-  remove->step();
+  auto insert = db_.cached("INSERT OR REPLACE INTO firehose_delivery VALUES (?1, ?2, ?3)");
+  insert->bind(1, stream);
+  insert->bind(2, delivery.last_seq);
+  insert->bind(3, delivery.key);
+  insert->step();
+}
+
+std::optional<FirehoseBuffer::Delivery> FirehoseBuffer::pending_delivery(
+    const std::string& stream) {
+  std::lock_guard lock(db_mutex_);
+  auto select = db_.cached("SELECT last_seq, object_key FROM firehose_delivery WHERE stream = ?1");
+  select->bind(1, stream);
+  if (!select->step()) return std::nullopt;
+  return Delivery{select->column_int(0), select->column_text(1)};
+}
+
+std::vector<BufferedRecord> FirehoseBuffer::through(const std::string& stream,
+                                                    std::int64_t last_seq) {
+  std::lock_guard lock(db_mutex_);
+  std::vector<BufferedRecord> out;
+  auto select = db_.cached(
+      "SELECT seq, arrival_ms, data FROM firehose_record WHERE stream = ?1 AND seq <= ?2"
+      " ORDER BY seq");
+  select->bind(1, stream);
+  select->bind(2, last_seq);
+  while (select->step()) {
+    out.push_back({select->column_int(0), select->column_int(1), select->column_text(2)});
+  }
+  return out;
+}
+
+void FirehoseBuffer::finish_delivery(const std::string& stream, std::int64_t last_seq) {
+  std::lock_guard lock(db_mutex_);
+  db_.exec("BEGIN IMMEDIATE");
+  try {
+    auto remove = db_.cached("DELETE FROM firehose_record WHERE stream = ?1 AND seq <= ?2");
+    remove->bind(1, stream);
+    remove->bind(2, last_seq);
+    remove->step();
+    auto done = db_.cached("DELETE FROM firehose_delivery WHERE stream = ?1");
+    done->bind(1, stream);
+    done->step();
+    db_.exec("COMMIT");
+  } catch (...) {
+    db_.exec("ROLLBACK");
+    throw;
+  }
 }
 
 BufferStats FirehoseBuffer::stats(const std::string& stream) {

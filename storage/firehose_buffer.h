@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,8 +59,19 @@ class FirehoseBuffer {
   // The oldest records, in arrival order, up to `max_bytes` in all (at least
   // one record, whatever its size).
   std::vector<BufferedRecord> oldest(const std::string& stream, std::uint64_t max_bytes);
-  // Removes the records up to and including `seq`: they were delivered.
-  void remove_through(const std::string& stream, std::int64_t seq);
+  // A delivery is recorded before its object is written and finished after,
+  // so one interrupted by a crash is redone with the same records under the
+  // same key: the object is written again whole, never split differently.
+  struct Delivery {
+    std::int64_t last_seq = 0;
+    std::string key;
+  };
+  void begin_delivery(const std::string& stream, const Delivery& delivery);
+  std::optional<Delivery> pending_delivery(const std::string& stream);
+  // The records of a pending delivery: every record up to `last_seq`.
+  std::vector<BufferedRecord> through(const std::string& stream, std::int64_t last_seq);
+  // Removes the delivered records and the delivery, in one transaction.
+  void finish_delivery(const std::string& stream, std::int64_t last_seq);
   BufferStats stats(const std::string& stream);
 
  private:
