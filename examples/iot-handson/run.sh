@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The AWS IoT hands-on, offline: device -> IoT topic -> rule -> Firehose -> S3.
+# The AWS IoT hands-on, offline: device -> IoT topic -> rule -> Firehose -> S3,
+# the device publishing with its own key, allowed only handson/* topics.
 # Against a running offcloud, with the aws CLI for the setup and
 # offcloud-publish as the device. Safe to run again: it reuses what exists.
 #
@@ -26,6 +27,8 @@ bucket="${HANDSON_BUCKET:-offcloud-handson}"
 stream="handson-stream"
 rule="handsonToFirehose"
 topic="handson/analysisLogData"
+policy="handson_iot_publish_policy"
+user="handson_iot_publish_user"
 wait_s="${HANDSON_WAIT_S:-90}"
 
 aws_() { aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
@@ -66,11 +69,45 @@ else
   aws_ iot create-topic-rule --rule-name "$rule" --topic-rule-payload "file://$work/rule.json"
 fi
 
+step "policy $policy, user $user and the device's access key (step 4-4)"
+account="$(aws_ sts get-caller-identity --query Account --output text)"
+policy_arn="arn:aws:iam::$account:policy/$policy"
+# The hands-on's policy, verbatim: connect, and publish to handson/* only.
+cat >"$work/policy.json" <<'JSON'
+{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "VisualEditor0",
+            "Effect": "Allow",
+            "Action": [
+                "iot:Connect",
+                "iot:Publish"
+            ],
+            "Resource": [
+                "arn:aws:iot:ap-northeast-1:*:topic/handson/*",
+                "arn:aws:iot:*:*:client/*"
+            ]
+        }
+    ]
+}
+JSON
+aws_ iam get-policy --policy-arn "$policy_arn" >/dev/null 2>&1 ||
+  aws_ iam create-policy --policy-name "$policy" --policy-document "file://$work/policy.json" >/dev/null
+aws_ iam get-user --user-name "$user" >/dev/null 2>&1 || aws_ iam create-user --user-name "$user" >/dev/null
+aws_ iam attach-user-policy --user-name "$user" --policy-arn "$policy_arn"
+# A fresh device key on every run (IAM allows two per user).
+for old_key in $(aws_ iam list-access-keys --user-name "$user"                    --query 'AccessKeyMetadata[].AccessKeyId' --output text); do
+  aws_ iam delete-access-key --user-name "$user" --access-key-id "$old_key"
+done
+read -r device_key device_secret < <(aws_ iam create-access-key --user-name "$user"   --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
+
 list_keys() { aws_ s3api list-objects-v2 --bucket "$bucket" --query 'Contents[].Key' --output text; }
 before="$(list_keys)"
 
-step "publishing three records to $topic"
-"$publish" --endpoint "$AWS_ENDPOINT_URL" --topic "$topic" --qos 1 <<'RECORDS'
+step "publishing three records to $topic with the device's key"
+AWS_ACCESS_KEY_ID="$device_key" AWS_SECRET_ACCESS_KEY="$device_secret" AWS_SESSION_TOKEN= \
+  "$publish" --endpoint "$AWS_ENDPOINT_URL" --topic "$topic" --qos 1 <<'RECORDS'
 {"timestamp": "2021-01-10 15:41:43", "face_id": 0, "AgeRange-Low": 22, "AgeRange-High": 34, "Gender": "Female", "Smile": true, "Calm": 72.5}
 {"timestamp": "2021-01-10 15:41:43", "face_id": 1, "AgeRange-Low": 22, "AgeRange-High": 34, "Gender": "Male", "Smile": false, "Calm": 72.5}
 {"timestamp": "2021-01-10 15:41:43", "face_id": 2, "AgeRange-Low": 22, "AgeRange-High": 34, "Gender": "Female", "Smile": false, "Calm": 72.5}
