@@ -78,6 +78,15 @@ int serve(const offcloud::Config& config) {
   std::fflush(stdout);
   log(LogLevel::kInfo, "data in " + std::filesystem::absolute(config.data_dir).string() + ", " +
                            std::to_string(options.threads) + " threads");
+  bool loopback =
+      config.host == "localhost" || config.host == "::1" || config.host.starts_with("127.");
+  if (!loopback) {
+    // The built-in root key is public knowledge: on a shared network anyone
+    // could use it.
+    log(LogLevel::kWarn, "listening on " + config.host +
+                             ", beyond this machine, while the root key test/test is enabled: "
+                             "anyone who can reach this port can do anything");
+  }
   server.run();
   router.shutdown();
   log(LogLevel::kInfo, "stopped");
