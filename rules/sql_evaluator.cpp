@@ -204,7 +204,11 @@ class Evaluator {
   SqlValue case_value(const SqlExpr& expr, const SqlValue* row) {
     std::size_t i = 0;
     SqlValue subject;
-    if (expr.has_case_subject) subject = evaluate(*expr.operands[i++], row);
+    if (expr.has_case_subject) {
+      subject = evaluate(*expr.operands[i++], row);
+      // "If v is Undefined, the result of the case statement is Undefined."
+      if (subject.is_undefined()) return SqlValue();
+    }
     std::size_t end = expr.operands.size() - (expr.has_else ? 1 : 0);
     for (; i + 1 < end; i += 2) {
       SqlValue when = evaluate(*expr.operands[i], row);
@@ -216,9 +220,14 @@ class Evaluator {
   }
 
   // (SELECT ... FROM array WHERE ...): the projection of each element the
-  // WHERE accepts, as an array.
+  // WHERE accepts, as an array. FROM an object projects that one object, as
+  // in AWS's transform('enrichArray', (select a, b from data2), ...).
   SqlValue subquery(const SqlSelect& select, const SqlValue* row) {
     SqlValue source = evaluate(*select.source, row);
+    if (source.is_object()) {
+      if (select.where && !is_true(evaluate(*select.where, &source))) return SqlValue();
+      return project(select, &source);
+    }
     if (!source.is_array()) return SqlValue();
     SqlValue::Array results;
     for (const SqlValue& element : source.as_array()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <regex>
 #include <unordered_map>
@@ -132,13 +133,14 @@ SqlValue fn_rand(Args, std::size_t, Env env) {
   return SqlValue::decimal(std::uniform_real_distribution<double>(0.0, 1.0)(generator));
 }
 
-// trunc(x, places): toward zero at `places` digits after the point
-// (negative places cut before it).
+// trunc(x, places): toward zero at `places` digits after the point; AWS
+// sets places below 0 to 0 and above 34 to 34.
 SqlValue fn_trunc(Args args, std::size_t, Env) {
   std::optional<double> x = to_decimal(args[0]);
   std::optional<std::int64_t> places = to_int(args[1]);
-  if (!x || !places || *places > 300 || *places < -300) return SqlValue();
-  if (args[0].is_int() && *places >= 0) return args[0];
+  if (!x || !places) return SqlValue();
+  places = std::clamp<std::int64_t>(*places, 0, 34);
+  if (args[0].is_int()) return args[0];
   double scale = std::pow(10.0, static_cast<double>(*places));
   double result = std::trunc(*x * scale) / scale;
   if (*places <= 0) return integer_result(result);
@@ -323,16 +325,26 @@ SqlValue fn_replace(Args args, std::size_t, Env) {
 
 // substring(s, start[, end]): characters [start, end), both clamped to the
 // string; fractional positions truncate.
+// Positions beyond the Int range clamp like any other out-of-range index.
+std::optional<std::int64_t> clamped_position(const SqlValue& value) {
+  if (value.is_boolean()) return std::nullopt;
+  std::optional<double> position = to_decimal(value);
+  if (!position || std::isnan(*position)) return std::nullopt;
+  if (*position <= -9.0e18) return std::numeric_limits<std::int64_t>::min();
+  if (*position >= 9.0e18) return std::numeric_limits<std::int64_t>::max();
+  return to_int(value);
+}
+
 SqlValue fn_substring(Args args, std::size_t count, Env) {
   std::optional<std::string> text = string_arg(args[0]);
-  std::optional<std::int64_t> start = to_int(args[1]);
-  if (!text || !start || args[1].is_boolean()) return SqlValue();
+  std::optional<std::int64_t> start = clamped_position(args[1]);
+  if (!text || !start) return SqlValue();
   std::vector<std::size_t> offsets = character_offsets(*text);
   auto length = static_cast<std::int64_t>(offsets.size() - 1);
   std::int64_t end = length;
   if (count == 3) {
-    std::optional<std::int64_t> given = to_int(args[2]);
-    if (!given || args[2].is_boolean()) return SqlValue();
+    std::optional<std::int64_t> given = clamped_position(args[2]);
+    if (!given) return SqlValue();
     end = *given;
   }
   std::int64_t from = std::clamp<std::int64_t>(*start, 0, length);
@@ -397,7 +409,7 @@ SqlValue fn_cast(Args args, std::size_t, Env env) {
     std::optional<std::int64_t> result = to_int(value);
     return result ? SqlValue::integer(*result) : SqlValue();
   }
-  if (type == "decimal") {
+  if (type == "decimal" || type == "double") {
     if (value.is_boolean()) return SqlValue::decimal(value.as_boolean() ? 1.0 : 0.0);
     std::optional<double> result = to_decimal(value);
     return result ? SqlValue::decimal(*result) : SqlValue();
@@ -406,7 +418,8 @@ SqlValue fn_cast(Args args, std::size_t, Env env) {
     std::optional<bool> result = to_boolean(value);
     return result ? SqlValue::boolean(*result) : SqlValue();
   }
-  if (type == "string" || type == "varchar") {
+  if (type == "string" || type == "varchar" || type == "nvarchar" || type == "text" ||
+      type == "ntext") {
     std::optional<std::string> result = to_string(value, env.version == SqlVersion::k2016_03_23);
     return result ? SqlValue::string(std::move(*result)) : SqlValue();
   }
@@ -428,6 +441,17 @@ SqlValue fn_get(Args args, std::size_t, Env) {
       return SqlValue();
     }
     return elements[static_cast<std::size_t>(*index)];
+  }
+  if (args[0].is_string()) {
+    // "The character at the 0-based index of the string".
+    std::optional<std::int64_t> index = to_int(args[1]);
+    std::vector<std::size_t> offsets = character_offsets(args[0].as_string());
+    if (!index || args[1].is_boolean() || *index < 0 ||
+        static_cast<std::size_t>(*index) + 1 >= offsets.size()) {
+      return SqlValue();
+    }
+    auto at = static_cast<std::size_t>(*index);
+    return SqlValue::string(args[0].as_string().substr(offsets[at], offsets[at + 1] - offsets[at]));
   }
   return SqlValue();
 }
@@ -509,12 +533,17 @@ SqlValue fn_encode(Args args, std::size_t, Env) {
   return SqlValue::string(base64_encode(*bytes));
 }
 
-SqlValue fn_decode(Args args, std::size_t, Env) {
+// "If the decoded string is a JSON document, an addressable object is
+// returned. Otherwise, the decoded string is returned as a string. The
+// function returns NULL if the string cannot be decoded."
+SqlValue fn_decode(Args args, std::size_t, Env env) {
   if (!args[1].is_string() || args[1].as_string() != "base64" || !args[0].is_string()) {
     return SqlValue();
   }
   std::string bytes;
-  if (!base64_decode(args[0].as_string(), &bytes)) return SqlValue();
+  if (!base64_decode(args[0].as_string(), &bytes)) return SqlValue::null();
+  std::optional<SqlValue> document = parse_json(bytes, env.version == SqlVersion::k2016_03_23);
+  if (document && (document->is_object() || document->is_array())) return std::move(*document);
   return SqlValue::string(std::move(bytes));
 }
 

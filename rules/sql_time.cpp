@@ -58,12 +58,17 @@ std::optional<int> zone_offset(std::string_view zone) {
     int minutes;
   };
   static constexpr Fixed kFixed[] = {
-      {"Asia/Tokyo", 540},    {"Japan", 540},          {"Asia/Seoul", 540},
-      {"Asia/Shanghai", 480}, {"Asia/Singapore", 480}, {"Asia/Hong_Kong", 480},
-      {"Asia/Taipei", 480},   {"Asia/Kolkata", 330},   {"Asia/Calcutta", 330},
+      {"Asia/Tokyo", 540},      {"Japan", 540},          {"Asia/Seoul", 540},
+      {"Asia/Shanghai", 480},   {"Asia/Singapore", 480}, {"Asia/Hong_Kong", 480},
+      {"Asia/Taipei", 480},     {"Asia/Kolkata", 330},   {"Asia/Calcutta", 330},
+      {"America/Belize", -360},
   };
   for (const Fixed& fixed : kFixed) {
     if (zone == fixed.name) return fixed.minutes;
+  }
+  // UTC+01:00, GMT-05
+  if (zone.size() > 3 && (zone.substr(0, 3) == "UTC" || zone.substr(0, 3) == "GMT")) {
+    return zone_offset(zone.substr(3));
   }
   // +09:00, -0530, +09
   if (zone.size() >= 3 && (zone[0] == '+' || zone[0] == '-')) {
@@ -83,6 +88,29 @@ std::optional<int> zone_offset(std::string_view zone) {
     return zone[0] == '-' ? -total : total;
   }
   return std::nullopt;
+}
+
+// Joda's short name ('z') of the zones zone_offset knows.
+std::string zone_short_name(std::string_view zone, int offset_minutes) {
+  struct Name {
+    std::string_view zone;
+    std::string_view name;
+  };
+  static constexpr Name kNames[] = {
+      {"UTC", "UTC"},          {"Etc/UTC", "UTC"},        {"Z", "UTC"},
+      {"GMT", "GMT"},          {"Etc/GMT", "GMT"},        {"Asia/Tokyo", "JST"},
+      {"Japan", "JST"},        {"Asia/Seoul", "KST"},     {"Asia/Shanghai", "CST"},
+      {"Asia/Taipei", "CST"},  {"Asia/Singapore", "SGT"}, {"Asia/Hong_Kong", "HKT"},
+      {"Asia/Kolkata", "IST"}, {"Asia/Calcutta", "IST"},  {"America/Belize", "CST"},
+  };
+  for (const Name& name : kNames) {
+    if (zone == name.zone) return std::string(name.name);
+  }
+  int minutes = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+  char buffer[24];  // room for any int, so the format can never be cut short
+  std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', minutes / 60,
+                minutes % 60);
+  return buffer;
 }
 
 struct Field {
@@ -118,7 +146,7 @@ std::optional<std::vector<Field>> split_pattern(std::string_view pattern) {
       ++i;
       fields.push_back({0, 0, text});
     } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-      if (std::string_view("yMdHhmsSaEZ").find(c) == std::string_view::npos) return std::nullopt;
+      if (std::string_view("GyMdHhmsSaEZzV").find(c) == std::string_view::npos) return std::nullopt;
       int count = 0;
       while (i < pattern.size() && pattern[i] == c) {
         ++count;
@@ -190,6 +218,15 @@ std::optional<std::string> format_joda_time(std::string_view pattern, std::int64
       }
       case 'a':
         out += c.hour < 12 ? "AM" : "PM";
+        break;
+      case 'G':
+        out += c.year > 0 ? "AD" : "BC";
+        break;
+      case 'z':
+        out += zone_short_name(zone, *offset);
+        break;
+      case 'V':
+        out += zone;
         break;
       case 'E':
         out += field.count >= 4 ? std::string(kDayNames[c.weekday])
@@ -295,6 +332,20 @@ std::optional<std::int64_t> parse_joda_time(std::string_view pattern, std::strin
         }
         at += 2;
         continue;
+      case 'G':
+        if (text.substr(at, 2) != "AD" && text.substr(at, 2) != "BC") return std::nullopt;
+        at += 2;
+        continue;
+      case 'z':
+      case 'V': {
+        // A zone ID or offset such as "UTC", "Asia/Tokyo" or "UTC+01:00".
+        std::size_t start = at;
+        while (at < text.size() && text[at] != ' ') ++at;
+        std::optional<int> parsed = zone_offset(text.substr(start, at - start));
+        if (!parsed) return std::nullopt;
+        offset = *parsed;
+        continue;
+      }
       case 'Z': {
         if (at < text.size() && text[at] == 'Z') {
           ++at;

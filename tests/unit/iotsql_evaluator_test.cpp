@@ -174,6 +174,35 @@ TEST(IotSqlEvaluator, Operators) {
       {"{'a': 1} = {'a': 1.0}", "true"},
       {"null = null", "true"},
       {"9223372036854775807 + 1", "9223372036854775808.0"},
+      // Rows of the page's operator tables not shown above.
+      {"s - '5'", "15.0"},
+      {"'2' * 3", "6.0"},
+      {"'9' / '2'", "4.5"},
+      {"i / d", "2.8"},
+      {"'7' % 4", "3.0"},
+      {"d % 2", "0.5"},
+      {"i * 2", "14"},
+      {"i - d", "4.5"},
+      {"'a' + 1.5", "\"a1.5\""},
+      {"'a' + b", "\"atrue\""},
+      {"'x' + [1, 2]", "\"x[1,2]\""},
+      {"t - 1", ""},
+      {"arr + 1", ""},
+      {"'5E-1' < 1", "true"},
+      {"'-1.2' <= -1.2", "true"},
+      {"'abc' >= 1", ""},
+      {"i <> 's'", "true"},
+      {"null <> null", "false"},
+      {"i = 's'", "false"},
+      {"i = nothing", ""},
+      {"nothing <> i", ""},
+      {"[1, 2] <> [2, 1]", "true"},
+      {"{'a': 1, 'b': 2} = {'b': 2, 'a': 1}", "true"},
+      {"'true' AND 'TRUE'", "true"},
+      {"'true' OR false", "true"},
+      {"'false' OR 'False'", "false"},
+      {"1 AND true", ""},
+      {"NOT 1", ""},
   };
   for (const Case& c : cases) {
     std::string sql = std::string("SELECT VALUE ") + c.expr + " FROM 'topic/subtopic'";
@@ -195,6 +224,42 @@ TEST(IotSqlEvaluator, CaseStatements) {
        R"({"t": 20})", R"({"feel":"mild"})"},
       {"SELECT CASE WHEN t > 30 THEN 'hot' END AS feel FROM 'topic/subtopic'", R"({"t": 20})",
        "{}"},
+      // "If v is Undefined, the result of the case statement is Undefined."
+      {sql, R"({"colour":"yellow"})", "{}"},
+  });
+}
+
+// AWS's "Literals" page.
+TEST(IotSqlEvaluator, LiteralsExamples) {
+  expect_cases({
+      {"SELECT {'latitude': get(lat_long, 0),'longitude':get(lat_long, 1)} as lat_long "
+       "FROM 'topic/subtopic'",
+       R"({"lat_long": [47.606,-122.332]})",
+       R"({"lat_long":{"latitude":47.606,"longitude":-122.332}})"},
+      // The page's payload says 47.696 but its output 47.606; the output is
+      // the payload's values, so the payload here uses 47.606.
+      {"SELECT [lat,long] as lat_long FROM 'topic/subtopic'",
+       R"({"lat": 47.606, "long": -122.332})", R"({"lat_long":[47.606,-122.332]})"},
+  });
+}
+
+// AWS's "Data types" page: conversions and Undefined.
+TEST(IotSqlEvaluator, DataTypeConversions) {
+  const char* payload = R"({"foo": null})";
+  expect_cases({
+      {"SELECT foo, bar FROM 'topic/subtopic'", payload, R"({"foo":null})"},
+      {"SELECT NULL AS n FROM 'topic/subtopic'", payload, R"({"n":null})"},
+      {"SELECT VALUE bar FROM 'topic/subtopic'", payload, ""},
+      {"SELECT abs('-5.123') AS a FROM 'topic/subtopic'", payload, R"({"a":5.123})"},
+      // "0", "-1.2" and "5E-12" convert to Decimals automatically.
+      {"SELECT '0' < 1 AS a, '-1.2' < 0 AS b, '5E-12' > 0 AS c, '5e-12' < 1 AS d "
+       "FROM 'topic/subtopic'",
+       payload, R"({"a":true,"b":true,"c":true,"d":true})"},
+      {"SELECT '1.' < 2 AS a, '.5' < 2 AS b, 'five' < 2 AS c FROM 'topic/subtopic'", payload, "{}"},
+      // Boolean does not convert to a number; Null gives no number either.
+      {"SELECT abs(true) AS a, abs(foo) AS b FROM 'topic/subtopic'", payload, "{}"},
+      {"SELECT concat('x', true) AS a, concat('x', [1, 'y']) AS b FROM 'topic/subtopic'", payload,
+       R"({"a":"xtrue","b":["x",1,"y"]})"},
   });
 }
 

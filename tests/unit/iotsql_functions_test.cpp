@@ -67,8 +67,26 @@ TEST(IotSqlFunctions, Math) {
       {"trunc(2.3, 0)", "2"},
       {"trunc(2.3123, 2)", "2.31"},
       {"trunc(2.888, 2)", "2.88"},
-      {"trunc(123.4, -1)", "120"},
+      // "If the second argument is less than zero, it is set to zero."
+      {"trunc(123.4, -1)", "123"},
+      {"trunc(2.00, 5)", "2"},
       {"abs()", ""},
+      // More of the page's own examples.
+      {"atan2(1, 0)", "1.5707963267948966"},
+      {"cosh(2.3)", "5.037220649268761"},
+      {"ln(exp(1))", "1"},
+      {"Nanvl(8, 3)", "8"},
+      {"power(2, 5)", "32"},
+      {"Round(1.7)", "2"},
+      {"Round(-1.1)", "-1"},
+      {"sign(-7)", "-1"},
+      {"sign(13)", "1"},
+      {"sinh(2.3)", "4.936961805545957"},
+      {"tan(3)", "-0.1425465430742778"},
+      {"tanh(2.3)", "0.9800963962661914"},
+      {"mod('8', 3)", "2"},
+      {"ceil('1.2')", "2"},
+      {"floor('-1.2')", "-2"},
   });
 }
 
@@ -126,6 +144,29 @@ TEST(IotSqlFunctions, Strings) {
       {"substring('012345', 2, 100)", R"("2345")"},
       {"substring('012345', 3, 1)", R"("")"},
       {"substring(nothing, 1)", ""},
+      // More of the page's own examples, with its double-quoted strings.
+      {"chr(49)", R"("1")"},
+      {"endswith(\"cat\",\"at\")", "true"},
+      {"startswith(\"ranger\",\"ran\")", "true"},
+      {"length(\"hi\")", "2"},
+      {"length(false)", "5"},
+      {"numbytes(\"hi\")", "2"},
+      {"numbytes(\"€\")", "3"},
+      {"lower(\"HELLO\")", R"("hello")"},
+      {"lower([\"HELLO\"])", R"("[\"hello\"]")"},
+      {"upper(\"hello\")", R"("HELLO")"},
+      {"upper([\"hello\"])", R"("[\"HELLO\"]")"},
+      {"lpad(1, 3)", R"("   1")"},
+      {"rpad(1, 3)", R"("1   ")"},
+      {"Ltrim(\" h i \")", R"("h i ")"},
+      {"rtrim(\" h i \")", R"(" h i")"},
+      {"Trim(\" hi \")", R"("hi")"},
+      {"regexp_replace(\"abcd\", \"b(.*)d\", \"$1\")", R"("ac")"},
+      {"regexp_substr(\"hihihello\", \"(hi)*\")", R"("hihi")"},
+      {"substring(true, 1.2)", R"("rue")"},
+      {"substring(false, -2.411E247)", R"("false")"},
+      {"substring(\"012345\", 1, 3)", R"("12")"},
+      {"substring(\"012345\", -50, 50)", R"("012345")"},
   });
 }
 
@@ -157,6 +198,33 @@ TEST(IotSqlFunctions, TypesAndJson) {
       {"isEmpty(e)", "true"},
       {"isEmpty(arr)", "false"},
       {"isEmpty([])", "true"},
+      // More of the page's own examples.
+      {"get([\"a\", \"b\", \"c\"], 1)", R"("b")"},
+      {"get({\"a\":\"b\"}, \"a\")", R"("b")"},
+      // The page shows get("abc", 1) = "a", but its table says "the character
+      // at the 0-based index", which is "b".
+      {"get(\"abc\", 1)", R"("b")"},
+      {"isNull(5)", "false"},
+      {"isNull(Null)", "true"},
+      {"isUndefined(5)", "false"},
+      {"isUndefined(floor([1,2,3]))", "true"},
+      // cast keywords and rules from the page's tables.
+      {"cast(true as Int)", "1"},
+      {"cast(false AS Integer)", "0"},
+      {"cast(12 AS Nvarchar)", R"("12")"},
+      {"cast(12 AS Text)", R"("12")"},
+      {"cast(12 AS Ntext)", R"("12")"},
+      {"cast(12 AS varchar)", R"("12")"},
+      {"cast('2.5' AS Double)", "2.5"},
+      {"cast(true AS Decimal)", "1"},
+      {"cast(2.5 AS Bool)", "true"},
+      {"cast(0.0 AS Boolean)", "false"},
+      {"cast('maybe' AS Boolean)", ""},
+      {"cast(true AS String)", R"("true")"},
+      {"cast(obj AS String)", R"("{\"a\":1}")"},
+      {"cast(null AS String)", ""},
+      {"cast(arr AS Int)", ""},
+      {"cast(null AS Int)", ""},
       {"transform('enrichArray', {'key': 'v'}, [{'a': 1}, {'a': 2}])",
        R"([{"a":1,"key":"v"},{"a":2,"key":"v"}])"},
   });
@@ -174,7 +242,8 @@ TEST(IotSqlFunctions, EncodingAndHashes) {
        R"("cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e")"},
       {"encode('hello', 'base64')", R"("aGVsbG8=")"},
       {"decode('aGVsbG8=', 'base64')", R"("hello")"},
-      {"decode('!!', 'base64')", ""},
+      // "The function returns NULL if the string cannot be decoded."
+      {"decode('!!', 'base64')", "null"},
       {"encode('x', 'hex')", ""},
   });
 }
@@ -193,6 +262,14 @@ TEST(IotSqlFunctions, Time) {
       {"time_to_epoch('2020-01-01T09:00:00.5+09:00', \"yyyy-MM-dd'T'HH:mm:ss.SZZ\")",
        "1577836800500"},
       {"time_to_epoch('not a time', 'yyyy')", ""},
+      // The page's examples.
+      {"parse_time(\"yyyy.MM.dd G 'at' HH:mm:ss z\", 100000000, \"America/Belize\")",
+       R"("1970.01.01 AD at 21:46:40 CST")"},
+      {"time_to_epoch(\"2020-04-03 09:45:18 UTC+01:00\", \"yyyy-MM-dd HH:mm:ss VV\")",
+       "1585903518000"},
+      {"time_to_epoch(\"18 December 2015\", \"dd MMMM yyyy\")", "1450396800000"},
+      // The page's America/Los_Angeles example needs daylight-saving rules,
+      // which offcloud's fixed-offset zone table does not have.
   });
 }
 
@@ -210,6 +287,38 @@ TEST(IotSqlFunctions, Context) {
       {"sql_version()", R"("2016-03-23")"},
       {"TOPIC()", R"("topic/subtopic")"},
   });
+}
+
+// Examples the "Functions" page gives as whole statements.
+TEST(IotSqlFunctions, PageStatementExamples) {
+  EXPECT_EQ(run_rule("SELECT VALUE topic() FROM 'things/#'", "{}", "things/myThings/thingOne"),
+            R"("things/myThings/thingOne")");
+  EXPECT_EQ(run_rule("SELECT VALUE topic(1) FROM 'things/#'", "{}", "things/myThings/thingOne"),
+            R"("things")");
+  EXPECT_EQ(run_rule("SELECT decode(encoded_temp,\"base64\").temperature AS temp "
+                     "from 'topic/subtopic'",
+                     R"({"encoded_temp": "eyAidGVtcGVyYXR1cmUiOiAzMyB9Cg=="})"),
+            R"({"temp":33})");
+  const char* transform_payload = R"({"attributes": {"data1": 1, "data2": 2},
+      "values": [{"a": 3}, {"b": 4}, {"c": 5}]})";
+  EXPECT_EQ(run_rule("select value transform(\"enrichArray\", attributes, values) from 'A/B'",
+                     transform_payload, "A/B"),
+            R"([{"a":3,"data1":1,"data2":2},{"b":4,"data1":1,"data2":2},)"
+            R"({"c":5,"data1":1,"data2":2}])");
+  EXPECT_EQ(run_rule("select value transform(\"enrichArray\", {\"key\": attributes.data1}, "
+                     "values) from 'A/B'",
+                     transform_payload, "A/B"),
+            R"([{"a":3,"key":1},{"b":4,"key":1},{"c":5,"key":1}])");
+  EXPECT_EQ(
+      run_rule("select value transform('enrichArray', (select a, b from data2), "
+               "(select value c from data2)) from 'A/B'",
+               R"({"data1": "example", "data2": {"a": "first attribute", "b": "second attribute",
+                   "c": [{"x": {"someInt": 5, "someString": "hello"}, "y": true},
+                         {"x": {"someInt": 10, "someString": "world"}, "y": false}]}})",
+               "A/B"),
+      R"([{"x":{"someInt":5,"someString":"hello"},"y":true,"a":"first attribute",)"
+      R"("b":"second attribute"},{"x":{"someInt":10,"someString":"world"},"y":false,)"
+      R"("a":"first attribute","b":"second attribute"}])");
 }
 
 TEST(IotSqlFunctions, UserProperties) {
