@@ -83,7 +83,9 @@ Database::Database(const std::string& path) {
 }
 
 Database::~Database() {
-  sqlite3_close(db_);
+  // Statements first: a connection with live statements does not close.
+  cache_.clear();
+  sqlite3_close_v2(db_);
 }
 
 void Database::exec(std::string_view sql) {
