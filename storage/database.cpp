@@ -102,6 +102,24 @@ std::unique_ptr<Statement> Database::prepare(std::string_view sql) {
   return std::make_unique<Statement>(db_, sql);
 }
 
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
+
+Transaction::~Transaction() {
+  if (done_) return;
+  try {
+    db_.exec("ROLLBACK");
+  } catch (const StorageError&) {
+    // Nothing more to undo: SQLite already rolled back on the failure.
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
 CachedStatement Database::cached(std::string_view sql) {
   auto it = cache_.find(std::string(sql));
   if (it == cache_.end()) {

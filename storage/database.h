@@ -62,6 +62,23 @@ class CachedStatement {
   Statement* statement_;
 };
 
+class Database;
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless commit()
+// ran, so a throw in between never leaves the connection mid-transaction.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
 class Database {
  public:
   // Opens (creating if needed) in WAL mode with synchronous=NORMAL: a commit

@@ -36,7 +36,7 @@ void FirehoseBuffer::save_stream(const StoredStream& stream) {
 
 void FirehoseBuffer::delete_stream(const std::string& name) {
   std::lock_guard lock(db_mutex_);
-  db_.exec("BEGIN IMMEDIATE");
+  Transaction transaction(db_);
   auto records = db_.cached("DELETE FROM firehose_record WHERE stream = ?1");
   records->bind(1, name);
   records->step();
@@ -46,7 +46,7 @@ void FirehoseBuffer::delete_stream(const std::string& name) {
   auto stream = db_.cached("DELETE FROM delivery_stream WHERE name = ?1");
   stream->bind(1, name);
   stream->step();
-  db_.exec("COMMIT");
+  transaction.commit();
 }
 
 std::vector<StoredStream> FirehoseBuffer::streams() {
@@ -88,7 +88,7 @@ void FirehoseBuffer::write_loop() {
     {
       std::lock_guard lock(db_mutex_);
       try {
-        db_.exec("BEGIN IMMEDIATE");
+        Transaction transaction(db_);
         auto insert = db_.cached(
             "INSERT INTO firehose_record (stream, arrival_ms, data) VALUES (?1, ?2, ?3)");
         for (const Pending& pending : batch) {
@@ -100,13 +100,9 @@ void FirehoseBuffer::write_loop() {
             insert->step();
           }
         }
-        db_.exec("COMMIT");
+        transaction.commit();
       } catch (const StorageError&) {
         durable = false;
-        try {
-          db_.exec("ROLLBACK");
-        } catch (const StorageError&) {
-        }
       }
     }
     for (Pending& pending : batch) pending.done(durable);
@@ -165,20 +161,15 @@ std::vector<BufferedRecord> FirehoseBuffer::through(const std::string& stream,
 
 void FirehoseBuffer::finish_delivery(const std::string& stream, std::int64_t last_seq) {
   std::lock_guard lock(db_mutex_);
-  db_.exec("BEGIN IMMEDIATE");
-  try {
-    auto remove = db_.cached("DELETE FROM firehose_record WHERE stream = ?1 AND seq <= ?2");
-    remove->bind(1, stream);
-    remove->bind(2, last_seq);
-    remove->step();
-    auto done = db_.cached("DELETE FROM firehose_delivery WHERE stream = ?1");
-    done->bind(1, stream);
-    done->step();
-    db_.exec("COMMIT");
-  } catch (...) {
-    db_.exec("ROLLBACK");
-    throw;
-  }
+  Transaction transaction(db_);
+  auto remove = db_.cached("DELETE FROM firehose_record WHERE stream = ?1 AND seq <= ?2");
+  remove->bind(1, stream);
+  remove->bind(2, last_seq);
+  remove->step();
+  auto done = db_.cached("DELETE FROM firehose_delivery WHERE stream = ?1");
+  done->bind(1, stream);
+  done->step();
+  transaction.commit();
 }
 
 BufferStats FirehoseBuffer::stats(const std::string& stream) {

@@ -318,14 +318,9 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
     auto exists = db_.cached("SELECT 1 FROM bucket WHERE name = ?1");
     exists->bind(1, bucket);
     if (!exists->step()) return Status::kNoSuchBucket;
-    db_.exec("BEGIN IMMEDIATE");
-    try {
-      replaced = upsert_object(bucket, info);
-      db_.exec("COMMIT");
-    } catch (...) {
-      db_.exec("ROLLBACK");
-      throw;
-    }
+    Transaction transaction(db_);
+    replaced = upsert_object(bucket, info);
+    transaction.commit();
   }
   // After the commit: a crash before this line leaves only garbage.
   if (replaced) remove_blob(*replaced);

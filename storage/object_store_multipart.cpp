@@ -148,32 +148,24 @@ bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWrit
   std::optional<std::string> replaced;
   {
     std::lock_guard lock(mutex_);
-    db_.exec("BEGIN IMMEDIATE");
-    try {
-      auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
-      exists->bind(1, upload_id);
-      if (!exists->step()) {
-        db_.exec("ROLLBACK");
-        return false;
-      }
-      auto old = db_.cached("SELECT blob FROM part WHERE upload_id = ?1 AND number = ?2");
-      old->bind(1, upload_id);
-      old->bind(2, std::int64_t{part.number});
-      if (old->step()) replaced = old->column_text(0);
-      auto insert = db_.cached("INSERT OR REPLACE INTO part VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-      insert->bind(1, upload_id);
-      insert->bind(2, std::int64_t{part.number});
-      insert->bind(3, static_cast<std::int64_t>(part.size));
-      insert->bind(4, part.etag);
-      insert->bind(5, to_json(part.checksums));
-      insert->bind(6, part.last_modified_ms);
-      insert->bind(7, part.blob);
-      insert->step();
-      db_.exec("COMMIT");
-    } catch (...) {
-      db_.exec("ROLLBACK");
-      throw;
-    }
+    Transaction transaction(db_);
+    auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
+    exists->bind(1, upload_id);
+    if (!exists->step()) return false;
+    auto old = db_.cached("SELECT blob FROM part WHERE upload_id = ?1 AND number = ?2");
+    old->bind(1, upload_id);
+    old->bind(2, std::int64_t{part.number});
+    if (old->step()) replaced = old->column_text(0);
+    auto insert = db_.cached("INSERT OR REPLACE INTO part VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    insert->bind(1, upload_id);
+    insert->bind(2, std::int64_t{part.number});
+    insert->bind(3, static_cast<std::int64_t>(part.size));
+    insert->bind(4, part.etag);
+    insert->bind(5, to_json(part.checksums));
+    insert->bind(6, part.last_modified_ms);
+    insert->bind(7, part.blob);
+    insert->step();
+    transaction.commit();
     blob.release();
   }
   if (replaced) remove_blob(*replaced);
@@ -195,7 +187,7 @@ bool ObjectStore::abort_upload(const std::string& upload_id) {
   std::vector<PartInfo> parts = list_parts(upload_id);
   {
     std::lock_guard lock(mutex_);
-    db_.exec("BEGIN IMMEDIATE");
+    Transaction transaction(db_);
     auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
     remove_parts->bind(1, upload_id);
     remove_parts->step();
@@ -205,7 +197,7 @@ bool ObjectStore::abort_upload(const std::string& upload_id) {
     auto changed = db_.cached("SELECT changes()");
     changed->step();
     bool existed = changed->column_int(0) > 0;
-    db_.exec("COMMIT");
+    transaction.commit();
     if (!existed) return false;
   }
   for (const PartInfo& part : parts) remove_blob(part.blob);
@@ -314,28 +306,22 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(const std::string& buck
   std::optional<std::string> replaced;
   {
     std::lock_guard lock(mutex_);
-    db_.exec("BEGIN IMMEDIATE");
-    try {
-      auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
-      exists->bind(1, upload_id);
-      if (!exists->step()) {
-        // Aborted or completed by someone else meanwhile.
-        db_.exec("ROLLBACK");
-        result.status = CompleteStatus::kNoSuchUpload;
-        return result;
-      }
-      replaced = upsert_object(bucket, object);
-      auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
-      remove_parts->bind(1, upload_id);
-      remove_parts->step();
-      auto remove = db_.cached("DELETE FROM upload WHERE id = ?1");
-      remove->bind(1, upload_id);
-      remove->step();
-      db_.exec("COMMIT");
-    } catch (...) {
-      db_.exec("ROLLBACK");
-      throw;
+    Transaction transaction(db_);
+    auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
+    exists->bind(1, upload_id);
+    if (!exists->step()) {
+      // Aborted or completed by someone else meanwhile.
+      result.status = CompleteStatus::kNoSuchUpload;
+      return result;
     }
+    replaced = upsert_object(bucket, object);
+    auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
+    remove_parts->bind(1, upload_id);
+    remove_parts->step();
+    auto remove = db_.cached("DELETE FROM upload WHERE id = ?1");
+    remove->bind(1, upload_id);
+    remove->step();
+    transaction.commit();
     blob->release();
   }
   for (const auto& [number, part] : stored) remove_blob(part.blob);
