@@ -311,6 +311,9 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
       if (body_ec) {
         if (is_parse_error(body_ec)) {
           refusal = handler.reject(ErrorCode::kMalformedHttpRequest, "", request);
+        } else if (body_ec == http::error::partial_message) {
+          // The client shut its side mid-body and is still owed an answer.
+          refusal = handler.reject(ErrorCode::kIncompleteBody, "", request);
         } else {
           broken = true;  // closed or timed out: nobody to answer
         }

@@ -288,6 +288,11 @@ HttpResponse Router::reject(ErrorCode code, std::string_view message, const Http
   if (code == ErrorCode::kEntityTooLarge && protocol != Protocol::kRestXml) {
     code = ErrorCode::kRequestEntityTooLargeException;
   }
+  // A body shorter than declared: S3 says IncompleteBody, the others only
+  // that the request could not be parsed.
+  if (code == ErrorCode::kIncompleteBody && protocol != Protocol::kRestXml) {
+    code = ErrorCode::kMalformedHttpRequest;
+  }
   return error_response(protocol, {code, std::string(message)}, new_uuid());
 }
 

@@ -183,7 +183,9 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
   auto target = parse_target(request);
   S3Target empty;
   S3Call call{request, context, target.value_or(empty)};
-  if (!target) {
+  // Names that are not UTF-8 name nothing, and could not be echoed back
+  // in a well-formed XML error either.
+  if (!target || !is_valid_utf8(target->bucket) || !is_valid_utf8(target->key)) {
     return reply(s3::error(call, ErrorCode::kInvalidURI, "Couldn't parse the specified URI."));
   }
   reply(dispatch(call));

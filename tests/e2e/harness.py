@@ -65,14 +65,17 @@ class OffcloudServer:
     env: extra environment variables.
     cli_defaults: False to pass no --host/--port/--data-dir at all (tests of
     the OFFCLOUD_* environment variables pass them via env instead).
+    launcher: a command the binary and its arguments are appended to, which
+    must exec them in the end (the disk-full tests mount a small tmpfs first).
     """
 
-    def __init__(self, data_dir=None, args=(), env=None, cli_defaults=True):
+    def __init__(self, data_dir=None, args=(), env=None, cli_defaults=True, launcher=()):
         self._owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="offcloud-e2e-")
         self._args = list(args)
         self._env = dict(env or {})
         self._cli_defaults = cli_defaults
+        self._launcher = list(launcher)
         self.proc = None
         self.port = None
         self.endpoint = None
@@ -93,7 +96,7 @@ class OffcloudServer:
         if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
             raise ServerError("offcloud binary not found or not executable: %s "
                               "(set OFFCLOUD_BIN)" % binary)
-        cmd = [binary]
+        cmd = self._launcher + [binary]
         if self._cli_defaults:
             cmd += ["--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir]
         cmd += self._args
