@@ -404,6 +404,12 @@ SqlValue fn_cast(Args args, std::size_t, Env env) {
   if (!args[1].is_string()) return SqlValue();
   std::string type = args[1].as_string();
   std::transform(type.begin(), type.end(), type.begin(), lower_ascii);
+  // The Functions page lists Decimal, Bool and Boolean "additionally, for SQL
+  // version 2016-03-23": 2015-10-08 knows no such type.
+  if (env.version == SqlVersion::k2015_10_08 &&
+      (type == "decimal" || type == "bool" || type == "boolean")) {
+    return SqlValue();
+  }
   if (type == "int" || type == "integer") {
     if (value.is_boolean()) return SqlValue::integer(value.as_boolean() ? 1 : 0);
     std::optional<std::int64_t> result = to_int(value);
@@ -542,8 +548,10 @@ SqlValue fn_decode(Args args, std::size_t, Env env) {
   }
   std::string bytes;
   if (!base64_decode(args[0].as_string(), &bytes)) return SqlValue::null();
+  // Any JSON document comes back as its value, a bare number too: the WHERE
+  // clause page decodes the payload 80 and compares it, and outputs, as 80.
   std::optional<SqlValue> document = parse_json(bytes, env.version == SqlVersion::k2016_03_23);
-  if (document && (document->is_object() || document->is_array())) return std::move(*document);
+  if (document) return std::move(*document);
   return SqlValue::string(std::move(bytes));
 }
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "rules/sql_time_zone.h"
+
 namespace offcloud {
 namespace {
 
@@ -48,67 +50,13 @@ Civil civil_from_ms(std::int64_t ms) {
   return c;
 }
 
-// Offset from UTC in minutes.
-std::optional<int> zone_offset(std::string_view zone) {
-  if (zone == "UTC" || zone == "GMT" || zone == "Z" || zone == "Etc/UTC" || zone == "Etc/GMT") {
-    return 0;
-  }
-  struct Fixed {
-    std::string_view name;
-    int minutes;
-  };
-  static constexpr Fixed kFixed[] = {
-      {"Asia/Tokyo", 540},      {"Japan", 540},          {"Asia/Seoul", 540},
-      {"Asia/Shanghai", 480},   {"Asia/Singapore", 480}, {"Asia/Hong_Kong", 480},
-      {"Asia/Taipei", 480},     {"Asia/Kolkata", 330},   {"Asia/Calcutta", 330},
-      {"America/Belize", -360},
-  };
-  for (const Fixed& fixed : kFixed) {
-    if (zone == fixed.name) return fixed.minutes;
-  }
-  // UTC+01:00, GMT-05
-  if (zone.size() > 3 && (zone.substr(0, 3) == "UTC" || zone.substr(0, 3) == "GMT")) {
-    return zone_offset(zone.substr(3));
-  }
-  // +09:00, -0530, +09
-  if (zone.size() >= 3 && (zone[0] == '+' || zone[0] == '-')) {
-    std::string digits;
-    for (char c : zone.substr(1)) {
-      if (c >= '0' && c <= '9') {
-        digits.push_back(c);
-      } else if (c != ':') {
-        return std::nullopt;
-      }
-    }
-    if (digits.size() != 2 && digits.size() != 4) return std::nullopt;
-    int hours = std::stoi(digits.substr(0, 2));
-    int minutes = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
-    if (hours > 18 || minutes > 59) return std::nullopt;
-    int total = hours * 60 + minutes;
-    return zone[0] == '-' ? -total : total;
-  }
-  return std::nullopt;
-}
-
-// Joda's short name ('z') of the zones zone_offset knows.
-std::string zone_short_name(std::string_view zone, int offset_minutes) {
-  struct Name {
-    std::string_view zone;
-    std::string_view name;
-  };
-  static constexpr Name kNames[] = {
-      {"UTC", "UTC"},          {"Etc/UTC", "UTC"},        {"Z", "UTC"},
-      {"GMT", "GMT"},          {"Etc/GMT", "GMT"},        {"Asia/Tokyo", "JST"},
-      {"Japan", "JST"},        {"Asia/Seoul", "KST"},     {"Asia/Shanghai", "CST"},
-      {"Asia/Taipei", "CST"},  {"Asia/Singapore", "SGT"}, {"Asia/Hong_Kong", "HKT"},
-      {"Asia/Kolkata", "IST"}, {"Asia/Calcutta", "IST"},  {"America/Belize", "CST"},
-  };
-  for (const Name& name : kNames) {
-    if (zone == name.zone) return std::string(name.name);
-  }
-  int minutes = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+// Joda's 'z': the zone's short name, or the offset for a zone without one.
+std::string zone_short_name(const TimeZone& zone, const ZoneOffset& offset) {
+  std::string_view name = offset.daylight ? zone.daylight_name : zone.standard_name;
+  if (!name.empty()) return std::string(name);
+  int minutes = offset.minutes < 0 ? -offset.minutes : offset.minutes;
   char buffer[24];  // room for any int, so the format can never be cut short
-  std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', minutes / 60,
+  std::snprintf(buffer, sizeof buffer, "%c%02d:%02d", offset.minutes < 0 ? '-' : '+', minutes / 60,
                 minutes % 60);
   return buffer;
 }
@@ -173,10 +121,11 @@ std::string padded(std::int64_t value, int width) {
 
 std::optional<std::string> format_joda_time(std::string_view pattern, std::int64_t epoch_ms,
                                             std::string_view zone) {
-  std::optional<int> offset = zone_offset(zone);
+  std::optional<TimeZone> time_zone = find_time_zone(zone);
   std::optional<std::vector<Field>> fields = split_pattern(pattern);
-  if (!offset || !fields) return std::nullopt;
-  Civil c = civil_from_ms(epoch_ms + std::int64_t{*offset} * 60000);
+  if (!time_zone || !fields) return std::nullopt;
+  const ZoneOffset offset = offset_at(*time_zone, epoch_ms);
+  Civil c = civil_from_ms(epoch_ms + std::int64_t{offset.minutes} * 60000);
   std::string out;
   for (const Field& field : *fields) {
     switch (field.letter) {
@@ -223,7 +172,7 @@ std::optional<std::string> format_joda_time(std::string_view pattern, std::int64
         out += c.year > 0 ? "AD" : "BC";
         break;
       case 'z':
-        out += zone_short_name(zone, *offset);
+        out += zone_short_name(*time_zone, offset);
         break;
       case 'V':
         out += zone;
@@ -233,12 +182,12 @@ std::optional<std::string> format_joda_time(std::string_view pattern, std::int64
                                 : std::string(kDayNames[c.weekday]).substr(0, 3);
         break;
       case 'Z': {
-        if (*offset == 0 && field.count >= 2) {
+        if (offset.minutes == 0 && field.count >= 2) {
           out += "Z";
           break;
         }
-        int minutes = *offset < 0 ? -*offset : *offset;
-        out += *offset < 0 ? "-" : "+";
+        int minutes = offset.minutes < 0 ? -offset.minutes : offset.minutes;
+        out += offset.minutes < 0 ? "-" : "+";
         out += padded(minutes / 60, 2);
         if (field.count >= 2) out += ":";
         out += padded(minutes % 60, 2);
@@ -255,6 +204,9 @@ std::optional<std::int64_t> parse_joda_time(std::string_view pattern, std::strin
   std::int64_t year = 1970;
   unsigned month = 1, day = 1, hour = 0, minute = 0, second = 0, millisecond = 0;
   bool pm = false, twelve_hour = false;
+  // A zone ID is resolved once the wall-clock time is known: its offset
+  // depends on the date where the zone keeps daylight saving.
+  std::optional<TimeZone> zone;
   int offset = 0;
   std::size_t at = 0;
   auto number = [&](int min_digits, int max_digits) -> std::optional<std::int64_t> {
@@ -341,15 +293,15 @@ std::optional<std::int64_t> parse_joda_time(std::string_view pattern, std::strin
         // A zone ID or offset such as "UTC", "Asia/Tokyo" or "UTC+01:00".
         std::size_t start = at;
         while (at < text.size() && text[at] != ' ') ++at;
-        std::optional<int> parsed = zone_offset(text.substr(start, at - start));
-        if (!parsed) return std::nullopt;
-        offset = *parsed;
+        zone = find_time_zone(text.substr(start, at - start));
+        if (!zone) return std::nullopt;
         continue;
       }
       case 'Z': {
         if (at < text.size() && text[at] == 'Z') {
           ++at;
           offset = 0;
+          zone.reset();
           continue;
         }
         if (at >= text.size() || (text[at] != '+' && text[at] != '-')) return std::nullopt;
@@ -357,9 +309,10 @@ std::optional<std::int64_t> parse_joda_time(std::string_view pattern, std::strin
         while (at < text.size() && ((text[at] >= '0' && text[at] <= '9') || text[at] == ':')) {
           ++at;
         }
-        std::optional<int> parsed = zone_offset(text.substr(start, at - start));
+        std::optional<TimeZone> parsed = find_time_zone(text.substr(start, at - start));
         if (!parsed) return std::nullopt;
-        offset = *parsed;
+        offset = parsed->standard_minutes;
+        zone.reset();
         continue;
       }
       case 'S': {
@@ -401,8 +354,10 @@ std::optional<std::int64_t> parse_joda_time(std::string_view pattern, std::strin
   if (twelve_hour) hour = hour % 12 + (pm ? 12 : 0);
   if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   std::int64_t days = days_from_civil(year, month, day);
-  return ((days * 24 + hour) * 60 + minute) * 60000 + std::int64_t{second} * 1000 + millisecond -
-         std::int64_t{offset} * 60000;
+  std::int64_t local_ms =
+      ((days * 24 + hour) * 60 + minute) * 60000 + std::int64_t{second} * 1000 + millisecond;
+  if (zone) offset = offset_for_local(*zone, local_ms);
+  return local_ms - std::int64_t{offset} * 60000;
 }
 
 }  // namespace offcloud

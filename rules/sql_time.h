@@ -2,8 +2,8 @@
 // IoT SQL's parse_time() and time_to_epoch() take, for the letters devices
 // and workshops use: y M d H h m s S a E Z, 'quoted text' and ''.
 //
-// Zones: UTC, GMT, Z, fixed offsets (+09:00, -0530) and a few zones without
-// daylight saving (Asia/Tokyo, ...): offcloud carries no time-zone database.
+// Zones: those sql_time_zone.h lists (UTC, Asia/Tokyo, America/Los_Angeles
+// with its daylight saving, ...) and fixed offsets (+09:00, -0530).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@ std::optional<std::string> format_joda_time(std::string_view pattern, std::int64
                                             std::string_view zone);
 
 // Epoch milliseconds of `text` read with `pattern`; UTC unless the pattern
-// has a Z field. nullopt when the text does not match.
+// has a Z, z or V field. nullopt when the text does not match.
 std::optional<std::int64_t> parse_joda_time(std::string_view pattern, std::string_view text);
 
 }  // namespace offcloud

@@ -45,16 +45,13 @@ class Tokenizer {
   }
 
  private:
+  // No comments: AWS's SQL reference says they are not supported, so "--"
+  // is two minus signs, never the start of one.
   void skip_space() {
     while (at_ < sql_.size()) {
       char c = sql_[at_];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        ++at_;
-      } else if (c == '-' && at_ + 1 < sql_.size() && sql_[at_ + 1] == '-') {
-        while (at_ < sql_.size() && sql_[at_] != '\n') ++at_;  // -- comment
-      } else {
-        return;
-      }
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+      ++at_;
     }
   }
 

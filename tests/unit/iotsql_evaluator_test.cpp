@@ -40,6 +40,86 @@ TEST(IotSqlEvaluator, SelectClauseExamples) {
   });
 }
 
+// The SELECT clause page's last example. The page writes "temperature – 32"
+// with an en dash, which is no operator (the tokenizer refuses it); the
+// minus sign is meant.
+TEST(IotSqlEvaluator, SelectClauseFunctionsAndGrouping) {
+  expect_cases({
+      {"SELECT (temperature - 32) * 5 / 9 AS celsius, upper(color) as my_color "
+       "FROM 'topic/subtopic'",
+       R"({"color":"red", "temperature":50})", R"({"celsius":10,"my_color":"RED"})"},
+  });
+  EXPECT_EQ(run_rule("SELECT (temperature \u2013 32) AS c FROM 'topic/subtopic'", "{}")
+                ->rfind("<parse error: Line 1:20 token recognition error", 0),
+            0u);
+}
+
+// AWS's "AWS IoT SQL reference" page: its example statement, and its note
+// that attribute names with spaces cannot be named in SQL but pass through
+// the * wildcard.
+TEST(IotSqlEvaluator, SqlReferencePageExamples) {
+  expect_cases({
+      {"SELECT color AS rgb FROM 'topic/subtopic' WHERE temperature > 50",
+       R"({ "color":"red", "temperature":100 })", R"({"rgb":"red"})"},
+      {"SELECT color AS rgb FROM 'topic/subtopic' WHERE temperature > 50",
+       R"({ "color":"red", "temperature":50 })", std::nullopt},
+      {"SELECT *, 1 AS n FROM 'topic/subtopic'", R"({"my key": "v"})", R"({"my key":"v","n":1})"},
+      // "Comments are not currently supported": -- is minus minus.
+      {"SELECT VALUE 10 -- 2 FROM 'topic/subtopic'", "{}", "12"},
+  });
+}
+
+// AWS's "WHERE clause" page.
+TEST(IotSqlEvaluator, WhereClauseExamples) {
+  expect_cases({
+      {"SELECT color AS my_color FROM 'topic/subtopic' WHERE temperature > 50 AND color <> 'red'",
+       R"({"color":"red", "temperature":40})", std::nullopt},
+      // The page calls the payload 80 "non-JSON", though it is a JSON number;
+      // encode(*) sees its bytes either way.
+      {"SELECT decode(encode(*, 'base64'), 'base64') AS value FROM 'topic/subtopic' "
+       "WHERE decode(encode(*, 'base64'), 'base64') > 50",
+       "80", R"({"value":80})"},
+      {"SELECT decode(encode(*, 'base64'), 'base64') AS value FROM 'topic/subtopic' "
+       "WHERE decode(encode(*, 'base64'), 'base64') > 50",
+       "40", std::nullopt},
+  });
+}
+
+// AWS's "FROM clause" page: which published topics each filter lets in. The
+// page writes the payloads as {temperature: 50}, which is not JSON (AWS
+// would read no temperature from it); the rows quote the key.
+TEST(IotSqlEvaluator, FromClauseExamples) {
+  struct Publication {
+    const char* topic;
+    int temperature;
+  };
+  const Publication published[] = {
+      {"topic/subtopic", 50},
+      {"topic/subtopic-2", 60},
+      {"topic/subtopic-3/details", 70},
+      {"topic-2/subtopic-x", 80},
+  };
+  struct FilterCase {
+    const char* filter;
+    std::vector<bool> triggers;  // per publication above
+  };
+  const FilterCase cases[] = {
+      {"topic/subtopic", {true, false, false, false}},
+      {"topic/#", {true, true, true, false}},
+      {"topic/+", {true, true, false, false}},
+  };
+  for (const FilterCase& c : cases) {
+    std::string sql = std::string("SELECT temperature AS t FROM '") + c.filter + "'";
+    for (std::size_t i = 0; i < std::size(published); ++i) {
+      std::string payload = "{\"temperature\": " + std::to_string(published[i].temperature) + "}";
+      std::optional<std::string> expected;
+      if (c.triggers[i]) expected = "{\"t\":" + std::to_string(published[i].temperature) + "}";
+      EXPECT_EQ(run_rule(sql, payload, published[i].topic), expected)
+          << c.filter << " on " << published[i].topic;
+    }
+  }
+}
+
 // "Output an array as a top-level object" and nested object queries.
 TEST(IotSqlEvaluator, SqlVersionsAndNestedQueries) {
   const char* sensors = R"({"e": [
@@ -89,6 +169,12 @@ TEST(IotSqlEvaluator, JsonExtensionsExamples) {
        R"({"temp":54.98,"hashed_id":"e37f81fb397e595c4aeb5645b8cbbbd1"})"},
       {"SELECT `my-key` AS k FROM 'topic/subtopic'", R"({"my-key": 1})", R"({"k":1})"},
   });
+  // "the simple 'dot' notation will not work" for item2.0.my-key: a number
+  // after '.' is no key name, so the page's first query does not parse.
+  EXPECT_EQ(run_rule("SELECT * from iot/rules WHERE mydata.item2.0.my-key= \"myValue\"",
+                     R"({ "mydata": { "item2": { "0": { "my-key": "myValue" } } } })", "iot/rules")
+                ->rfind("<parse error: Line 1:43 mismatched input '0' expecting a key name", 0),
+            0u);
 }
 
 TEST(IotSqlEvaluator, NonJsonPayloads) {
@@ -208,6 +294,21 @@ TEST(IotSqlEvaluator, Operators) {
     std::string sql = std::string("SELECT VALUE ") + c.expr + " FROM 'topic/subtopic'";
     EXPECT_EQ(run_rule(sql, payload, "topic/subtopic", "2015-10-08"), c.json) << c.expr;
   }
+}
+
+// The Operators page's IN example, which shows that the array may mix
+// types. The stored copies of the live page break off after the IN
+// section's first sentence ("You can use the IN operator in a WHERE
+// clause..."): the example is the live page's as remembered, not as read.
+TEST(IotSqlEvaluator, InOperatorExample) {
+  const char* payload = R"({"arr":[1, 2, 3, "three", 5.7, null]})";
+  EXPECT_EQ(run_rule("select * from 'a/b' where 3 in arr", payload, "a/b"),
+            R"({"arr":[1,2,3,"three",5.7,null]})");
+  EXPECT_EQ(run_rule("select * from 'a/b' where 4 in arr", payload, "a/b"), std::nullopt);
+  EXPECT_EQ(run_rule("select VALUE [null in arr, 'three' in arr, 5.7 in arr, '3' in arr] "
+                     "from 'a/b'",
+                     payload, "a/b"),
+            "[true,true,true,false]");
 }
 
 // AWS's "Case statements" page.

@@ -244,6 +244,9 @@ TEST(IotSqlFunctions, EncodingAndHashes) {
       {"decode('aGVsbG8=', 'base64')", R"("hello")"},
       // "The function returns NULL if the string cannot be decoded."
       {"decode('!!', 'base64')", "null"},
+      // A JSON scalar decodes to its value (the WHERE clause page's 80).
+      {"decode('ODA=', 'base64')", "80"},
+      {"decode('ODA=', 'base64') > 50", "true"},
       {"encode('x', 'hex')", ""},
   });
 }
@@ -268,9 +271,69 @@ TEST(IotSqlFunctions, Time) {
       {"time_to_epoch(\"2020-04-03 09:45:18 UTC+01:00\", \"yyyy-MM-dd HH:mm:ss VV\")",
        "1585903518000"},
       {"time_to_epoch(\"18 December 2015\", \"dd MMMM yyyy\")", "1450396800000"},
-      // The page's America/Los_Angeles example needs daylight-saving rules,
-      // which offcloud's fixed-offset zone table does not have.
+      {"time_to_epoch(\"2007-12-03 10:15:30.592 America/Los_Angeles\", "
+       "\"yyyy-MM-dd HH:mm:ss.SSS z\")",
+       "1196705730592"},
   });
+}
+
+// Zones with daylight saving, against Python's zoneinfo (the system tz
+// database): the rule decides the offset and the 'z' name by date.
+TEST(IotSqlFunctions, DaylightSavingZones) {
+  expect_functions({
+      {"parse_time('yyyy-MM-dd HH:mm z', 1594000000000, 'America/Los_Angeles')",
+       R"("2020-07-05 18:46 PDT")"},
+      {"parse_time('yyyy-MM-dd HH:mm z', 1610293303000, 'America/Los_Angeles')",
+       R"("2021-01-10 07:41 PST")"},
+      {"parse_time('HH:mm:ss Z', 1615715999000, 'America/Los_Angeles')", R"("01:59:59 -0800")"},
+      {"parse_time('HH:mm:ss Z', 1615716000000, 'America/Los_Angeles')", R"("03:00:00 -0700")"},
+      {"parse_time('yyyy-MM-dd HH:mm z', 1610293303000, 'America/New_York')",
+       R"("2021-01-10 10:41 EST")"},
+      {"parse_time('yyyy-MM-dd HH:mm z', 1594000000000, 'Europe/London')",
+       R"("2020-07-06 02:46 BST")"},
+      {"parse_time('yyyy-MM-dd HH:mm z', 1610293303000, 'Europe/Berlin')",
+       R"("2021-01-10 16:41 CET")"},
+      // Southern summer spans the new year.
+      {"parse_time('yyyy-MM-dd HH:mm z', 1610293303000, 'Australia/Sydney')",
+       R"("2021-01-11 02:41 AEDT")"},
+      {"parse_time('yyyy-MM-dd HH:mm z', 1594000000000, 'Australia/Sydney')",
+       R"("2020-07-06 11:46 AEST")"},
+      {"time_to_epoch('2020-07-05 18:46 America/Los_Angeles', 'yyyy-MM-dd HH:mm z')",
+       "1593999960000"},
+      // 02:30 does not exist on 2021-03-14: java.time moves it on by the gap.
+      {"time_to_epoch('2021-03-14 02:30 America/Los_Angeles', 'yyyy-MM-dd HH:mm z')",
+       "1615717800000"},
+      // 01:30 happens twice on 2021-11-07: the earlier offset, PDT, wins.
+      {"time_to_epoch('2021-11-07 01:30 America/Los_Angeles', 'yyyy-MM-dd HH:mm z')",
+       "1636273800000"},
+      {"time_to_epoch('2021-01-10 07:41 US/Pacific', 'yyyy-MM-dd HH:mm VV')", "1610293260000"},
+      {"parse_time('yyyy', 0, 'America/Atlantis')", ""},
+  });
+}
+
+// The Functions page's cast keywords: Decimal, Bool and Boolean are listed
+// "additionally, for SQL version 2016-03-23", so 2015-10-08 casts to them
+// give Undefined, as cast does for any type it does not know.
+TEST(IotSqlFunctions, CastKeywordsBySqlVersion) {
+  struct VersionCase {
+    const char* expr;
+    const char* v2015;
+    const char* v2016;
+  };
+  const VersionCase cases[] = {
+      {"cast(1 AS Decimal)", "", "1"},
+      {"cast(1 AS Bool)", "", "true"},
+      {"cast(0 AS Boolean)", "", "false"},
+      {"cast(true AS Int)", "1", "1"},
+      {"cast(2.5 AS Integer)", "2", "2"},
+      {"cast('2.5' AS Double)", "2.5", "2.5"},
+      {"cast(12 AS Nvarchar)", R"("12")", R"("12")"},
+  };
+  for (const VersionCase& c : cases) {
+    std::string sql = std::string("SELECT VALUE ") + c.expr + " FROM 'topic/subtopic'";
+    EXPECT_EQ(run_rule(sql, "{}", "topic/subtopic", "2015-10-08"), c.v2015) << c.expr;
+    EXPECT_EQ(run_rule(sql, "{}", "topic/subtopic", "2016-03-23"), c.v2016) << c.expr;
+  }
 }
 
 TEST(IotSqlFunctions, Context) {

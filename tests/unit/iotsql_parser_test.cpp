@@ -34,7 +34,36 @@ TEST(IotSqlTokenizer, SplitsIntoTokens) {
         {TokenKind::kSymbol, "<>"},
         {TokenKind::kSymbol, "!="},
         {TokenKind::kSymbol, "<="}}},
-      {"'\\d+' -- comment", {{TokenKind::kString, "\\d+"}}},
+      // The SQL reference page: "Comments are not currently supported".
+      {"'\\d+' -- comment",
+       {{TokenKind::kString, "\\d+"},
+        {TokenKind::kSymbol, "-"},
+        {TokenKind::kSymbol, "-"},
+        {TokenKind::kIdentifier, "comment"}}},
+      // Number forms the reference pages write: 5.7 (Operators), 2.411E247
+      // and 1.2 (Functions), 5E-12 and 1E-999 (Data types), 10.0.
+      {"5.7 -2.411E247 1.2 5E-12 1E-999 10.0 34",
+       {{TokenKind::kDecimal, "5.7"},
+        {TokenKind::kSymbol, "-"},
+        {TokenKind::kDecimal, "2.411E247"},
+        {TokenKind::kDecimal, "1.2"},
+        {TokenKind::kDecimal, "5E-12"},
+        {TokenKind::kDecimal, "1E-999"},
+        {TokenKind::kDecimal, "10.0"},
+        {TokenKind::kInteger, "34"}}},
+      // Strings in either quote (the Functions page writes "ranger", the
+      // Literals page 'latitude'), keeping the other quote as text.
+      {"\"it's\" 'say \"hi\"' ''",
+       {{TokenKind::kString, "it's"},
+        {TokenKind::kString, "say \"hi\""},
+        {TokenKind::kString, ""}}},
+      // item2.0: the JSON extensions page's path that dot notation cannot take.
+      {"mydata.item2.0",
+       {{TokenKind::kIdentifier, "mydata"},
+        {TokenKind::kSymbol, "."},
+        {TokenKind::kIdentifier, "item2"},
+        {TokenKind::kSymbol, "."},
+        {TokenKind::kInteger, "0"}}},
   };
   for (const TokenCase& c : cases) {
     std::vector<Token> tokens = tokenize_sql(c.sql);
@@ -135,6 +164,9 @@ TEST(IotSqlParser, AcceptsTopicFilterForms) {
       {"SELECT * FROM \"a/#\"", "a/#"},
       {"SELECT temp FROM topic/# WHERE temp > 1", "topic/#"},
       {"select * from 'iot/rules'", "iot/rules"},
+      // Keywords in any case; the pages write both "as" and "AS".
+      {"SeLeCt color As c FrOm 'a/b' WhErE temperature > 50", "a/b"},
+      {"select value transform(\"enrichArray\", attributes, values) from 'A/B'", "A/B"},
   };
   for (const auto& [sql, filter] : cases) {
     EXPECT_EQ(parse_sql(sql, SqlVersion::k2016_03_23).select.topic_filter, filter) << sql;
@@ -166,6 +198,9 @@ TEST(IotSqlParser, RefusesWithPositions) {
       {"SELECT encode(*, 'base64') FROM 'a'", v1, 7, "2016-03-23"},
       {"SELECT CASE WHEN a THEN 1 FROM 'a'", v2, 26, "expecting END"},
       {"SELECT a\nFROM 'a'\nWHERE b ==", v2, 27, "Line 3:9"},
+      // No comments (the SQL reference page): "--" after the topic is extra.
+      {"SELECT * FROM 'a' -- every message", v2, 18, "extraneous input '-' expecting <EOF>"},
+      {"SELECT a FROM 'a' /* note */", v2, 18, "extraneous input '/'"},
   };
   for (const ParseErrorCase& c : cases) {
     try {

@@ -45,25 +45,73 @@ struct TemplateCase {
   const char* expanded;
 };
 
-TEST(SubstitutionTemplate, ExpandsExpressions) {
+// Expands each template against one message, with the fixed clock and uuid.
+void expect_templates(const std::string& topic, const std::string& payload,
+                      const std::vector<TemplateCase>& cases) {
   Message message;
-  message.topic = "handson/analysisLogData";
-  message.payload = R"({"face_id": 7, "Gender": "Female", "o": {"a": 1}})";
+  message.topic = topic;
+  message.payload = payload;
   EvaluationContext context = iotsql_test::fixed_context(message);
-  const TemplateCase cases[] = {
-      {"${topic()}/${timestamp()}.json", "handson/analysisLogData/1610293303000.json"},
-      {"faces/${face_id}-${Gender}", "faces/7-Female"},
-      {"${topic(2)}", "analysisLogData"},
-      {"no substitutions", "no substitutions"},
-      {"${missing}x", "x"},
-      {"${o}", R"({"a":1})"},
-      {"${concat('a', {'k': 1}.k)}", "a1"},
-      {"${parse_time('yyyy/MM/dd', timestamp())}/${newuuid()}",
-       "2021/01/10/01234567-89ab-4def-8123-456789abcdef"},
-  };
   for (const TemplateCase& c : cases) {
-    EXPECT_EQ(expand_template(c.text, context), c.expanded) << c.text;
+    EXPECT_EQ(expand_template(c.text, context), c.expanded) << c.text << "  on  " << topic;
   }
+}
+
+TEST(SubstitutionTemplate, ExpandsExpressions) {
+  expect_templates(
+      "handson/analysisLogData", R"({"face_id": 7, "Gender": "Female", "o": {"a": 1}})",
+      {
+          {"${topic()}/${timestamp()}.json", "handson/analysisLogData/1610293303000.json"},
+          {"faces/${face_id}-${Gender}", "faces/7-Female"},
+          {"${topic(2)}", "analysisLogData"},
+          {"no substitutions", "no substitutions"},
+          {"${missing}x", "x"},
+          {"${o}", R"({"a":1})"},
+          {"${concat('a', {'k': 1}.k)}", "a1"},
+          {"${parse_time('yyyy/MM/dd', timestamp())}/${newuuid()}",
+           "2021/01/10/01234567-89ab-4def-8123-456789abcdef"},
+      });
+}
+
+// The examples of AWS's "Substitution templates" page and of the pages that
+// show templates in action fields.
+TEST(SubstitutionTemplate, DocumentedExamples) {
+  const char* device = R"({"deviceid": "iot123", "temp": 54.98, "humidity": 32.43,
+      "coords": {"latitude": 47.615694, "longitude": -122.3359976}})";
+  // Substitution templates page: the rule's output and its republish topic.
+  EXPECT_EQ(
+      iotsql_test::run_rule("SELECT *, timestamp() AS timestamp FROM 'my/iot/topic'", device,
+                            "my/iot/topic"),
+      R"({"deviceid":"iot123","temp":54.98,"humidity":32.43,)"
+      R"("coords":{"latitude":47.615694,"longitude":-122.3359976},"timestamp":1610293303000})");
+  expect_templates("my/iot/topic", device,
+                   {
+                       {"${topic()}/republish", "my/iot/topic/republish"},
+                       // "you can't reference an alias created using the AS
+                       // clause": the template reads the original payload,
+                       // which has no "timestamp" key.
+                       {"t-${timestamp}", "t-"},
+                       {"t-${timestamp()}", "t-1610293303000"},
+                       // "functions, operators, and information present in
+                       // the original message payload"
+                       {"${deviceid}/${temp * 2}/${coords.latitude}", "iot123/109.96/47.615694"},
+                       {"${upper(deviceid) + '-' + topic(2)}", "IOT123-iot"},
+                   });
+  // S3 action page: key ${topic()}/${timestamp()} for a message on some/topic.
+  // Functions page, parse_time: its key "${parse_time("yyyy", timestamp(),
+  // "UTC")}" gave "2017" when the page was written; the fixed clock here is
+  // in 2021. (The page puts that template, double quotes and all, inside a
+  // JSON string without escaping them.)
+  expect_templates("some/topic", "{}",
+                   {
+                       {"${topic()}/${timestamp()}", "some/topic/1610293303000"},
+                       {R"(${parse_time("yyyy", timestamp(), "UTC")})", "2021"},
+                   });
+  // Functions page, topic(): a Basic Ingest message's topic once
+  // $aws/rules/<rule-name>/ is taken off (the rules engine does that).
+  expect_templates(
+      "Buildings/Building5/Floor2/Room201/Lights", "{}",
+      {{"${topic()}|${topic(3)}", "Buildings/Building5/Floor2/Room201/Lights|Floor2"}});
 }
 
 TEST(SubstitutionTemplate, UsesRuleVariablesAndReportsErrors) {
