@@ -20,8 +20,10 @@ using Clock = std::chrono::steady_clock;
 
 class CountingSink : public FirehoseSink {
  public:
-  bool put_records(const std::string&, std::vector<std::string> records, std::string*) override {
+  bool put_records(const std::string&, std::vector<std::string> records, Done done,
+                   std::string*) override {
     count += records.size();
+    done(true);
     return true;
   }
   std::uint64_t count = 0;

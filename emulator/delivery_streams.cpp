@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <future>
 #include <random>
 
 #include "emulator/log.h"
@@ -299,18 +298,10 @@ bool DeliveryStreams::put(const std::string& name, std::vector<std::string> reco
 }
 
 bool DeliveryStreams::put_records(const std::string& stream, std::vector<std::string> records,
-                                  std::string* error) {
-  auto promise = std::make_shared<std::promise<bool>>();
-  auto result = promise->get_future();
-  if (!put(stream, std::move(records), [promise](bool durable) { promise->set_value(durable); })) {
-    *error = "Firehose delivery stream " + stream + " was not found.";
-    return false;
-  }
-  if (!result.get()) {
-    *error = "The records could not be written to the delivery stream buffer.";
-    return false;
-  }
-  return true;
+                                  Done done, std::string* error) {
+  if (put(stream, std::move(records), std::move(done))) return true;
+  *error = "Firehose delivery stream " + stream + " was not found.";
+  return false;
 }
 
 bool DeliveryStreams::due(const Stream& stream, std::int64_t now) const {

@@ -70,7 +70,7 @@ class DeliveryStreams : public FirehoseSink {
   // False when there is no such stream; otherwise `done` runs once the
   // records are durable.
   bool put(const std::string& name, std::vector<std::string> records, FirehoseBuffer::Done done);
-  bool put_records(const std::string& stream, std::vector<std::string> records,
+  bool put_records(const std::string& stream, std::vector<std::string> records, Done done,
                    std::string* error) override;
 
   // Delivers everything buffered, then stops the delivery loop (shutdown).

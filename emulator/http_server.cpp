@@ -353,8 +353,9 @@ void HttpServer::Impl::stop() {
     acceptor.close(ignored);
     signals.cancel(ignored);
     std::lock_guard lock(mutex);
-    for (auto& [id, connection] : connections) {
+    for (auto& entry : connections) {
       // A connection mid-request finishes it; an idle one is closed now.
+      auto connection = entry.second;
       asio::post(connection->stream.get_executor(), [connection] {
         if (connection->idle) connection->stream.cancel();
       });

@@ -76,7 +76,7 @@ void IotDataService::handle(HttpRequest& request, RequestContext& context, Reply
     if (method != "POST") return reply(not_allowed());
     auto topic = percent_decode(path.substr(kTopicsPrefix.size()));
     if (!topic) return reply(invalid("The topic is not correctly percent-encoded.", context));
-    return reply(publish(request, context, std::move(*topic)));
+    return publish(request, context, std::move(*topic), std::move(reply));
   }
   if (path == kRetainedPrefix) {
     context.operation = "ListRetainedMessages";
@@ -97,8 +97,39 @@ void IotDataService::handle(HttpRequest& request, RequestContext& context, Reply
       context.request_id));
 }
 
-HttpResponse IotDataService::publish(HttpRequest& request, RequestContext& context,
-                                     std::string topic) {
+void IotDataService::publish(HttpRequest& request, RequestContext& context, std::string topic,
+                             Reply reply) {
+  Message message;
+  if (auto refused = read_message(request, context, std::move(topic), &message)) {
+    return reply(std::move(*refused));
+  }
+  if (message.retain) {
+    // Stored before the answer, so an acknowledged retained message survives
+    // a crash. An empty payload clears the topic's retained message.
+    if (message.payload.empty()) {
+      retained_.erase(message.topic);
+    } else {
+      retained_.put({message.topic, message.payload, message.qos, message.user_properties,
+                     message.timestamp_ms});
+    }
+  }
+  // The answer waits until every durable write the publish caused (a rule's
+  // Firehose records) is committed, without holding this thread meanwhile.
+  message.receipt = std::make_shared<PublishReceipt>(
+      [reply = std::move(reply), request_id = context.request_id](bool written) {
+        if (written) return reply(json_response({{"message", "OK"}, {"traceId", request_id}}));
+        reply(error_response(Protocol::kRestJson,
+                             {ErrorCode::kInternalFailureException,
+                              "The message could not be written to a rule's destination."},
+                             request_id));
+      });
+  bus_.publish(message);
+}
+
+std::optional<HttpResponse> IotDataService::read_message(HttpRequest& request,
+                                                         RequestContext& context, std::string topic,
+                                                         Message* out) {
+  Message& message = *out;
   if (std::string why = validate_publish_topic(topic); !why.empty()) {
     return invalid(std::move(why), context);
   }
@@ -111,7 +142,6 @@ HttpResponse IotDataService::publish(HttpRequest& request, RequestContext& conte
         context.request_id);
   }
 
-  Message message;
   if (const std::string* qos = find_param(context.query, "qos")) {
     if (*qos != "0" && *qos != "1") return invalid("qos must be 0 or 1.", context);
     message.qos = *qos == "1" ? 1 : 0;
@@ -173,19 +203,7 @@ HttpResponse IotDataService::publish(HttpRequest& request, RequestContext& conte
   message.principal = context.principal.arn;
   message.source_ip = request.remote_address.substr(0, request.remote_address.rfind(':'));
   message.timestamp_ms = now_ms();
-
-  if (message.retain) {
-    // Stored before the answer, so an acknowledged retained message survives
-    // a crash. An empty payload clears the topic's retained message.
-    if (message.payload.empty()) {
-      retained_.erase(message.topic);
-    } else {
-      retained_.put({message.topic, message.payload, message.qos, message.user_properties,
-                     message.timestamp_ms});
-    }
-  }
-  bus_.publish(message);
-  return json_response({{"message", "OK"}, {"traceId", context.request_id}});
+  return std::nullopt;
 }
 
 HttpResponse IotDataService::list_retained_messages(RequestContext& context) {

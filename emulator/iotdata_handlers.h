@@ -22,7 +22,10 @@ class IotDataService : public Service {
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
 
  private:
-  HttpResponse publish(HttpRequest& request, RequestContext& context, std::string topic);
+  void publish(HttpRequest& request, RequestContext& context, std::string topic, Reply reply);
+  // Fills `message` from a Publish request, or returns AWS's refusal.
+  std::optional<HttpResponse> read_message(HttpRequest& request, RequestContext& context,
+                                           std::string topic, Message* message);
   HttpResponse list_retained_messages(RequestContext& context);
   HttpResponse get_retained_message(RequestContext& context, const std::string& topic);
 

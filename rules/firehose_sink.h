@@ -2,6 +2,7 @@
 // implements this and registers itself with RulesEngine::set_firehose_sink.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,10 +11,12 @@ namespace offcloud {
 class FirehoseSink {
  public:
   virtual ~FirehoseSink() = default;
-  // Appends `records` (separators already added) to `stream`, all or
-  // nothing, as PutRecordBatch would. On failure returns false and says why
-  // in `error`, e.g. that no such stream exists.
-  virtual bool put_records(const std::string& stream, std::vector<std::string> records,
+  using Done = std::function<void(bool durable)>;
+  // Queues `records` (separators already added) for `stream`, all or
+  // nothing, as PutRecordBatch would; `done` runs, on any thread, once they
+  // are durable or could not be written. Returns false, and never runs
+  // `done`, when they are refused at once (no such stream); `error` says why.
+  virtual bool put_records(const std::string& stream, std::vector<std::string> records, Done done,
                            std::string* error) = 0;
 };
 

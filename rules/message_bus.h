@@ -4,6 +4,7 @@
 // that makes a message durable does so before the publisher is answered.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +16,24 @@
 #include "rules/topic_filter.h"
 
 namespace offcloud {
+
+// Answers a publisher once every durable write its message caused is done:
+// whoever writes asynchronously keeps a reference until its write commits,
+// and the last reference let go runs `done`. So an acknowledged publish is
+// durable everywhere it went, and no thread waits on a disk meanwhile.
+class PublishReceipt {
+ public:
+  explicit PublishReceipt(std::function<void(bool all_written)> done) : done_(std::move(done)) {}
+  ~PublishReceipt() { done_(!failed_.load()); }
+  PublishReceipt(const PublishReceipt&) = delete;
+  PublishReceipt& operator=(const PublishReceipt&) = delete;
+
+  void fail() { failed_ = true; }
+
+ private:
+  std::function<void(bool)> done_;
+  std::atomic<bool> failed_{false};
+};
 
 struct Message {
   std::string topic;
@@ -35,6 +54,9 @@ struct Message {
   // How many rule republish actions produced this message (0 for a client's
   // publish), so that rules republishing into their own topics stop.
   int republish_hops = 0;
+  // Held by every asynchronous durable write the message causes; null when
+  // nobody waits for them. Republished messages carry their origin's.
+  std::shared_ptr<PublishReceipt> receipt;
 };
 
 class MessageBus {

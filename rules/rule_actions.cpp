@@ -52,6 +52,7 @@ class RepublishAction : public RuleAction {
     message.qos = qos_;
     message.timestamp_ms = now_ms(input.context);
     message.republish_hops = hops + 1;
+    if (input.context.message) message.receipt = input.context.message->receipt;
     bus_.publish(message);
     return std::nullopt;
   }
@@ -130,7 +131,12 @@ class FirehoseAction : public RuleAction {
                      ". (Error Code: ResourceNotFoundException)");
     }
     std::string error;
-    if (!sink->put_records(spec_.stream, std::move(records), &error)) {
+    std::shared_ptr<PublishReceipt> receipt;
+    if (input.context.message) receipt = input.context.message->receipt;
+    auto done = [receipt = std::move(receipt)](bool durable) {
+      if (!durable && receipt) receipt->fail();
+    };
+    if (!sink->put_records(spec_.stream, std::move(records), std::move(done), &error)) {
       return failure("The error received was " + error);
     }
     return std::nullopt;

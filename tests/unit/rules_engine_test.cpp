@@ -15,19 +15,26 @@ namespace {
 constexpr std::int64_t kStartMs = 1610293303000;  // 2021-01-10T15:41:43Z
 constexpr char kTraceId[] = "01234567-89ab-4def-8123-456789abcdef";
 
-// Records what the firehose action hands over.
+// Records what the firehose action hands over; commit() plays the buffer's
+// writer thread, making the queued batches durable (or failing them).
 class RecordingSink : public FirehoseSink {
  public:
-  bool put_records(const std::string& stream, std::vector<std::string> records,
+  bool put_records(const std::string& stream, std::vector<std::string> records, Done done,
                    std::string* error) override {
     if (stream != "known") {
       *error = "Firehose " + stream + " not found";
       return false;
     }
     batches.push_back(std::move(records));
+    pending.push_back(std::move(done));
     return true;
   }
+  void commit(bool durable) {
+    for (Done& done : pending) done(durable);
+    pending.clear();
+  }
   std::vector<std::vector<std::string>> batches;
+  std::vector<Done> pending;
 };
 
 class RulesEngineTest : public ::testing::Test {
@@ -319,6 +326,43 @@ TEST_F(RulesEngineTest, FirehoseRecordsWithSeparatorsAndBatchMode) {
   EXPECT_EQ(sink.batches[1], (std::vector<std::string>{"{\"x\":1},", "2.5,", "\"s\","}));
   ASSERT_EQ(errors->size(), 2u);
   EXPECT_NE((*errors)[1].payload.find("Firehose unknown not found"), std::string::npos);
+}
+
+// A publisher is answered only once the Firehose records its message caused
+// are durable, and told when they could not be written.
+TEST_F(RulesEngineTest, PublishReceiptWaitsForFirehoseCommits) {
+  add_rule("a", rule("SELECT * FROM 'fh/t'", {FirehoseActionSpec{"known", std::nullopt, false}}));
+  add_rule("b", rule("SELECT * FROM 'fh/t'", {RepublishActionSpec{"fh/copy", 0}}));
+  add_rule("c",
+           rule("SELECT * FROM 'fh/copy'", {FirehoseActionSpec{"known", std::nullopt, false}}));
+  RecordingSink sink;
+  engine_->set_firehose_sink(&sink);
+  for (bool durable : {true, false}) {
+    std::optional<bool> answer;
+    Message message;
+    message.topic = "fh/t";
+    message.payload = "x";
+    message.receipt = std::make_shared<PublishReceipt>([&](bool written) { answer = written; });
+    bus_.publish(message);
+    message.receipt.reset();
+    // Two writes pending: the rule's own and the republished copy's.
+    EXPECT_EQ(sink.pending.size(), 2u);
+    EXPECT_FALSE(answer.has_value());
+    sink.pending[0](true);
+    sink.pending.erase(sink.pending.begin());
+    EXPECT_FALSE(answer.has_value());
+    sink.commit(durable);
+    EXPECT_EQ(answer, durable);
+  }
+  // Nothing to wait for: answered at once.
+  std::optional<bool> answer;
+  Message message;
+  message.topic = "elsewhere";
+  message.receipt = std::make_shared<PublishReceipt>([&](bool written) { answer = written; });
+  bus_.publish(message);
+  message.receipt.reset();
+  EXPECT_EQ(answer, true);
+  engine_->set_firehose_sink(nullptr);
 }
 
 TEST_F(RulesEngineTest, CompileErrorsSayWhatFailed) {
