@@ -129,7 +129,9 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(NotImplemented, 501,                                                                           \
     "A header or operation you provided implies functionality that is not "                        \
     "implemented.")                                                                                \
-  X(ServiceUnavailable, 503, "Please reduce your request rate.")
+  X(ServiceUnavailable, 503, "Please reduce your request rate.")                                   \
+  X(ServiceUnavailableException, 503,                                                              \
+    "The service is unavailable. Back off and retry the operation.")
 
 enum class ErrorCode {
 #define OFFCLOUD_ERROR_ENUM(code, status, message) k##code,

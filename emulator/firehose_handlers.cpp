@@ -190,6 +190,22 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
   if (!body.is_object()) {
     return reply(fail(context, ErrorCode::kSerializationException, "The body is not JSON."));
   }
+  // Members read with a default must have their model's type; AWS refuses
+  // any other before the operation runs (null counts as absent).
+  for (const char* field : {"DeliveryStreamType", "ExclusiveStartDeliveryStreamName",
+                            "CurrentDeliveryStreamVersionId", "DestinationId", "Limit"}) {
+    if (!body.contains(field)) continue;
+    if (body[field].is_null()) {
+      body.erase(field);
+      continue;
+    }
+    bool integer = std::string_view(field) == "Limit";
+    if (integer ? !body[field].is_number_integer() : !body[field].is_string()) {
+      return reply(
+          fail(context, ErrorCode::kSerializationException,
+               std::string(field) + (integer ? " must be an integer." : " must be a string.")));
+    }
+  }
   auto name = stream_name(body);
   auto not_found = [&] {
     return fail(context, ErrorCode::kResourceNotFoundException,
@@ -365,7 +381,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
       RequestContext failure_context;
       failure_context.request_id = request_id;
       if (!durable) {
-        return reply(fail(failure_context, ErrorCode::kServiceUnavailable,
+        return reply(fail(failure_context, ErrorCode::kServiceUnavailableException,
                           "The records could not be made durable; retry."));
       }
       if (!batch) return reply(ok({{"RecordId", record_id()}, {"Encrypted", false}}));

@@ -6,7 +6,8 @@ namespace offcloud {
 namespace {
 
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
-  throw StorageError(std::string(what) + ": " + sqlite3_errmsg(db));
+  throw StorageError(std::string(what) + ": " + sqlite3_errmsg(db),
+                     sqlite3_errcode(db) == SQLITE_FULL);
 }
 
 }  // namespace
@@ -94,7 +95,7 @@ void Database::exec(std::string_view sql) {
   if (sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error ? error : "unknown error";
     sqlite3_free(error);
-    throw StorageError("exec: " + message);
+    throw StorageError("exec: " + message, sqlite3_errcode(db_) == SQLITE_FULL);
   }
 }
 

@@ -17,7 +17,13 @@ namespace offcloud {
 
 class StorageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StorageError(const std::string& what, bool no_space = false)
+      : std::runtime_error(what), no_space_(no_space) {}
+  // The disk is full: the same request may succeed once space returns.
+  bool no_space() const { return no_space_; }
+
+ private:
+  bool no_space_;
 };
 
 class Statement {

@@ -31,7 +31,7 @@ std::string random_id() {
 }
 
 [[noreturn]] void io_error(const std::string& what) {
-  throw StorageError(what + ": " + std::strerror(errno));
+  throw StorageError(what + ": " + std::strerror(errno), errno == ENOSPC || errno == EDQUOT);
 }
 
 std::string to_json(const HeaderList& list) {
@@ -174,10 +174,13 @@ std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
 }
 
 ObjectStore::ObjectStore(const std::string& root)
-    : root_(root), blobs_((fs::path(root) / "blobs").string()), db_([&] {
+    : root_(root),
+      blobs_((fs::path(root) / "blobs").string()),
+      db_([&] {
         fs::create_directories(fs::path(root) / "blobs");
         return (fs::path(root) / "s3.db").string();
-      }()) {
+      }()),
+      reserve_((fs::path(root) / "reserve").string(), kReserveBytes) {
   db_.exec(
       "CREATE TABLE IF NOT EXISTS bucket (name TEXT PRIMARY KEY, region TEXT NOT NULL,"
       " created_ms INTEGER NOT NULL) WITHOUT ROWID;"
@@ -358,6 +361,10 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
 }
 
 bool ObjectStore::delete_object(const std::string& bucket, const std::string& key) {
+  return reserve_.run([&] { return delete_object_now(bucket, key); });
+}
+
+bool ObjectStore::delete_object_now(const std::string& bucket, const std::string& key) {
   std::string blob;
   {
     std::lock_guard lock(mutex_);

@@ -18,6 +18,7 @@
 
 #include "storage/checksum.h"
 #include "storage/database.h"
+#include "storage/space_reserve.h"
 
 namespace offcloud {
 
@@ -196,11 +197,17 @@ class ObjectStore {
   std::string blob_path(const std::string& id) const;
   void remove_blob(const std::string& id);
   void collect_garbage();
+  // The deletions themselves; the public ones run them through reserve_.
+  bool delete_object_now(const std::string& bucket, const std::string& key);
+  bool abort_upload_now(const std::string& upload_id);
 
   std::string root_;
   std::string blobs_;
   std::mutex mutex_;
   Database db_;
+  // Lets deletions through on a full disk (1 MiB: a few WAL pages each).
+  static constexpr std::uint64_t kReserveBytes = 1 << 20;
+  SpaceReserve reserve_;
 };
 
 }  // namespace offcloud

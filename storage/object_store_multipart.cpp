@@ -184,6 +184,10 @@ std::vector<PartInfo> ObjectStore::list_parts(const std::string& upload_id) {
 }
 
 bool ObjectStore::abort_upload(const std::string& upload_id) {
+  return reserve_.run([&] { return abort_upload_now(upload_id); });
+}
+
+bool ObjectStore::abort_upload_now(const std::string& upload_id) {
   std::vector<PartInfo> parts = list_parts(upload_id);
   {
     std::lock_guard lock(mutex_);
