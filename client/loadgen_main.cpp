@@ -28,6 +28,7 @@
 #include "client/firehose_client.h"
 #include "client/iot_data_client.h"
 #include "client/s3_client.h"
+#include "storage/digest.h"
 
 namespace offcloud::client {
 namespace {
@@ -46,6 +47,8 @@ constexpr const char* kUsage =
     "  --bucket B         S3 bucket, and Firehose's destination (default offcloud-loadgen)\n"
     "  --stream S         Firehose delivery stream (default offcloud-loadgen)\n"
     "  --no-setup         do not create the bucket, stream or GET object first\n"
+    "  --status-only      judge answers by status alone, not FailedPutCount: for a\n"
+    "                     baseline server that answers anything with 200\n"
     "  --json             print the results as one JSON object\n"
     "  --no-verify-ssl    accept any https certificate (AWS_CA_BUNDLE adds trusted ones)\n"
     "  --endpoint URL, --region R, --profile P   as the aws CLI finds them by default\n";
@@ -65,6 +68,7 @@ struct Options {
   std::string bucket = "offcloud-loadgen";
   std::string stream = "offcloud-loadgen";
   bool setup = true;
+  bool status_only = false;
   bool json = false;
   bool verify_ssl = true;
   std::string endpoint, region, profile;
@@ -129,6 +133,8 @@ Options parse_args(int argc, char** argv) {
       options.stream = value();
     } else if (arg == "--no-setup") {
       options.setup = false;
+    } else if (arg == "--status-only") {
+      options.status_only = true;
     } else if (arg == "--json") {
       options.json = true;
     } else if (arg == "--endpoint" || arg == "--endpoint-url") {
@@ -326,8 +332,14 @@ class LoadGenerator {
         options_.workload == Workload::kS3Put || options_.workload == Workload::kS3Get
             ? s3_sign_options()
             : SignOptions{};
+    // Every request of a workload carries the same body, and all but S3 PUT's
+    // (a key each) are the same request: built and hashed once, as a replayed
+    // request is, so the client's JSON and SHA-256 are not what is measured.
+    const Request first = make_request(thread, 0);
+    sign_options.payload_hash = sha256_hex(first.body);
     for (long sequence = 0; claim(); ++sequence) {
-      Request request = make_request(thread, sequence);
+      Request request =
+          options_.workload == Workload::kS3Put ? make_request(thread, sequence) : first;
       auto sent = Clock::now();
       try {
         Response response = client.send(std::move(request), sign_options);
@@ -335,7 +347,7 @@ class LoadGenerator {
             std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
         if (response.status >= 200 && response.status < 300) {
           ++tally->ok;
-          if (options_.workload == Workload::kFirehose) {
+          if (options_.workload == Workload::kFirehose && !options_.status_only) {
             int failed = failed_put_count(response);
             tally->failed_records += failed < 0 ? options_.batch : failed;
           }

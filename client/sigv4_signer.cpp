@@ -188,7 +188,8 @@ SigningResult SigV4Signer::sign(Request* request, std::chrono::system_clock::tim
   if (has_token && options.sign_session_token) {
     request->set_header("X-Amz-Security-Token", credentials_.session_token);
   }
-  std::string payload_hash = options.payload_hash.value_or(sha256_hex(request->body));
+  std::string payload_hash =
+      options.payload_hash ? *options.payload_hash : sha256_hex(request->body);
   if (options.content_sha256_header) request->set_header("x-amz-content-sha256", payload_hash);
 
   CanonicalHeaders headers = canonical_headers(request->headers);
@@ -219,7 +220,8 @@ SigningResult SigV4Signer::presign(Request* request, std::chrono::system_clock::
   if (has_token && options.sign_session_token) {
     query.emplace_back("X-Amz-Security-Token", credentials_.session_token);
   }
-  std::string payload_hash = options.payload_hash.value_or(sha256_hex(request->body));
+  std::string payload_hash =
+      options.payload_hash ? *options.payload_hash : sha256_hex(request->body);
   SigningResult result = compute(*request, date_time, headers.names, headers.block, payload_hash);
   if (has_token && !options.sign_session_token) {
     query.emplace_back("X-Amz-Security-Token", credentials_.session_token);

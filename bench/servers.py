@@ -1,0 +1,139 @@
+"""The servers bench/bench.py measures, each on its own free loopback port
+with its own temp directory: offcloud, nginx (the baseline, bench/nginx.conf)
+and s3rver (pinned in bench/package-lock.json). Also what is read from
+/proc about them: RSS of the whole process tree, and its peak since a reset."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEYS = {"offcloud": ("test", "test"), "nginx": ("test", "test"), "s3rver": ("S3RVER", "S3RVER")}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(port):
+    """Whether an HTTP request to the port gets any response line."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return s.recv(5) == b"HTTP/"
+    except OSError:
+        return False
+
+
+def tree(pid):
+    """pid and its descendants (nginx's workers, anything node forks)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    pids, todo = [], [pid]
+    while todo:
+        pids.append(todo.pop())
+        todo.extend(children.get(pids[-1], []))
+    return pids
+
+
+def status_kib(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Server:
+    """One server process, started with start() and ended with stop()."""
+
+    def __init__(self, name, workdir, bin_dir):
+        self.name, self.bin_dir = name, bin_dir
+        self.key, self.secret = KEYS[name]
+        self.dir = os.path.join(workdir, name)
+        self.proc = None
+        self.runs = 0
+
+    def argv(self, port, data_dir):
+        if self.name == "offcloud":
+            return [os.path.join(self.bin_dir, "offcloud"), "--port", str(port), "--data-dir",
+                    data_dir, "--log-level", "warn"]
+        if self.name == "s3rver":
+            return ["node", os.path.join(HERE, "node_modules", ".bin", "s3rver"), "-d", data_dir,
+                    "-a", "127.0.0.1", "-p", str(port), "--silent"]
+        with open(os.path.join(HERE, "nginx.conf")) as f:
+            conf = f.read().replace("@PREFIX@", data_dir).replace("@PORT@", str(port))
+        with open(os.path.join(data_dir, "nginx.conf"), "w") as f:
+            f.write(conf)
+        # Root's nginx serves as nobody, who must reach the GET object.
+        os.chmod(data_dir, 0o755)
+        return ["nginx", "-p", data_dir, "-c", os.path.join(data_dir, "nginx.conf"), "-e",
+                os.path.join(data_dir, "error.log")]
+
+    def start(self):
+        """Starts on a fresh port and data directory; returns the seconds
+        from process start to the first answered request."""
+        self.runs += 1
+        self.port = free_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        data_dir = "%s-%d" % (self.dir, self.runs)
+        os.makedirs(os.path.dirname(data_dir), mode=0o755, exist_ok=True)
+        os.mkdir(data_dir)
+        self.data_dir = data_dir
+        argv = self.argv(self.port, data_dir)
+        started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not answers(self.port):
+            if self.proc.poll() is not None or time.monotonic() - started > 30:
+                raise RuntimeError("%s did not start: %s" % (self.name, " ".join(argv)))
+            time.sleep(0.001)
+        return time.monotonic() - started
+
+    def rss_mib(self):
+        return sum(status_kib(p, "VmRSS") for p in tree(self.proc.pid)) / 1024.0
+
+    def reset_peak(self):
+        """Resets each process's VmHWM to its current RSS (clear_refs 5)."""
+        for pid in tree(self.proc.pid):
+            try:
+                with open("/proc/%d/clear_refs" % pid, "w") as f:
+                    f.write("5")
+            except OSError:
+                pass
+
+    def peak_mib(self):
+        """Peak RSS since reset_peak(): the sum of each process's peak, so for
+        nginx's master and workers an upper bound."""
+        return sum(status_kib(p, "VmHWM") for p in tree(self.proc.pid)) / 1024.0
+
+    def client(self, service):
+        import boto3
+        from botocore.config import Config
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=self.key, aws_secret_access_key=self.secret,
+                            config=Config(signature_version="s3v4",
+                                          s3={"addressing_style": "path"}))
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
