@@ -33,7 +33,12 @@ std::string record_id() {
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
   thread_local std::mt19937_64 random{std::random_device{}()};
   std::string id(224, '\0');  // AWS's record ids are this long
-  for (char& c : id) c = kAlphabet[random() % 64];
+  // Ten characters from each 64 random bits.
+  for (std::size_t i = 0; i < id.size();) {
+    for (std::uint64_t bits = random(), n = 0; n < 10 && i < id.size(); ++n, bits >>= 6) {
+      id[i++] = kAlphabet[bits % 64];
+    }
+  }
   return id;
 }
 
@@ -375,19 +380,20 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
       return reply(
           ok({{"FailedPutCount", failed}, {"Encrypted", false}, {"RequestResponses", responses}}));
     }
-    // Answered from the buffer's writer thread, once the records are durable.
-    auto respond = [reply, batch, responses = std::move(responses), accepted, failed,
-                    request_id = context.request_id](bool durable) mutable {
+    // Answered from the buffer's writer thread once the records are durable;
+    // the answer is made here, so that thread only sends it.
+    for (std::size_t index : accepted) responses[index] = {{"RecordId", record_id()}};
+    auto answer = std::make_shared<HttpResponse>(
+        batch ? ok({{"FailedPutCount", failed},
+                    {"Encrypted", false},
+                    {"RequestResponses", responses}})
+              : ok({{"RecordId", record_id()}, {"Encrypted", false}}));
+    auto respond = [reply, answer, request_id = context.request_id](bool durable) {
+      if (durable) return reply(std::move(*answer));
       RequestContext failure_context;
       failure_context.request_id = request_id;
-      if (!durable) {
-        return reply(fail(failure_context, ErrorCode::kServiceUnavailableException,
-                          "The records could not be made durable; retry."));
-      }
-      if (!batch) return reply(ok({{"RecordId", record_id()}, {"Encrypted", false}}));
-      for (std::size_t index : accepted) responses[index] = {{"RecordId", record_id()}};
-      reply(
-          ok({{"FailedPutCount", failed}, {"Encrypted", false}, {"RequestResponses", responses}}));
+      reply(fail(failure_context, ErrorCode::kServiceUnavailableException,
+                 "The records could not be made durable; retry."));
     };
     if (!streams_.put(*name, std::move(records), std::move(respond))) return reply(not_found());
     return;

@@ -188,6 +188,22 @@ asio::awaitable<bool> HttpServer::Impl::send(beast::tcp_stream& stream, HttpResp
     co_return !ec;
   }
 
+  // A small streamed body (most S3 GETs) is read whole and goes out with its
+  // header in one write.
+  if (!head_request && answer.body_source->size() <= kBodyChunk) {
+    std::shared_ptr<BodySource> source = std::move(answer.body_source);
+    answer.body.resize(source->size());
+    for (std::size_t done = 0; done < answer.body.size();) {
+      std::size_t n = source->read(answer.body.data() + done, answer.body.size() - done);
+      if (n == 0) co_return false;  // the source shrank: the client must not think it is whole
+      done += n;
+    }
+    auto response = to_beast(std::move(answer), false);
+    response.keep_alive(keep_alive);
+    auto [ec, n] = co_await http::async_write(stream, response, kNoThrow);
+    co_return !ec;
+  }
+
   // A streamed body: the header, then the source's pieces as they are read.
   std::shared_ptr<BodySource> source = std::move(answer.body_source);
   http::response<http::buffer_body> response{static_cast<http::status>(answer.status), 11};
@@ -199,13 +215,13 @@ asio::awaitable<bool> HttpServer::Impl::send(beast::tcp_stream& stream, HttpResp
   http::response_serializer<http::buffer_body> serializer(response);
   auto [header_ec, header_n] = co_await http::async_write_header(stream, serializer, kNoThrow);
   if (header_ec || head_request) co_return !header_ec;
-  std::vector<char> chunk(kBodyChunk);
+  auto chunk = std::make_unique_for_overwrite<char[]>(kBodyChunk);  // not zeroed: overwritten
   std::uint64_t remaining = source->size();
   while (remaining > 0) {
-    std::size_t n = source->read(chunk.data(), std::min<std::uint64_t>(chunk.size(), remaining));
+    std::size_t n = source->read(chunk.get(), std::min<std::uint64_t>(kBodyChunk, remaining));
     if (n == 0) co_return false;  // the source shrank: the client must not think it is whole
     remaining -= n;
-    response.body().data = chunk.data();
+    response.body().data = chunk.get();
     response.body().size = n;
     response.body().more = remaining > 0;
     stream.expires_after(options.idle_timeout);
