@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -137,18 +138,51 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
   }
 }
 
+// Where a handler's answer goes: kept if it comes before handle() returns
+// (most do), else handed to the waiting coroutine from whatever thread.
+struct PendingAnswer {
+  std::mutex mutex;
+  std::optional<HttpResponse> early;
+  std::function<void(HttpResponse)> waiting;
+};
+
 asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
-  // The handler may answer on another thread or before it returns; either
-  // way the coroutine resumes on its own strand, after the handler returned.
+  auto pending = std::make_shared<PendingAnswer>();
+  handler.handle(std::move(request), [pending](HttpResponse response) {
+    std::unique_lock lock(pending->mutex);
+    if (!pending->waiting) {
+      pending->early = std::move(response);
+      return;
+    }
+    auto waiting = std::move(pending->waiting);
+    lock.unlock();
+    waiting(std::move(response));
+  });
+  // An answer given already costs no trip through the executor.
+  std::optional<HttpResponse> early;
+  {
+    std::lock_guard lock(pending->mutex);
+    early.swap(pending->early);
+  }
+  if (early) co_return std::move(*early);
+  // Otherwise the coroutine resumes on its own executor once it comes.
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
-      [this, &request](auto completion) {
+      [pending](auto completion) {
         auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-        handler.handle(std::move(request), [shared](HttpResponse response) {
+        auto resume = [shared](HttpResponse response) {
           auto executor = asio::get_associated_executor(*shared);
           asio::post(executor, [shared, response = std::move(response)]() mutable {
             (*shared)(std::move(response));
           });
-        });
+        };
+        std::unique_lock lock(pending->mutex);
+        if (pending->early) {
+          HttpResponse response = std::move(*pending->early);
+          pending->early.reset();
+          lock.unlock();
+          return resume(std::move(response));
+        }
+        pending->waiting = std::move(resume);
       },
       asio::use_awaitable);
 }
