@@ -92,7 +92,9 @@ std::optional<AuthFailure> verify_sigv2_presigned(const HttpRequest& request,
   if (ec != std::errc() || end != expires.data() + expires.size()) {
     return fail(AuthFailureKind::kMalformed, "Invalid date (should be seconds since epoch)");
   }
-  if (std::chrono::system_clock::from_time_t(static_cast<std::time_t>(expires_at)) < now) {
+  // Compared in seconds: any Expires must be read, and one centuries ahead
+  // would overflow the clock's nanoseconds.
+  if (expires_at < static_cast<long long>(std::chrono::system_clock::to_time_t(now))) {
     AuthFailure expired = fail(AuthFailureKind::kExpired, "Request has expired");
     expired.server_time = format_amz_date(now);
     return expired;

@@ -36,8 +36,11 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
   tm.tm_hour = number(text.substr(9, 2));
   tm.tm_min = number(text.substr(11, 2));
   tm.tm_sec = number(text.substr(13, 2));
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+  // Years past 2199 are refused like any malformed date: a signature that
+  // far from now fails the skew check anyway, and the clock's nanoseconds
+  // (and expiry arithmetic on them) overflow past 2262.
+  if (tm.tm_year < 70 || tm.tm_year > 299 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+      tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
   return std::chrono::system_clock::from_time_t(timegm(&tm));

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "emulator/firehose_handlers.h"
+
 namespace offcloud {
 namespace {
 
@@ -96,6 +98,39 @@ TEST_F(FirehoseBufferTest, StreamsPersistAndDeleteTakesTheirRecords) {
   buffer.delete_stream("a");
   EXPECT_EQ(buffer.streams().size(), 1u);
   EXPECT_EQ(buffer.stats("a").count, 0u);
+}
+
+// Found by tests/fuzz/firehose_fuzzer: a member read with a default (Limit,
+// DeliveryStreamType, CurrentDeliveryStreamVersionId, ...) of another type
+// threw out of the service, which the router answered with a 500.
+TEST_F(FirehoseBufferTest, ServiceRefusesMistypedMembersAsSerializationErrors) {
+  FirehoseBuffer buffer(db(), false);
+  ObjectStore objects((dir_ / "s3").string());
+  DeliveryStreams streams(buffer, objects, {});
+  FirehoseService service(streams);
+  auto call = [&](const std::string& operation, const std::string& body) {
+    HttpRequest request;
+    request.method = "POST";
+    request.headers.add("X-Amz-Target", "Firehose_20150804." + operation);
+    request.body = body;
+    RequestContext context;
+    HttpResponse response;
+    service.handle(request, context, [&](HttpResponse answer) { response = std::move(answer); });
+    return response;
+  };
+  for (auto [operation, body] : std::initializer_list<std::pair<std::string, std::string>>{
+           {"ListDeliveryStreams", R"({"Limit": "x"})"},
+           {"ListDeliveryStreams", R"({"ExclusiveStartDeliveryStreamName": 1})"},
+           {"CreateDeliveryStream", R"({"DeliveryStreamName": "s", "DeliveryStreamType": 5})"},
+           {"UpdateDestination",
+            R"({"DeliveryStreamName": "s", "CurrentDeliveryStreamVersionId": 1})"}}) {
+    HttpResponse response = call(operation, body);
+    EXPECT_EQ(response.status, 400) << operation << " " << body;
+    EXPECT_NE(response.body.find("SerializationException"), std::string::npos) << response.body;
+  }
+  // null is absent, as in AWS's JSON protocol.
+  EXPECT_EQ(call("ListDeliveryStreams", R"({"Limit": null})").status, 200);
+  streams.flush_and_stop();
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "emulator/signature_v2.h"
 #include "emulator/sigv4_verifier.h"
 
 namespace offcloud {
@@ -387,6 +388,37 @@ TEST(ParseSigV4, PresignedExpiry) {
   failure = in_time.verify(request, query, auth.params, true, &principal);
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->kind, AuthFailureKind::kSignatureMismatch);
+}
+
+// Found by tests/fuzz/sigv4_fuzzer: a year past 2262 overflowed the clock's
+// nanoseconds (undefined behaviour, and a wrapped date) instead of being
+// refused.
+TEST(ParseAmzDate, RefusesYearsTheClockCannotHold) {
+  EXPECT_FALSE(parse_amz_date("25100830T123600Z"));
+  EXPECT_FALSE(parse_amz_date("99991231T235959Z"));
+  EXPECT_FALSE(parse_amz_date("19691231T235959Z"));
+  ASSERT_TRUE(parse_amz_date("21991231T235959Z"));
+  EXPECT_EQ(format_amz_date(*parse_amz_date("21991231T235959Z")), "21991231T235959Z");
+}
+
+// The same overflow in SigV2, seen while writing that fuzzer: an Expires
+// centuries ahead overflowed the clock's nanoseconds; this one wrapped to
+// 1970 and so was "expired".
+TEST(SigV2Presigned, ExpiresFarAheadIsNotExpired) {
+  CredentialStore store;
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/bucket/key";
+  request.headers.add("Host", "localhost");
+  std::string expires = "18446744074";  // 2554
+  std::string signature = base64_encode(hmac_sha1("test", "GET\n\n\n" + expires + "\n/bucket/key"));
+  QueryParams query = {{"AWSAccessKeyId", "test"}, {"Expires", expires}, {"Signature", signature}};
+  ASSERT_TRUE(is_sigv2_presigned(query));
+  Principal principal;
+  auto failure = verify_sigv2_presigned(request, query, store, *parse_amz_date("20261127T070000Z"),
+                                        &principal);
+  EXPECT_FALSE(failure) << failure->message;
+  EXPECT_TRUE(principal.is_root);
 }
 
 }  // namespace
