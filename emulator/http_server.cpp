@@ -165,9 +165,13 @@ asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
     early.swap(pending->early);
   }
   if (early) co_return std::move(*early);
-  // Otherwise the coroutine resumes on its own executor once it comes.
+  // Otherwise the coroutine resumes on its own executor once it comes. The
+  // initiation captures a plain pointer (`pending` outlives the co_await):
+  // GCC 12 destroys temporaries with destructors in a co_await expression
+  // twice.
+  PendingAnswer* waiting_for = pending.get();
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
-      [pending](auto completion) {
+      [waiting_for](auto completion) {
         auto shared = std::make_shared<decltype(completion)>(std::move(completion));
         auto resume = [shared](HttpResponse response) {
           auto executor = asio::get_associated_executor(*shared);
@@ -175,14 +179,14 @@ asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
             (*shared)(std::move(response));
           });
         };
-        std::unique_lock lock(pending->mutex);
-        if (pending->early) {
-          HttpResponse response = std::move(*pending->early);
-          pending->early.reset();
+        std::unique_lock lock(waiting_for->mutex);
+        if (waiting_for->early) {
+          HttpResponse response = std::move(*waiting_for->early);
+          waiting_for->early.reset();
           lock.unlock();
           return resume(std::move(response));
         }
-        pending->waiting = std::move(resume);
+        waiting_for->waiting = std::move(resume);
       },
       asio::use_awaitable);
 }
