@@ -36,7 +36,6 @@ class UploadReader : public BodyReader {
   std::optional<AwsChunkedDecoder> chunked_;
   std::optional<std::uint64_t> decoded_length_;         // x-amz-decoded-content-length
   std::optional<ChecksumAlgorithm> trailing_checksum_;  // named by x-amz-trailer
-  bool write_failed_ = false;
   std::optional<StreamingDigest> sha256_;
   std::string declared_sha256;                                                 // hex
   std::optional<std::string> declared_md5;                                     // raw bytes
