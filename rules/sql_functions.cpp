@@ -21,8 +21,6 @@ namespace {
 using Args = const SqlValue*;
 using Env = const SqlCallEnvironment&;
 
-const SqlValue kUndefined;
-
 std::optional<std::string> string_arg(const SqlValue& value) {
   return to_string(value);
 }
