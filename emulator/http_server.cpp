@@ -77,8 +77,9 @@ struct HttpServer::Impl {
       : options(std::move(o)),
         handler(h),
         ioc(static_cast<int>(options.threads)),
-        acceptor(ioc),
-        signals(ioc, SIGINT, SIGTERM) {}
+        control(asio::make_strand(ioc)),
+        acceptor(control),
+        signals(control, SIGINT, SIGTERM) {}
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
@@ -93,6 +94,9 @@ struct HttpServer::Impl {
   Options options;
   RequestHandler& handler;
   asio::io_context ioc;
+  // The accept loop, the signals and stop() run here, one at a time: with
+  // several network threads they would otherwise touch the acceptor at once.
+  asio::strand<asio::io_context::executor_type> control;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
@@ -401,7 +405,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
 }
 
 void HttpServer::Impl::stop() {
-  asio::post(ioc, [this] {
+  asio::post(control, [this] {
     if (stopping.exchange(true)) return;
     boost::system::error_code ignored;
     acceptor.close(ignored);
@@ -442,7 +446,7 @@ void HttpServer::run() {
         std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop();
   });
-  asio::co_spawn(impl_->ioc, impl_->accept_loop(), [](std::exception_ptr) {});
+  asio::co_spawn(impl_->control, impl_->accept_loop(), [](std::exception_ptr) {});
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl_->options.threads; ++i) {
     threads.emplace_back([this] { impl_->ioc.run(); });
