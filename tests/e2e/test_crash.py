@@ -230,6 +230,11 @@ class CrashRoundsTests(unittest.TestCase):
         for t in threads:
             t.start()
         time.sleep(kill_after)
+        # A slow build (ASan under load) may not have finished one request
+        # yet: the kill waits for the first acknowledgment, at most 20 s.
+        deadline = time.monotonic() + 20
+        while not any(counts.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         killed.set()
         self.server.kill()
         stop.set()
