@@ -1,7 +1,8 @@
 // The in-process message bus: every accepted publish, whoever sent it, goes
 // through publish(); rules (and later MQTT sessions) subscribe with a topic
-// filter. Delivery is synchronous on the publisher's thread, so a subscriber
-// that makes a message durable does so before the publisher is answered.
+// filter. Delivery is synchronous on the publisher's thread; a subscriber
+// that makes a message durable asynchronously holds the message's receipt
+// until it has, so the publisher is answered only after that.
 #pragma once
 
 #include <atomic>

@@ -8,25 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/scratch_dir_test.h"
+
 #include "emulator/firehose_handlers.h"
 
 namespace offcloud {
 namespace {
 
-class FirehoseBufferTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("offcloud-firehose-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string db() const { return (dir_ / "offcloud.db").string(); }
-
-  std::filesystem::path dir_;
-};
+class FirehoseBufferTest : public ScratchDirTest {};
 
 TEST_F(FirehoseBufferTest, ConcurrentAppendsAllBecomeDurable) {
   {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/scratch_dir_test.h"
+
 #include "emulator/authorizer.h"
 #include "emulator/iam_config.h"
 
@@ -16,20 +18,7 @@ constexpr const char* kPublishHandson = R"({"Version": "2012-10-17", "Statement"
     {"Effect": "Allow", "Action": ["iot:Publish"],
      "Resource": ["arn:aws:iot:ap-northeast-1:*:topic/handson/*"]}]})";
 
-class IamStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("offcloud-iam-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string db() const { return (dir_ / "offcloud.db").string(); }
-
-  std::filesystem::path dir_;
-};
+class IamStoreTest : public ScratchDirTest {};
 
 TEST_F(IamStoreTest, UsersAreUniqueWithoutCaseAndSurviveReopen) {
   {
