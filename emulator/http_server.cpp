@@ -344,7 +344,11 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
       break;
     }
     if (!plan.reader) parser.body_limit(options.max_body_bytes);
-    if (expects_continue && !parser.is_done()) {
+    // 100 Continue even for an empty body (RFC 9110 lets a server skip it
+    // then): botocore keeps the status of a final answer it got instead of
+    // 100 and reports it for every later request on that connection, so a
+    // later answer that never comes (the server died) reads as 200.
+    if (expects_continue && parser.get().version() >= 11) {
       http::response<http::empty_body> proceed{http::status::continue_, 11};
       auto [ec, n] = co_await http::async_write(stream, proceed, kNoThrow);
       if (ec) break;

@@ -68,10 +68,12 @@ class Ledger:
         with self.lock:
             self.objects.setdefault(key, {"acked": None, "pending": set()})["pending"].add(digest)
 
-    def acked(self, key, digest):
+    def acked(self, key, digest, response):
         with self.lock:
             entry = self.objects[key]
             entry["acked"] = digest
+            # Which answer acknowledged it, should it go missing.
+            entry["answer"] = (time.time(), response.get("ResponseMetadata"))
             entry["pending"].clear()
 
     def allowed(self, key):
@@ -108,6 +110,7 @@ class CrashRoundsTests(unittest.TestCase):
             t0 = time.monotonic()
             tag, note = self.run_round(seed)
             t1 = time.monotonic()
+            self.keep_index_as_killed()
             self.server.restart()
             checked_objects += self.check_objects(tag, note)
             t2 = time.monotonic()
@@ -162,8 +165,8 @@ class CrashRoundsTests(unittest.TestCase):
                 body = os.urandom(wrng.choice(SIZES))
                 digest = md5(body)
                 ledger.sending(key, digest)
-                s3.put_object(Bucket=self.bucket, Key=key, Body=body)
-                ledger.acked(key, digest)
+                response = s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+                ledger.acked(key, digest, response)
                 counts["put"] += 1
 
         @guarded
@@ -180,11 +183,11 @@ class CrashRoundsTests(unittest.TestCase):
                 etags = [s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload,
                                         PartNumber=i + 1, Body=part)["ETag"]
                          for i, part in enumerate(parts)]
-                s3.complete_multipart_upload(
+                response = s3.complete_multipart_upload(
                     Bucket=self.bucket, Key=key, UploadId=upload,
                     MultipartUpload={"Parts": [{"PartNumber": i + 1, "ETag": e}
                                                for i, e in enumerate(etags)]})
-                ledger.acked(key, digest)
+                ledger.acked(key, digest, response)
                 counts["multipart"] += 1
 
         @guarded
@@ -236,19 +239,39 @@ class CrashRoundsTests(unittest.TestCase):
         while not any(counts.values()) and time.monotonic() < deadline:
             time.sleep(0.05)
         killed.set()
+        killed_at = time.time()
         self.server.kill()
         stop.set()
         for t in threads:
             t.join(30)
         self.assertFalse(any(t.is_alive() for t in threads), "a client hung after the kill")
         self.assertEqual(ledger.errors[:5], [], "requests failed before the kill")
-        note = "seed %d, killed after %.2f s (%s)" % (
-            seed, kill_after, ", ".join("%d %s" % (v, k) for k, v in counts.items()))
+        note = "seed %d, killed after %.2f s at %.3f (%s)" % (
+            seed, kill_after, killed_at, ", ".join("%d %s" % (v, k) for k, v in counts.items()))
         self.assertGreater(counts["put"] + counts["batch"] + counts["publish"], 0,
                            "nothing was acknowledged: %s" % note)
         return tag, note
 
     # -- checks after the restart ----------------------------------------------
+
+    def keep_index_as_killed(self):
+        """Copies the object index (database and WAL) as the kill left it,
+        before the restart recovers it: if a check fails, the copy shows
+        whether the lost write ever reached the WAL."""
+        if not hasattr(self, "killed_index"):
+            self.killed_index = tempfile.mkdtemp(prefix="offcloud-crash-index-")
+            self.addCleanup(shutil.rmtree, self.killed_index, True)
+        source = os.path.join(self.server.data_dir, "s3")
+        for name in os.listdir(source):
+            if name.startswith("s3.db"):
+                shutil.copy2(os.path.join(source, name), self.killed_index)
+
+    def fail_keeping_index(self, message):
+        kept = tempfile.mkdtemp(prefix="offcloud-crash-failed-")
+        shutil.copytree(self.killed_index, kept, dirs_exist_ok=True)
+        shutil.copy2(self.server.stderr_path, kept)
+        self.fail("%s\n(the index as killed, and the server logs, are kept in %s)"
+                  % (message, kept))
 
     def check_objects(self, tag, note):
         """Every listed object of round `tag` (None: of every round) reads
@@ -272,12 +295,13 @@ class CrashRoundsTests(unittest.TestCase):
             self.assertEqual(len(body), size, "%s: %r reads %d bytes, listed as %d"
                              % (note, key, len(body), size))
             acked, pending = self.ledger.allowed(key)
-            self.assertIn(md5(body), pending | {acked},
-                          "%s: %r holds neither its acknowledged content nor an unanswered "
-                          "write's (torn or lost)" % (note, key))
+            if md5(body) not in pending | {acked}:
+                self.fail_keeping_index("%s: %r holds neither its acknowledged content nor an "
+                                        "unanswered write's (torn or lost)" % (note, key))
         for key, entry in self.ledger.objects.items():
-            if entry["acked"] is not None and key.startswith(prefix):
-                self.assertIn(key, listing, "%s: acknowledged object %r is gone" % (note, key))
+            if entry["acked"] is not None and key.startswith(prefix) and key not in listing:
+                self.fail_keeping_index("%s: acknowledged object %r is gone; acknowledged at %r"
+                                        % (note, key, entry.get("answer")))
         self.assertEqual(self.list_uploads_of_missing(s3, listing), [],
                          "%s: completed uploads still listed as in progress" % note)
         return reads

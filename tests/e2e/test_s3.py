@@ -533,6 +533,19 @@ class ObjectTests(S3Case):
             self.s3.head_object(Bucket=self.bucket, Key="md5/bad")
         self.assertClientError(ctx, "404", 404)
 
+    def test_empty_put_leaves_the_connection_fit_for_the_next_answer(self):
+        # boto3 asks for 100 Continue even for an empty body. Answered
+        # without it, botocore keeps that answer's status for every later
+        # request on the connection: this BadDigest was read as 200 (and
+        # retried), and a request cut off by a server crash as a success.
+        s3 = self.client()  # a connection of its own
+        s3.put_object(Bucket=self.bucket, Key="expect/empty", Body=b"")
+        wrong = b64(hashlib.md5(b"something else").digest())
+        with self.assertRaises(ClientError) as ctx:
+            s3.put_object(Bucket=self.bucket, Key="expect/next", Body=b"payload", ContentMD5=wrong)
+        self.assertClientError(ctx, "BadDigest", 400)
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["RetryAttempts"], 0)
+
     def test_content_md5_not_a_digest_is_invalid_digest(self):
         with self.assertRaises(ClientError) as ctx:
             self.s3.put_object(Bucket=self.bucket, Key="md5/invalid", Body=b"payload",

@@ -200,6 +200,23 @@ class HttpTests(unittest.TestCase):
         self.assertEqual(final.status, 200, final)
         self.assertEqual(self.iot.get_retained_message(topic=topic)["payload"], payload)
 
+    def test_expect_100_continue_with_empty_body(self):
+        # RFC 9110 lets a server skip the 100 when there is no body, but
+        # botocore then misreads later answers on the connection (see
+        # test_s3's test_empty_put_leaves_the_connection_fit_for_the_next_answer).
+        topic = "e2e-expect-empty-" + uuid.uuid4().hex[:8]
+        path = "/topics/%s?qos=0" % topic
+        headers = self.server.signed_headers("POST", path, body=b"")
+        headers["Expect"] = "100-continue"
+        headers["Content-Length"] = "0"
+        with self.server.connect(timeout=3.0) as sock:
+            reader = harness.SocketReader(sock)
+            sock.sendall(harness.build_request("POST", path, self.server.port, headers=headers))
+            interim = reader.read_response()
+            self.assertEqual(interim.status, 100, interim)
+            final = reader.read_response()
+        self.assertEqual(final.status, 200, final)
+
     def test_unknown_service_gets_aws_style_error(self):
         body = b"{}"
         headers = self.server.signed_headers(
