@@ -72,7 +72,7 @@ bool Statement::column_is_null(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }
 
-Database::Database(const std::string& path) {
+Database::Database(const std::string& path, bool exclusive) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -80,6 +80,8 @@ Database::Database(const std::string& path) {
     throw StorageError("open " + path + ": " + message);
   }
   sqlite3_busy_timeout(db_, 5000);
+  // The locking mode must come before the first access in WAL mode.
+  if (exclusive) exec("PRAGMA locking_mode=EXCLUSIVE;");
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
 }
 

@@ -176,10 +176,12 @@ std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
 ObjectStore::ObjectStore(const std::string& root)
     : root_(root),
       blobs_((fs::path(root) / "blobs").string()),
-      db_([&] {
-        fs::create_directories(fs::path(root) / "blobs");
-        return (fs::path(root) / "s3.db").string();
-      }()),
+      db_(
+          [&] {
+            fs::create_directories(fs::path(root) / "blobs");
+            return (fs::path(root) / "s3.db").string();
+          }(),
+          /*exclusive=*/true),
       reserve_((fs::path(root) / "reserve").string(), kReserveBytes) {
   db_.exec(
       "CREATE TABLE IF NOT EXISTS bucket (name TEXT PRIMARY KEY, region TEXT NOT NULL,"
