@@ -16,79 +16,29 @@
 #include <string>
 #include <thread>
 
-#include "emulator/authorizer.h"
-#include "emulator/credential_store.h"
-#include "emulator/delivery_streams.h"
-#include "emulator/firehose_handlers.h"
-#include "emulator/http_server.h"
-#include "emulator/iam_handlers.h"
-#include "emulator/iot_handlers.h"
-#include "emulator/iotdata_handlers.h"
+#include "emulator/config.h"
+#include "emulator/emulator.h"
 #include "emulator/log.h"
-#include "emulator/router.h"
-#include "emulator/s3_service.h"
-#include "emulator/sigv4_verifier.h"
-#include "emulator/sts_handlers.h"
-#include "rules/message_bus.h"
-#include "rules/rules_engine.h"
-#include "storage/firehose_buffer.h"
-#include "storage/iam_store.h"
-#include "storage/object_store.h"
-#include "storage/retained_store.h"
-#include "storage/rule_store.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace offcloud {
 namespace {
 
-// The server of main(), on an ephemeral loopback port. Never destroyed:
-// its thread serves until the process exits.
-struct Emulator {
-  Emulator()
-      : database(fuzz::scratch_dir() + "/offcloud.db"),
-        iam_store(database),
-        authorizer(iam_store, credentials),
-        verifier(credentials),
-        retained(database),
-        objects(fuzz::scratch_dir() + "/s3"),
-        firehose_buffer(database, false),
-        delivery_streams(firehose_buffer, objects, {}),
-        rule_store(database),
-        rules(bus, objects),
-        router(credentials, verifier, &authorizer) {
-    authorizer.load();
-    rules.set_firehose_sink(&delivery_streams);
-    router.add(std::make_unique<IotDataService>(bus, retained));
-    router.add(std::make_unique<S3Service>(objects));
-    router.add(std::make_unique<IotService>(rule_store, rules));
-    router.add(std::make_unique<FirehoseService>(delivery_streams));
-    router.add(std::make_unique<IamService>(iam_store, authorizer));
-    router.add(std::make_unique<StsService>());
-    HttpServer::Options options;
-    options.idle_timeout = std::chrono::seconds(3);
-    options.max_header_bytes = 16 * 1024;
-    options.max_body_bytes = 64 * 1024;
-    server = std::make_unique<HttpServer>(options, router);
-    port = server->port();
-    std::thread([this] { server->run(); }).detach();
-  }
-
-  std::string database;
-  CredentialStore credentials;
-  IamStore iam_store;
-  Authorizer authorizer;
-  SigV4Verifier verifier;
-  MessageBus bus;
-  RetainedStore retained;
-  ObjectStore objects;
-  FirehoseBuffer firehose_buffer;
-  DeliveryStreams delivery_streams;
-  RuleStore rule_store;
-  RulesEngine rules;
-  Router router;
-  std::unique_ptr<HttpServer> server;
-  std::uint16_t port = 0;
-};
+// offcloud as main() runs it, on an ephemeral loopback port, with tight
+// limits so that hangs and oversized input show quickly. Never destroyed: its
+// thread serves until the process exits.
+Emulator* start_emulator() {
+  Config config;
+  config.port = 0;
+  config.data_dir = fuzz::scratch_dir();
+  config.threads = 1;
+  config.idle_timeout_s = 3;
+  config.max_header_bytes = 16 * 1024;
+  config.max_body_bytes = 64 * 1024;
+  auto* emulator = new Emulator(config);
+  std::thread([emulator] { emulator->run(); }).detach();
+  return emulator;
+}
 
 [[noreturn]] void fail(const std::string& why, const std::string& response) {
   std::fprintf(stderr, "http_router_fuzzer: %s\nresponse so far:\n%.2000s\n", why.c_str(),
@@ -117,13 +67,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace offcloud;
-  static Emulator* emulator = new Emulator();
+  static Emulator* emulator = start_emulator();
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) std::abort();
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(emulator->port);
+  address.sin_port = htons(emulator->port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
 

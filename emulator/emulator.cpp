@@ -1,0 +1,127 @@
+#include "emulator/emulator.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "emulator/authorizer.h"
+#include "emulator/credential_store.h"
+#include "emulator/delivery_streams.h"
+#include "emulator/firehose_handlers.h"
+#include "emulator/http_server.h"
+#include "emulator/iam_config.h"
+#include "emulator/iam_handlers.h"
+#include "emulator/iot_handlers.h"
+#include "emulator/iotdata_handlers.h"
+#include "emulator/log.h"
+#include "emulator/router.h"
+#include "emulator/s3_service.h"
+#include "emulator/sigv4_verifier.h"
+#include "emulator/sts_handlers.h"
+#include "rules/message_bus.h"
+#include "rules/rules_engine.h"
+#include "storage/firehose_buffer.h"
+#include "storage/iam_store.h"
+#include "storage/object_store.h"
+#include "storage/retained_store.h"
+#include "storage/rule_store.h"
+
+namespace offcloud {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string database_path(const Config& config) {
+  fs::create_directories(config.data_dir);
+  return (fs::path(config.data_dir) / "offcloud.db").string();
+}
+
+RulesEngineOptions rules_options() {
+  RulesEngineOptions options;
+  options.log_warning = [](std::string_view text) { log(LogLevel::kWarn, text); };
+  return options;
+}
+
+HttpServer::Options server_options(const Config& config) {
+  HttpServer::Options options;
+  options.host = config.host;
+  options.port = static_cast<std::uint16_t>(config.port);
+  options.threads =
+      config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  options.idle_timeout =
+      std::chrono::milliseconds(static_cast<long long>(config.idle_timeout_s * 1000));
+  options.max_header_bytes = config.max_header_bytes;
+  options.max_body_bytes = config.max_body_bytes;
+  return options;
+}
+
+}  // namespace
+
+// Members are constructed in this order and destroyed in reverse: each part
+// after what it uses, the router (and its services) after the stores, the
+// server last, so it stops first.
+struct Emulator::Parts {
+  explicit Parts(const Config& config)
+      : database(database_path(config)),
+        iam_store(database),
+        authorizer(iam_store, credentials),
+        verifier(credentials),
+        retained(database),
+        objects((fs::path(config.data_dir) / "s3").string()),
+        firehose_buffer(database, config.fsync),
+        delivery_streams(firehose_buffer, objects, {config.firehose_max_interval_s}),
+        rule_store(database),
+        rules(bus, objects, rules_options()),
+        router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr),
+        options(server_options(config)) {
+    apply_iam_config(config, iam_store);
+    authorizer.load();
+    rules.set_firehose_sink(&delivery_streams);
+    router.add(std::make_unique<IotDataService>(bus, retained));
+    router.add(std::make_unique<S3Service>(objects));
+    router.add(std::make_unique<IotService>(rule_store, rules));
+    router.add(std::make_unique<FirehoseService>(delivery_streams));
+    router.add(std::make_unique<IamService>(iam_store, authorizer));
+    router.add(std::make_unique<StsService>());
+    server = std::make_unique<HttpServer>(options, router);
+  }
+
+  std::string database;
+  CredentialStore credentials;
+  IamStore iam_store;
+  Authorizer authorizer;
+  SigV4Verifier verifier;
+  MessageBus bus;
+  RetainedStore retained;
+  ObjectStore objects;
+  FirehoseBuffer firehose_buffer;
+  DeliveryStreams delivery_streams;
+  RuleStore rule_store;
+  RulesEngine rules;
+  Router router;
+  HttpServer::Options options;
+  std::unique_ptr<HttpServer> server;
+};
+
+Emulator::Emulator(const Config& config) : parts_(std::make_unique<Parts>(config)) {}
+
+Emulator::~Emulator() = default;
+
+std::uint16_t Emulator::port() const {
+  return parts_->server->port();
+}
+
+unsigned Emulator::threads() const {
+  return parts_->options.threads;
+}
+
+void Emulator::run() {
+  parts_->server->run();
+  parts_->router.shutdown();
+}
+
+void Emulator::stop() {
+  parts_->server->stop();
+}
+
+}  // namespace offcloud
