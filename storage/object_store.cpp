@@ -77,14 +77,23 @@ ObjectInfo read_object(const Statement& row) {
 
 }  // namespace
 
-BlobWriter::BlobWriter(std::string id, std::string path, int fd)
-    : id_(std::move(id)), path_(std::move(path)), fd_(fd) {
-  buffer_.reserve(kWriteBuffer);
-}
+BlobWriter::BlobWriter(std::string id, std::string path)
+    : id_(std::move(id)), path_(std::move(path)) {}
 
 BlobWriter::~BlobWriter() {
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(path_.c_str());
+  if (created_ && !committed_) ::unlink(path_.c_str());
+}
+
+void BlobWriter::open_file() {
+  if (fd_ >= 0) return;
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0 && errno == ENOENT) {
+    fs::create_directories(fs::path(path_).parent_path());
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd_ < 0) io_error("create " + path_);
+  created_ = true;
 }
 
 void BlobWriter::add_checksum(ChecksumAlgorithm algorithm) {
@@ -101,6 +110,7 @@ void BlobWriter::write(std::string_view data) {
   if (buffer_.size() + data.size() > kWriteBuffer) flush();
   if (data.size() >= kWriteBuffer) {
     // Large pieces skip the buffer.
+    open_file();
     while (!data.empty()) {
       ssize_t n = ::write(fd_, data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
@@ -113,6 +123,8 @@ void BlobWriter::write(std::string_view data) {
 }
 
 void BlobWriter::flush() {
+  if (buffer_.empty()) return;
+  open_file();
   std::string_view pending = buffer_;
   while (!pending.empty()) {
     ssize_t n = ::write(fd_, pending.data(), pending.size());
@@ -124,6 +136,10 @@ void BlobWriter::flush() {
 }
 
 void BlobWriter::close() {
+  if (fd_ < 0 && size_ <= kInlineBytes) {
+    inline_ = true;  // all of it is in buffer_
+    return;
+  }
   flush();
   // No fsync: the page cache survives a killed process, which is the
   // durability offcloud promises; the index commit orders visibility.
@@ -132,6 +148,13 @@ void BlobWriter::close() {
     io_error("close " + path_);
   }
   fd_ = -1;
+}
+
+void BlobWriter::spill() {
+  if (!inline_) return;
+  inline_ = false;
+  open_file();
+  close();
 }
 
 std::string BlobWriter::md5_hex() {
@@ -156,13 +179,21 @@ HeaderList BlobWriter::checksums() {
 BlobReader::BlobReader(int fd, std::uint64_t offset, std::uint64_t length)
     : fd_(fd), offset_(offset), length_(length) {}
 
+BlobReader::BlobReader(std::string bytes, std::uint64_t offset, std::uint64_t length)
+    : fd_(-1), bytes_(std::move(bytes)), offset_(offset), length_(length) {}
+
 BlobReader::~BlobReader() {
-  ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
   std::uint64_t left = length_ - done_;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, left));
+  if (fd_ < 0) {
+    if (want > 0) std::memcpy(buffer, bytes_.data() + offset_ + done_, want);
+    done_ += want;
+    return want;
+  }
   while (want > 0) {
     ssize_t n = ::pread(fd_, buffer, want, static_cast<off_t>(offset_ + done_));
     if (n < 0 && errno == EINTR) continue;
@@ -189,7 +220,7 @@ ObjectStore::ObjectStore(const std::string& root)
       "CREATE TABLE IF NOT EXISTS object (bucket TEXT NOT NULL, key TEXT NOT NULL,"
       " size INTEGER NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,"
       " headers TEXT NOT NULL, metadata TEXT NOT NULL, checksums TEXT NOT NULL,"
-      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
+      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL, data BLOB,"
       " PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS upload (id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
       " key TEXT NOT NULL, initiated_ms INTEGER NOT NULL, content_type TEXT NOT NULL,"
@@ -198,6 +229,12 @@ ObjectStore::ObjectStore(const std::string& root)
       " size INTEGER NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
       " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
+  // Stores made before objects were inlined lack the column.
+  bool has_data = false;
+  auto columns = db_.prepare("SELECT name FROM pragma_table_info('object')");
+  while (columns->step()) has_data = has_data || columns->column_text(0) == "data";
+  columns.reset();
+  if (!has_data) db_.exec("ALTER TABLE object ADD COLUMN data BLOB");
   collect_garbage();
 }
 
@@ -206,6 +243,7 @@ std::string ObjectStore::blob_path(const std::string& id) const {
 }
 
 void ObjectStore::remove_blob(const std::string& id) {
+  if (id.empty()) return;  // an inline object: nothing on disk
   ::unlink(blob_path(id).c_str());
 }
 
@@ -269,27 +307,23 @@ ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
 std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
   std::string id = random_id();
   std::string path = blob_path(id);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ENOENT) {
-    fs::create_directories(fs::path(path).parent_path());
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  }
-  if (fd < 0) io_error("create " + path);
-  return std::make_unique<BlobWriter>(std::move(id), std::move(path), fd);
+  return std::make_unique<BlobWriter>(std::move(id), std::move(path));
 }
 
 ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInfo info,
                                             BlobWriter& blob) {
-  info.blob = blob.id();
+  info.blob = blob.is_inline() ? std::string() : blob.id();
   info.size = blob.size();
   if (info.etag.empty()) info.etag = blob.md5_hex();
-  Status status = commit_object(bucket, info);
+  Status status =
+      commit_object(bucket, info, blob.is_inline() ? blob.inline_data() : std::string_view());
   if (status == Status::kOk) blob.release();
   return status;
 }
 
 std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
-                                                      const ObjectInfo& info) {
+                                                      const ObjectInfo& info,
+                                                      std::string_view inline_data) {
   std::optional<std::string> replaced;
   auto old = db_.cached("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
   old->bind(1, bucket);
@@ -297,7 +331,8 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   if (old->step()) replaced = old->column_text(0);
   auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
-      " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+      " metadata, checksums, last_modified_ms, blob, data)"
+      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
   insert->bind(1, bucket);
   insert->bind(2, info.key);
   insert->bind(3, static_cast<std::int64_t>(info.size));
@@ -308,13 +343,18 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   insert->bind(8, to_json(info.checksums));
   insert->bind(9, info.last_modified_ms);
   insert->bind(10, info.blob);
+  if (info.blob.empty()) {
+    insert->bind_blob(11, inline_data);
+  } else {
+    insert->bind_null(11);
+  }
   insert->step();
   if (replaced == info.blob) replaced.reset();
   return replaced;
 }
 
-ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
-                                               const ObjectInfo& object) {
+ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const ObjectInfo& object,
+                                               std::string_view inline_data) {
   ObjectInfo info = object;
   if (info.last_modified_ms == 0) info.last_modified_ms = now_ms();
   std::optional<std::string> replaced;
@@ -324,7 +364,7 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
     exists->bind(1, bucket);
     if (!exists->step()) return Status::kNoSuchBucket;
     Transaction transaction(db_);
-    replaced = upsert_object(bucket, info);
+    replaced = upsert_object(bucket, info, inline_data);
     transaction.commit();
   }
   // After the commit: a crash before this line leaves only garbage.
@@ -349,8 +389,25 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
   // The row and the file are read in two steps; an overwrite in between
   // deletes the old blob, so look again.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::optional<ObjectInfo> info = head_object(bucket, key);
-    if (!info) return std::nullopt;
+    std::optional<ObjectInfo> info;
+    std::string inline_data;
+    {
+      std::lock_guard lock(mutex_);
+      auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
+                               ", data FROM object WHERE bucket = ?1 AND key = ?2");
+      select->bind(1, bucket);
+      select->bind(2, key);
+      if (!select->step()) return std::nullopt;
+      info = read_object(*select);
+      if (info->blob.empty()) inline_data = select->column_text(9);
+    }
+    if (info->blob.empty()) {
+      std::uint64_t size = inline_data.size();
+      std::uint64_t start = std::min(offset, size);
+      std::uint64_t count = std::min(length.value_or(size - start), size - start);
+      return std::make_pair(std::move(*info),
+                            std::make_unique<BlobReader>(std::move(inline_data), start, count));
+    }
     int fd = ::open(blob_path(info->blob).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;
     if (fd < 0) io_error("open blob " + info->blob);
