@@ -185,7 +185,7 @@ BodyPlan Router::plan_body(HttpRequest& head) {
   std::optional<QueryParams> query = parse_query(head.query);
   if (!query) return {};  // handle() reports it
   Route route = route_for(head, *query);
-  if (!route.service || !route.service->streams_body(head)) return {};
+  if (!route.service || !route.service->streams_body(head, *query)) return {};
 
   // S3 signs the payload hash its client declares, so the head alone is
   // enough to authenticate, and a refused upload is never read.

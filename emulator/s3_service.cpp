@@ -115,14 +115,24 @@ std::string validate_bucket_name(std::string_view name) {
 namespace {
 
 // Subresources that make a PUT with a key something other than an upload.
-bool is_plain_object_put(const HttpRequest& head, const S3Target& target) {
+// Object subresources offcloud answers with NotImplemented.
+constexpr std::string_view kUnimplementedObjectSubresources[] = {
+    "tagging", "retention", "legal-hold", "restore", "select", "attributes", "torrent"};
+
+// Whether dispatch_object() will run PutObject or UploadPart, whose bodies
+// stream into a blob: decided from the same parameters in the same order,
+// so that the handler always finds the reader it expects.
+bool is_streamed_upload(const HttpRequest& head, const QueryParams& query,
+                        const S3Target& target) {
   if (head.method != "PUT" || !target.has_key || target.key.empty()) return false;
   if (head.headers.find("x-amz-copy-source")) return false;
-  for (std::string_view subresource : {"?acl", "?tagging", "?retention", "?legal-hold", "&acl",
-                                       "&tagging", "&retention", "&legal-hold"}) {
-    if (("?" + head.query).find(subresource) != std::string::npos) return false;
+  auto has = [&](std::string_view name) { return find_param(query, name) != nullptr; };
+  if (has("uploads")) return false;
+  if (has("uploadId")) return true;
+  for (std::string_view sub : kUnimplementedObjectSubresources) {
+    if (has(sub)) return false;
   }
-  return true;
+  return !has("acl");
 }
 
 std::optional<S3Target> parse_target(const HttpRequest& request) {
@@ -154,9 +164,9 @@ std::optional<S3Target> parse_target(const HttpRequest& request) {
 
 }  // namespace
 
-bool S3Service::streams_body(const HttpRequest& head) const {
+bool S3Service::streams_body(const HttpRequest& head, const QueryParams& query) const {
   auto target = parse_target(head);
-  return target && is_plain_object_put(head, *target);
+  return target && is_streamed_upload(head, query, *target);
 }
 
 BodyPlan S3Service::open_body(HttpRequest& head, RequestContext& context) {
@@ -302,8 +312,7 @@ HttpResponse S3Service::dispatch_object(S3Call& call) {
     }
     return s3::error(call, ErrorCode::kMethodNotAllowed);
   }
-  for (std::string_view sub :
-       {"tagging", "retention", "legal-hold", "restore", "select", "attributes", "torrent"}) {
+  for (std::string_view sub : kUnimplementedObjectSubresources) {
     if (s3::has_param(call, sub)) {
       return not_implemented("the object subresource ?" + std::string(sub));
     }

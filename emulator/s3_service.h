@@ -40,7 +40,7 @@ class S3Service : public Service {
   Protocol protocol() const override { return Protocol::kRestXml; }
   std::vector<IamRequest> iam_requests(const HttpRequest& request, const QueryParams& query,
                                        const RequestContext& context) const override;
-  bool streams_body(const HttpRequest& head) const override;
+  bool streams_body(const HttpRequest& head, const QueryParams& query) const override;
   BodyPlan open_body(HttpRequest& head, RequestContext& context) override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
 

@@ -36,7 +36,9 @@ class Service {
   // Whether `head`'s body should stream to open_body()'s reader rather than
   // be buffered. Only services whose signatures cover a declared payload hash
   // (S3) can say yes: the request is authenticated before its body is read.
-  virtual bool streams_body(const HttpRequest& /*head*/) const { return false; }
+  virtual bool streams_body(const HttpRequest& /*head*/, const QueryParams& /*query*/) const {
+    return false;
+  }
   virtual BodyPlan open_body(HttpRequest& /*head*/, RequestContext& /*context*/) { return {}; }
 
   // What the request asks of IAM, decided before handle() runs (on the head

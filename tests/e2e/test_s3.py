@@ -1594,6 +1594,19 @@ class MultipartTests(S3Case):
         return self.s3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
                                                  MultipartUpload={"Parts": parts})
 
+    def test_upload_part_with_another_subresource_is_still_an_upload_part(self):
+        # Found by signed_request_fuzzer: "?tagging" beside uploadId made the
+        # server buffer the body while the handler expected it streamed (500).
+        key = "mpu/sub"
+        upload_id = self.start(key)
+        path = "/%s/%s?partNumber=1&uploadId=%s&tagging" % (self.bucket, key, upload_id)
+        resp = self.raw("PUT", path, body=b"tail")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.headers["etag"], quoted_md5(b"tail"))
+        gone = "/%s/%s?partNumber=1&uploadId=nosuchupload&tagging" % (self.bucket, key)
+        self.assertRawError(self.raw("PUT", gone, body=b"tail"), "NoSuchUpload", 404)
+        self.s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+
     def test_upload_file_download_file_20_mib(self):
         src = os.path.join(self.tmp, "src-20mib.bin")
         dst = os.path.join(self.tmp, "dst-20mib.bin")
