@@ -122,8 +122,7 @@ constexpr std::string_view kUnimplementedObjectSubresources[] = {
 // Whether dispatch_object() will run PutObject or UploadPart, whose bodies
 // stream into a blob: decided from the same parameters in the same order,
 // so that the handler always finds the reader it expects.
-bool is_streamed_upload(const HttpRequest& head, const QueryParams& query,
-                        const S3Target& target) {
+bool is_streamed_upload(const HttpRequest& head, const QueryParams& query, const S3Target& target) {
   if (head.method != "PUT" || !target.has_key || target.key.empty()) return false;
   if (head.headers.find("x-amz-copy-source")) return false;
   auto has = [&](std::string_view name) { return find_param(query, name) != nullptr; };

@@ -374,13 +374,21 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const 
 
 std::optional<ObjectInfo> ObjectStore::head_object(const std::string& bucket,
                                                    const std::string& key) {
+  return find_object(bucket, key, nullptr);
+}
+
+std::optional<ObjectInfo> ObjectStore::find_object(const std::string& bucket,
+                                                   const std::string& key,
+                                                   std::string* inline_data) {
   std::lock_guard lock(mutex_);
   auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
-                           " FROM object WHERE bucket = ?1 AND key = ?2");
+                           ", data FROM object WHERE bucket = ?1 AND key = ?2");
   select->bind(1, bucket);
   select->bind(2, key);
   if (!select->step()) return std::nullopt;
-  return read_object(*select);
+  ObjectInfo info = read_object(*select);
+  if (inline_data && info.blob.empty()) *inline_data = select->column_text(9);
+  return info;
 }
 
 std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::open_object(
@@ -389,31 +397,19 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
   // The row and the file are read in two steps; an overwrite in between
   // deletes the old blob, so look again.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::optional<ObjectInfo> info;
     std::string inline_data;
-    {
-      std::lock_guard lock(mutex_);
-      auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
-                               ", data FROM object WHERE bucket = ?1 AND key = ?2");
-      select->bind(1, bucket);
-      select->bind(2, key);
-      if (!select->step()) return std::nullopt;
-      info = read_object(*select);
-      if (info->blob.empty()) inline_data = select->column_text(9);
-    }
+    std::optional<ObjectInfo> info = find_object(bucket, key, &inline_data);
+    if (!info) return std::nullopt;
+    std::uint64_t size = info->size;
+    std::uint64_t start = std::min(offset, size);
+    std::uint64_t count = std::min(length.value_or(size - start), size - start);
     if (info->blob.empty()) {
-      std::uint64_t size = inline_data.size();
-      std::uint64_t start = std::min(offset, size);
-      std::uint64_t count = std::min(length.value_or(size - start), size - start);
-      return std::make_pair(std::move(*info),
-                            std::make_unique<BlobReader>(std::move(inline_data), start, count));
+      auto reader = std::make_unique<BlobReader>(std::move(inline_data), start, count);
+      return std::make_pair(std::move(*info), std::move(reader));
     }
     int fd = ::open(blob_path(info->blob).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;
     if (fd < 0) io_error("open blob " + info->blob);
-    std::uint64_t size = info->size;
-    std::uint64_t start = std::min(offset, size);
-    std::uint64_t count = std::min(length.value_or(size - start), size - start);
     return std::make_pair(std::move(*info), std::make_unique<BlobReader>(fd, start, count));
   }
   throw StorageError("object " + key + " keeps changing under the reader");

@@ -217,6 +217,10 @@ class ObjectStore {
   // Inside a transaction: writes the row, returns the blob file it replaced.
   std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info,
                                            std::string_view inline_data);
+  // The row of bucket/key; with `inline_data`, also the bytes of an object
+  // that lives in its row.
+  std::optional<ObjectInfo> find_object(const std::string& bucket, const std::string& key,
+                                        std::string* inline_data);
   std::string blob_path(const std::string& id) const;
   void remove_blob(const std::string& id);
   void collect_garbage();
