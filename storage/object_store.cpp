@@ -77,23 +77,14 @@ ObjectInfo read_object(const Statement& row) {
 
 }  // namespace
 
-BlobWriter::BlobWriter(std::string id, std::string path)
-    : id_(std::move(id)), path_(std::move(path)) {}
+BlobWriter::BlobWriter(std::string id, std::string path, int fd)
+    : id_(std::move(id)), path_(std::move(path)), fd_(fd) {
+  buffer_.reserve(kWriteBuffer);
+}
 
 BlobWriter::~BlobWriter() {
   if (fd_ >= 0) ::close(fd_);
-  if (created_ && !committed_) ::unlink(path_.c_str());
-}
-
-void BlobWriter::open_file() {
-  if (fd_ >= 0) return;
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd_ < 0 && errno == ENOENT) {
-    fs::create_directories(fs::path(path_).parent_path());
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  }
-  if (fd_ < 0) io_error("create " + path_);
-  created_ = true;
+  if (!committed_) ::unlink(path_.c_str());
 }
 
 void BlobWriter::add_checksum(ChecksumAlgorithm algorithm) {
@@ -110,7 +101,6 @@ void BlobWriter::write(std::string_view data) {
   if (buffer_.size() + data.size() > kWriteBuffer) flush();
   if (data.size() >= kWriteBuffer) {
     // Large pieces skip the buffer.
-    open_file();
     while (!data.empty()) {
       ssize_t n = ::write(fd_, data.data(), data.size());
       if (n < 0 && errno == EINTR) continue;
@@ -123,8 +113,6 @@ void BlobWriter::write(std::string_view data) {
 }
 
 void BlobWriter::flush() {
-  if (buffer_.empty()) return;
-  open_file();
   std::string_view pending = buffer_;
   while (!pending.empty()) {
     ssize_t n = ::write(fd_, pending.data(), pending.size());
@@ -136,10 +124,6 @@ void BlobWriter::flush() {
 }
 
 void BlobWriter::close() {
-  if (fd_ < 0 && size_ <= kInlineBytes) {
-    inline_ = true;  // all of it is in buffer_
-    return;
-  }
   flush();
   // No fsync: the page cache survives a killed process, which is the
   // durability offcloud promises; the index commit orders visibility.
@@ -148,13 +132,6 @@ void BlobWriter::close() {
     io_error("close " + path_);
   }
   fd_ = -1;
-}
-
-void BlobWriter::spill() {
-  if (!inline_) return;
-  inline_ = false;
-  open_file();
-  close();
 }
 
 std::string BlobWriter::md5_hex() {
@@ -179,21 +156,13 @@ HeaderList BlobWriter::checksums() {
 BlobReader::BlobReader(int fd, std::uint64_t offset, std::uint64_t length)
     : fd_(fd), offset_(offset), length_(length) {}
 
-BlobReader::BlobReader(std::string bytes, std::uint64_t offset, std::uint64_t length)
-    : fd_(-1), bytes_(std::move(bytes)), offset_(offset), length_(length) {}
-
 BlobReader::~BlobReader() {
-  if (fd_ >= 0) ::close(fd_);
+  ::close(fd_);
 }
 
 std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
   std::uint64_t left = length_ - done_;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, left));
-  if (fd_ < 0) {
-    if (want > 0) std::memcpy(buffer, bytes_.data() + offset_ + done_, want);
-    done_ += want;
-    return want;
-  }
   while (want > 0) {
     ssize_t n = ::pread(fd_, buffer, want, static_cast<off_t>(offset_ + done_));
     if (n < 0 && errno == EINTR) continue;
@@ -220,7 +189,7 @@ ObjectStore::ObjectStore(const std::string& root)
       "CREATE TABLE IF NOT EXISTS object (bucket TEXT NOT NULL, key TEXT NOT NULL,"
       " size INTEGER NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,"
       " headers TEXT NOT NULL, metadata TEXT NOT NULL, checksums TEXT NOT NULL,"
-      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL, data BLOB,"
+      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
       " PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS upload (id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
       " key TEXT NOT NULL, initiated_ms INTEGER NOT NULL, content_type TEXT NOT NULL,"
@@ -229,12 +198,6 @@ ObjectStore::ObjectStore(const std::string& root)
       " size INTEGER NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
       " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
-  // Stores made before objects were inlined lack the column.
-  bool has_data = false;
-  auto columns = db_.prepare("SELECT name FROM pragma_table_info('object')");
-  while (columns->step()) has_data = has_data || columns->column_text(0) == "data";
-  columns.reset();
-  if (!has_data) db_.exec("ALTER TABLE object ADD COLUMN data BLOB");
   collect_garbage();
 }
 
@@ -243,7 +206,6 @@ std::string ObjectStore::blob_path(const std::string& id) const {
 }
 
 void ObjectStore::remove_blob(const std::string& id) {
-  if (id.empty()) return;  // an inline object: nothing on disk
   ::unlink(blob_path(id).c_str());
 }
 
@@ -307,23 +269,27 @@ ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
 std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
   std::string id = random_id();
   std::string path = blob_path(id);
-  return std::make_unique<BlobWriter>(std::move(id), std::move(path));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    fs::create_directories(fs::path(path).parent_path());
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) io_error("create " + path);
+  return std::make_unique<BlobWriter>(std::move(id), std::move(path), fd);
 }
 
 ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInfo info,
                                             BlobWriter& blob) {
-  info.blob = blob.is_inline() ? std::string() : blob.id();
+  info.blob = blob.id();
   info.size = blob.size();
   if (info.etag.empty()) info.etag = blob.md5_hex();
-  Status status =
-      commit_object(bucket, info, blob.is_inline() ? blob.inline_data() : std::string_view());
+  Status status = commit_object(bucket, info);
   if (status == Status::kOk) blob.release();
   return status;
 }
 
 std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
-                                                      const ObjectInfo& info,
-                                                      std::string_view inline_data) {
+                                                      const ObjectInfo& info) {
   std::optional<std::string> replaced;
   auto old = db_.cached("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
   old->bind(1, bucket);
@@ -331,8 +297,7 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   if (old->step()) replaced = old->column_text(0);
   auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
-      " metadata, checksums, last_modified_ms, blob, data)"
-      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+      " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
   insert->bind(1, bucket);
   insert->bind(2, info.key);
   insert->bind(3, static_cast<std::int64_t>(info.size));
@@ -343,18 +308,13 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   insert->bind(8, to_json(info.checksums));
   insert->bind(9, info.last_modified_ms);
   insert->bind(10, info.blob);
-  if (info.blob.empty()) {
-    insert->bind_blob(11, inline_data);
-  } else {
-    insert->bind_null(11);
-  }
   insert->step();
   if (replaced == info.blob) replaced.reset();
   return replaced;
 }
 
-ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const ObjectInfo& object,
-                                               std::string_view inline_data) {
+ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
+                                               const ObjectInfo& object) {
   ObjectInfo info = object;
   if (info.last_modified_ms == 0) info.last_modified_ms = now_ms();
   std::optional<std::string> replaced;
@@ -364,7 +324,7 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const 
     exists->bind(1, bucket);
     if (!exists->step()) return Status::kNoSuchBucket;
     Transaction transaction(db_);
-    replaced = upsert_object(bucket, info, inline_data);
+    replaced = upsert_object(bucket, info);
     transaction.commit();
   }
   // After the commit: a crash before this line leaves only garbage.
@@ -374,21 +334,13 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const 
 
 std::optional<ObjectInfo> ObjectStore::head_object(const std::string& bucket,
                                                    const std::string& key) {
-  return find_object(bucket, key, nullptr);
-}
-
-std::optional<ObjectInfo> ObjectStore::find_object(const std::string& bucket,
-                                                   const std::string& key,
-                                                   std::string* inline_data) {
   std::lock_guard lock(mutex_);
   auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
-                           ", data FROM object WHERE bucket = ?1 AND key = ?2");
+                           " FROM object WHERE bucket = ?1 AND key = ?2");
   select->bind(1, bucket);
   select->bind(2, key);
   if (!select->step()) return std::nullopt;
-  ObjectInfo info = read_object(*select);
-  if (inline_data && info.blob.empty()) *inline_data = select->column_text(9);
-  return info;
+  return read_object(*select);
 }
 
 std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::open_object(
@@ -397,19 +349,14 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
   // The row and the file are read in two steps; an overwrite in between
   // deletes the old blob, so look again.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::string inline_data;
-    std::optional<ObjectInfo> info = find_object(bucket, key, &inline_data);
+    std::optional<ObjectInfo> info = head_object(bucket, key);
     if (!info) return std::nullopt;
-    std::uint64_t size = info->size;
-    std::uint64_t start = std::min(offset, size);
-    std::uint64_t count = std::min(length.value_or(size - start), size - start);
-    if (info->blob.empty()) {
-      auto reader = std::make_unique<BlobReader>(std::move(inline_data), start, count);
-      return std::make_pair(std::move(*info), std::move(reader));
-    }
     int fd = ::open(blob_path(info->blob).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;
     if (fd < 0) io_error("open blob " + info->blob);
+    std::uint64_t size = info->size;
+    std::uint64_t start = std::min(offset, size);
+    std::uint64_t count = std::min(length.value_or(size - start), size - start);
     return std::make_pair(std::move(*info), std::make_unique<BlobReader>(fd, start, count));
   }
   throw StorageError("object " + key + " keeps changing under the reader");

@@ -3,11 +3,8 @@
 // store); keys, metadata and the listing index live in SQLite. A write goes
 // to a new blob and becomes visible only when its index row commits, so a
 // crash leaves the old object or the new one, never a torn one; blobs no row
-// points to are removed at start-up. Objects of up to kInlineBytes live in
-// their index row instead (as MinIO inlines small objects in xl.meta): a
-// file per small object cost more than the rest of its PUT. The HTTP
-// handlers and the other services (Firehose, rule actions) use this same
-// interface.
+// points to are removed at start-up. The HTTP handlers and the other
+// services (Firehose, rule actions) use this same interface.
 #pragma once
 
 #include <cstdint>
@@ -42,19 +39,14 @@ struct ObjectInfo {
   HeaderList metadata;   // x-amz-meta-* without the prefix, names lower-case
   HeaderList checksums;  // ("CRC32", base64), ...
   std::int64_t last_modified_ms = 0;
-  std::string blob;  // the blob file's id; empty when the bytes are in the row
+  std::string blob;  // the blob file's id
 };
 
-// The largest object kept in its index row rather than a file of its own.
-inline constexpr std::uint64_t kInlineBytes = 8 * 1024;
-
 // Writes one new blob, hashing as it goes. Until commit, nothing refers to
-// it; destroying an uncommitted writer deletes the file. The file is made
-// only once more than kInlineBytes arrive: a smaller blob stays in memory
-// and goes into the index row.
+// it; destroying an uncommitted writer deletes the file.
 class BlobWriter {
  public:
-  BlobWriter(std::string id, std::string path);
+  BlobWriter(std::string id, std::string path, int fd);
   ~BlobWriter();
   BlobWriter(const BlobWriter&) = delete;
   BlobWriter& operator=(const BlobWriter&) = delete;
@@ -74,20 +66,11 @@ class BlobWriter {
   void release() { committed_ = true; }  // the index now owns the file
 
  private:
-  friend class ObjectStore;
-  void open_file();
   void flush();
-  // After close: whether the bytes are in memory (inline_data) only.
-  bool is_inline() const { return inline_; }
-  const std::string& inline_data() const { return buffer_; }
-  // Writes an inline blob to its file after all (multipart parts are files).
-  void spill();
 
   std::string id_;
   std::string path_;
-  int fd_ = -1;
-  bool created_ = false;
-  bool inline_ = false;
+  int fd_;
   std::uint64_t size_ = 0;
   std::string buffer_;
   StreamingDigest md5_{StreamingDigest::Algorithm::kMd5};
@@ -98,12 +81,10 @@ class BlobWriter {
 };
 
 // An open object: reads stay valid even if the object is overwritten or
-// deleted meanwhile (the file descriptor keeps the old blob alive; an
-// inline object's bytes are a copy).
+// deleted meanwhile (the file descriptor keeps the old blob alive).
 class BlobReader {
  public:
   BlobReader(int fd, std::uint64_t offset, std::uint64_t length);
-  BlobReader(std::string bytes, std::uint64_t offset, std::uint64_t length);
   ~BlobReader();
   BlobReader(const BlobReader&) = delete;
   BlobReader& operator=(const BlobReader&) = delete;
@@ -112,8 +93,7 @@ class BlobReader {
   std::size_t read(char* buffer, std::size_t capacity);
 
  private:
-  int fd_;  // -1: reads from bytes_
-  std::string bytes_;
+  int fd_;
   std::uint64_t offset_;
   std::uint64_t length_;
   std::uint64_t done_ = 0;
@@ -210,17 +190,10 @@ class ObjectStore {
                                  const std::vector<CompletedPart>& parts);
 
  private:
-  // Commits `info` as bucket/key: its blob already on disk, or (info.blob
-  // empty) the bytes `inline_data`.
-  Status commit_object(const std::string& bucket, const ObjectInfo& info,
-                       std::string_view inline_data);
-  // Inside a transaction: writes the row, returns the blob file it replaced.
-  std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info,
-                                           std::string_view inline_data);
-  // The row of bucket/key; with `inline_data`, also the bytes of an object
-  // that lives in its row.
-  std::optional<ObjectInfo> find_object(const std::string& bucket, const std::string& key,
-                                        std::string* inline_data);
+  // Commits `info` (whose blob is already on disk) as bucket/key.
+  Status commit_object(const std::string& bucket, const ObjectInfo& info);
+  // Inside a transaction: writes the row, returns the blob it replaced.
+  std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info);
   std::string blob_path(const std::string& id) const;
   void remove_blob(const std::string& id);
   void collect_garbage();

@@ -141,7 +141,6 @@ std::vector<UploadInfo> ObjectStore::list_uploads(const std::string& bucket,
 }
 
 bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWriter& blob) {
-  blob.spill();  // completion concatenates part files
   part.blob = blob.id();
   part.size = blob.size();
   if (part.etag.empty()) part.etag = blob.md5_hex();
@@ -257,7 +256,6 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(const std::string& buck
   if (info->checksum) composite.emplace(*info->checksum);
   bool all_have_checksum = composite.has_value();
   std::unique_ptr<BlobWriter> blob = new_blob();
-  blob->open_file();  // written below by copy_file_range, never inline
   int out = ::open(blob_path(blob->id()).c_str(), O_WRONLY | O_CLOEXEC);
   if (out < 0) io_error("open " + blob->id());
   std::uint64_t total = 0;
@@ -320,7 +318,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(const std::string& buck
       result.status = CompleteStatus::kNoSuchUpload;
       return result;
     }
-    replaced = upsert_object(bucket, object, {});
+    replaced = upsert_object(bucket, object);
     auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
     remove_parts->bind(1, upload_id);
     remove_parts->step();
