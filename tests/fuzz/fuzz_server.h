@@ -9,9 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -56,7 +59,16 @@ inline std::string exchange(const std::uint8_t* data, std::size_t size) {
   address.sin_family = AF_INET;
   address.sin_port = htons(emulator().port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    std::string why = std::string("connect: ") + std::strerror(errno);
+    std::size_t open_files = 0;
+    std::error_code ignored;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ignored);
+         it != std::filesystem::directory_iterator(); ++it) {
+      ++open_files;
+    }
+    fail(why + " (" + std::to_string(open_files) + " open files)", "");
+  }
   std::string response;
   std::size_t sent = 0;
   bool half_closed = false;
