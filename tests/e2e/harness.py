@@ -43,6 +43,14 @@ def offcloud_bin():
     return os.environ.get("OFFCLOUD_BIN", DEFAULT_BIN)
 
 
+def asan_build():
+    """Whether the binary under test is built with AddressSanitizer, whose
+    quarantine keeps freed memory resident (RSS then says nothing of leaks;
+    LeakSanitizer checks those when the server exits)."""
+    with open(offcloud_bin(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def _tail(path, limit=4000):
     try:
         with open(path, "rb") as f:

@@ -665,7 +665,8 @@ class MixedLoadTests(AbuseCase):
               % " ".join("%.0f:%d" % sample for sample in samples), file=sys.stderr)
         self.assertEqual(failures[:10], [], "%d failed requests" % len(failures))
         self.assertGreater(run_requests, self.CLIENTS * 10, "the load barely ran")
-        self.assertLessEqual(rss_after - rss_warm, allowed, "RSS grew over the run")
+        if not harness.asan_build():
+            self.assertLessEqual(rss_after - rss_warm, allowed, "RSS grew over the run")
 
         # Everything acknowledged into Firehose (directly or through the
         # rule) was delivered, once.
