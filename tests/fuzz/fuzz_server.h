@@ -47,6 +47,18 @@ inline Emulator& emulator() {
   std::abort();
 }
 
+inline bool connected_after_interrupt(int fd) {
+  pollfd writable{fd, POLLOUT, 0};
+  while (poll(&writable, 1, 8000) < 0) {
+    if (errno != EINTR) return false;
+  }
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return false;
+  errno = error;
+  return error == 0;
+}
+
 // Sends `bytes` on a new connection, half-closes, and returns all that comes
 // back until the server closes. The server sees the end of what the client
 // will ever send and must finish promptly: aborts if it neither answers nor
@@ -59,7 +71,10 @@ inline std::string exchange(const std::uint8_t* data, std::size_t size) {
   address.sin_family = AF_INET;
   address.sin_port = htons(emulator().port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  // libFuzzer's SIGALRM (its -timeout check) may interrupt the connect; the
+  // connection then completes in the background.
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 &&
+      !(errno == EINTR && connected_after_interrupt(fd))) {
     std::string why = std::string("connect: ") + std::strerror(errno);
     std::size_t open_files = 0;
     std::error_code ignored;
@@ -82,10 +97,12 @@ inline std::string exchange(const std::uint8_t* data, std::size_t size) {
     if (poll(&events, 1, 8000) == 0) fail("no answer and no close within 8 s", response);
     if (events.revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // closed (or reset after a refusal)
       response.append(buffer, static_cast<std::size_t>(n));
     } else if (events.revents & POLLOUT) {
       ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
       if (n < 0) break;  // the server closed after refusing the request
       sent += static_cast<std::size_t>(n);
     }
