@@ -114,7 +114,6 @@ std::string validate_bucket_name(std::string_view name) {
 
 namespace {
 
-// Subresources that make a PUT with a key something other than an upload.
 // Object subresources offcloud answers with NotImplemented.
 constexpr std::string_view kUnimplementedObjectSubresources[] = {
     "tagging", "retention", "legal-hold", "restore", "select", "attributes", "torrent"};
