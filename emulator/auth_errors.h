@@ -3,8 +3,8 @@
 // services with x-amzn-ErrorType codes, the query services with theirs.
 #pragma once
 
-#include "emulator/api_errors.h"
-#include "emulator/sigv4_verifier.h"
+#include "emulator/api/api_errors.h"
+#include "emulator/auth/sigv4_verifier.h"
 
 namespace offcloud {
 

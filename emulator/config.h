@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "emulator/log.h"
+#include "emulator/util/log.h"
 
 namespace offcloud {
 

@@ -2,12 +2,12 @@
 
 #include <cctype>
 
-#include "emulator/aws_managed_policies.h"
-#include "emulator/credential_store.h"
-#include "emulator/http_types.h"
-#include "emulator/iam_ids.h"
-#include "emulator/iam_policy.h"
-#include "emulator/log.h"
+#include "emulator/auth/aws_managed_policies.h"
+#include "emulator/auth/credential_store.h"
+#include "emulator/auth/iam_policy.h"
+#include "emulator/http/http_types.h"
+#include "emulator/iam/iam_ids.h"
+#include "emulator/util/log.h"
 
 namespace offcloud {
 namespace {

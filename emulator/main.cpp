@@ -6,7 +6,7 @@
 
 #include "emulator/config.h"
 #include "emulator/emulator.h"
-#include "emulator/log.h"
+#include "emulator/util/log.h"
 
 namespace {
 

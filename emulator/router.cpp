@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/auth/signature_v2.h"
 #include "emulator/auth_errors.h"
-#include "emulator/log.h"
-#include "emulator/signature_v2.h"
-#include "emulator/uuid.h"
+#include "emulator/util/log.h"
+#include "emulator/util/uuid.h"
 
 namespace offcloud {
 namespace {
@@ -281,7 +281,22 @@ void Router::handle(HttpRequest&& request, Reply reply) {
   }
 }
 
-HttpResponse Router::reject(ErrorCode code, std::string_view message, const HttpRequest& head) {
+HttpResponse Router::reject(RequestFault fault, std::string_view message, const HttpRequest& head) {
+  switch (fault) {
+    case RequestFault::kHeaderTooLarge:
+      return reject(ErrorCode::kRequestHeaderSectionTooLarge, message, head);
+    case RequestFault::kMalformed:
+      return reject(ErrorCode::kMalformedHttpRequest, message, head);
+    case RequestFault::kBodyTooLarge:
+      return reject(ErrorCode::kEntityTooLarge, message, head);
+    case RequestFault::kIncompleteBody:
+      return reject(ErrorCode::kIncompleteBody, message, head);
+  }
+  return reject(ErrorCode::kMalformedHttpRequest, message, head);
+}
+
+HttpResponse Router::reject(ErrorCode code, std::string_view message,
+                            const HttpRequest& head) const {
   auto query = parse_query(head.query);
   Protocol protocol = query ? route_for(head, *query).protocol : Protocol::kRestXml;
   // S3 calls a too-large body EntityTooLarge; the JSON services do not.

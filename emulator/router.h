@@ -9,10 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "emulator/authorizer.h"
-#include "emulator/request_handler.h"
-#include "emulator/service.h"
-#include "emulator/sigv4_verifier.h"
+#include "emulator/api/service.h"
+#include "emulator/auth/authorizer.h"
+#include "emulator/auth/sigv4_verifier.h"
+#include "emulator/http/request_handler.h"
 
 namespace offcloud {
 
@@ -32,7 +32,8 @@ class Router : public RequestHandler {
   BodyPlan plan_body(HttpRequest& head) override;
   void handle(HttpRequest&& request, Reply reply) override;
   // Shaped as the service the request was meant for would shape it.
-  HttpResponse reject(ErrorCode code, std::string_view message, const HttpRequest& head) override;
+  HttpResponse reject(RequestFault fault, std::string_view message,
+                      const HttpRequest& head) override;
 
   // Lets every service flush; after the last request.
   void shutdown();
@@ -47,6 +48,7 @@ class Router : public RequestHandler {
                                 const Route& route, RequestContext& context);
   std::optional<ApiError> authorize(const HttpRequest& request, const QueryParams& query,
                                     const Route& route, RequestContext& context) const;
+  HttpResponse reject(ErrorCode code, std::string_view message, const HttpRequest& head) const;
   HttpResponse health() const;
 
   const CredentialStore& credentials_;

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "emulator/aws_chunked.h"
+#include "emulator/auth/aws_chunked.h"
 
 namespace offcloud {
 namespace {

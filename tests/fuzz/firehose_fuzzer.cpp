@@ -12,7 +12,7 @@
 #include <future>
 #include <string>
 
-#include "emulator/firehose_handlers.h"
+#include "emulator/firehose/firehose_handlers.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace offcloud {

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "emulator/log.h"
+#include "emulator/util/log.h"
 #include "tests/fuzz/fuzz_server.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "emulator/authorizer.h"
-#include "emulator/iam_policy.h"
+#include "emulator/auth/authorizer.h"
+#include "emulator/auth/iam_policy.h"
 
 namespace offcloud {
 namespace {

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "emulator/s3_service.h"
+#include "emulator/s3/s3_service.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace offcloud {

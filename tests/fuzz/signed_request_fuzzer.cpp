@@ -22,7 +22,7 @@
 
 #include "client/sigv4_signer.h"
 #include "client/uri_encoding.h"
-#include "emulator/log.h"
+#include "emulator/util/log.h"
 #include "tests/fuzz/fuzz_server.h"
 
 namespace {

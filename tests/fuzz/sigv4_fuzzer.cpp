@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string>
 
-#include "emulator/signature_v2.h"
-#include "emulator/sigv4_verifier.h"
+#include "emulator/auth/signature_v2.h"
+#include "emulator/auth/sigv4_verifier.h"
 
 namespace offcloud {
 namespace {

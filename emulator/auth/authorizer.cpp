@@ -1,0 +1,145 @@
+#include "emulator/auth/authorizer.h"
+
+#include <mutex>
+
+#include "emulator/auth/aws_managed_policies.h"
+#include "emulator/util/log.h"
+
+namespace offcloud {
+namespace {
+
+std::string lowered(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return out;
+}
+
+}  // namespace
+
+std::string iam_user_arn(std::string_view path, std::string_view user_name) {
+  return "arn:aws:iam::" + std::string(kAccountId) + ":user" + std::string(path) +
+         std::string(user_name);
+}
+
+ConditionContext request_conditions(const Principal& principal, std::string_view remote_address,
+                                    std::string_view region, long long now_ms) {
+  ConditionContext context;
+  std::string_view ip = remote_address.substr(0, remote_address.rfind(':'));
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  context.set("aws:SourceIp", std::string(ip));
+  std::string now = iso8601_ms(now_ms);
+  context.set("aws:CurrentTime", now.substr(0, 19) + "Z");
+  context.set("aws:EpochTime", std::to_string(now_ms / 1000));
+  context.set("aws:SecureTransport", "false");
+  context.set("aws:PrincipalArn", principal.arn);
+  context.set("aws:PrincipalAccount", principal.account_id);
+  if (!principal.is_root) {
+    context.set("aws:PrincipalType", "User");
+    context.set("aws:username", principal.user_name);
+    context.set("aws:userid", principal.user_id);
+  } else {
+    context.set("aws:PrincipalType", "Account");
+    context.set("aws:userid", principal.account_id);
+  }
+  if (!region.empty()) context.set("aws:RequestedRegion", std::string(region));
+  return context;
+}
+
+std::string denial_message(const Principal& principal, const Denial& denial) {
+  std::string message = "User: " + principal.arn +
+                        " is not authorized to perform: " + denial.action +
+                        " on resource: " + denial.resource;
+  if (denial.explicit_deny) return message + " with an explicit deny in an identity-based policy";
+  return message + " because no identity-based policy allows the " + denial.action + " action";
+}
+
+Authorizer::Authorizer(IamStore& store, CredentialStore& credentials)
+    : store_(store), credentials_(credentials) {}
+
+void Authorizer::load() {
+  for (const IamUser& user : store_.users()) refresh_user(user.name);
+}
+
+std::shared_ptr<const Authorizer::Policies> Authorizer::read_policies(std::string_view user_name) {
+  auto policies = std::make_shared<Policies>();
+  auto add = [&](const std::string& where, std::string_view text) {
+    std::string error;
+    if (auto document = parse_policy(text, &error)) {
+      policies->push_back(std::move(*document));
+    } else {
+      // Stored documents were checked when written: only a hand-edited
+      // database gets here, and a broken policy allows nothing.
+      log(LogLevel::kWarn, "ignoring " + where + ": " + error);
+    }
+  };
+  for (const std::string& arn : store_.attached_user_policies(user_name)) {
+    if (const AwsManagedPolicy* managed = find_aws_managed_policy(arn)) {
+      add(arn, managed->document);
+    } else if (auto policy = store_.policy(arn)) {
+      add(arn, policy->document);
+    }
+  }
+  for (const IamInlinePolicy& inline_policy : store_.user_policies(user_name)) {
+    add("inline policy " + inline_policy.name + " of " + std::string(user_name),
+        inline_policy.document);
+  }
+  return policies;
+}
+
+void Authorizer::refresh_user(std::string_view user_name) {
+  std::optional<IamUser> user = store_.user(user_name);
+  Principal principal;
+  principal.user_name = user ? user->name : std::string(user_name);
+  std::vector<CredentialStore::UserKey> keys;
+  std::shared_ptr<const Policies> policies;
+  if (user) {
+    principal.user_id = user->user_id;
+    principal.arn = iam_user_arn(user->path, user->name);
+    for (const IamAccessKey& key : store_.access_keys(user->name)) {
+      keys.push_back({key.access_key_id, key.secret_access_key, key.active});
+    }
+    policies = read_policies(user->name);
+  }
+  // Policies first: a new key is never usable before its user's policies are in.
+  {
+    std::unique_lock lock(mutex_);
+    if (policies) {
+      users_[lowered(principal.user_name)] = std::move(policies);
+    } else {
+      users_.erase(lowered(principal.user_name));
+    }
+  }
+  credentials_.set_user_keys(principal, keys);
+}
+
+std::optional<Denial> Authorizer::authorize(const Principal& principal,
+                                            const std::vector<IamRequest>& requests,
+                                            const ConditionContext& conditions) const {
+  if (principal.is_root) return std::nullopt;
+  std::shared_ptr<const Policies> policies;
+  {
+    std::shared_lock lock(mutex_);
+    auto it = users_.find(lowered(principal.user_name));
+    if (it != users_.end()) policies = it->second;
+  }
+  std::vector<const PolicyDocument*> documents;
+  if (policies) {
+    for (const PolicyDocument& document : *policies) documents.push_back(&document);
+  }
+  for (const IamRequest& request : requests) {
+    const ConditionContext* context = &conditions;
+    ConditionContext with_service_keys;
+    if (!request.conditions.empty()) {
+      with_service_keys = conditions;
+      for (const auto& [key, value] : request.conditions) with_service_keys.set(key, value);
+      context = &with_service_keys;
+    }
+    Decision decision = evaluate(documents, request.action, request.resource, *context);
+    if (decision != Decision::kAllow) {
+      return Denial{request.action, request.resource, decision == Decision::kExplicitDeny};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace offcloud

@@ -1,0 +1,72 @@
+// Decides whether an authenticated request may do what it asks, as IAM
+// does for identity-based policies: the root key may do anything; a user
+// what its attached and inline policies allow, an explicit Deny winning.
+//
+// It mirrors the IamStore in memory, each user's policies parsed and each
+// access key in the CredentialStore, so authorizing a request never touches
+// SQLite. Whoever changes a user's keys or policies in the store calls
+// refresh_user().
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "emulator/auth/credential_store.h"
+#include "emulator/auth/iam_policy.h"
+#include "emulator/auth/iam_request.h"
+#include "storage/iam_store.h"
+
+namespace offcloud {
+
+struct Denial {
+  std::string action;
+  std::string resource;
+  bool explicit_deny = false;
+};
+
+// The ARN of a user at `path` ("/" or "/division/").
+std::string iam_user_arn(std::string_view path, std::string_view user_name);
+
+// The condition keys every request carries: aws:SourceIp (from "ip:port"),
+// aws:CurrentTime, aws:EpochTime, aws:SecureTransport (offcloud speaks plain
+// HTTP), aws:username, aws:userid, aws:PrincipalArn, aws:RequestedRegion...
+ConditionContext request_conditions(const Principal& principal, std::string_view remote_address,
+                                    std::string_view region, long long now_ms);
+
+// AWS's words for a refusal: "User: <arn> is not authorized to perform:
+// <action> on resource: <resource> because no identity-based policy allows
+// the <action> action".
+std::string denial_message(const Principal& principal, const Denial& denial);
+
+class Authorizer {
+ public:
+  Authorizer(IamStore& store, CredentialStore& credentials);
+
+  // Mirrors every user; at start-up.
+  void load();
+  // Re-reads one user's keys and policies, or forgets the user once deleted.
+  void refresh_user(std::string_view user_name);
+
+  // The first of `requests` the principal may not do; nullopt when it may do
+  // them all.
+  std::optional<Denial> authorize(const Principal& principal,
+                                  const std::vector<IamRequest>& requests,
+                                  const ConditionContext& conditions) const;
+
+ private:
+  using Policies = std::vector<PolicyDocument>;
+  std::shared_ptr<const Policies> read_policies(std::string_view user_name);
+
+  IamStore& store_;
+  CredentialStore& credentials_;
+  mutable std::shared_mutex mutex_;
+  // Lower-case user name -> the user's parsed policies.
+  std::unordered_map<std::string, std::shared_ptr<const Policies>> users_;
+};
+
+}  // namespace offcloud

@@ -1,0 +1,270 @@
+// S3 bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets,
+// GetBucketLocation, GetBucketVersioning, Get{Bucket,Object}Acl, ListObjects
+// (v1 and v2) and ListObjectVersions.
+#include <charconv>
+
+#include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_service.h"
+#include "emulator/util/xml.h"
+
+namespace offcloud {
+namespace {
+
+using namespace s3;
+
+constexpr std::string_view kDefaultRegion = "us-east-1";
+
+void owner(XmlWriter& xml, std::string_view element = "Owner") {
+  xml.open(element).element("ID", kOwnerId).element("DisplayName", kOwnerName).close();
+}
+
+std::optional<int> parse_max_keys(const S3Call& call, std::string_view name) {
+  const std::string* text = param(call, name);
+  if (!text) return 1000;
+  int value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value < 0) return std::nullopt;
+  return std::min(value, 1000);
+}
+
+}  // namespace
+
+HttpResponse S3Service::list_buckets(S3Call& call) {
+  (void)call;
+  XmlWriter xml("ListAllMyBucketsResult", kXmlns);
+  owner(xml);
+  xml.open("Buckets");
+  for (const BucketInfo& bucket : store_.list_buckets()) {
+    xml.open("Bucket")
+        .element("Name", bucket.name)
+        .element("CreationDate", iso8601(bucket.created_ms))
+        .element("BucketRegion", bucket.region)
+        .close();
+  }
+  xml.close();
+  return xml_response(xml.finish());
+}
+
+HttpResponse S3Service::create_bucket(S3Call& call) {
+  const std::string& name = call.target.bucket;
+  if (std::string why = validate_bucket_name(name); !why.empty()) {
+    return error(call, ErrorCode::kInvalidBucketName, why, {{"BucketName", name}});
+  }
+  std::string region(kDefaultRegion);
+  if (!call.http.body.empty()) {
+    auto document = parse_xml(call.http.body);
+    if (!document || document->name != "CreateBucketConfiguration") {
+      return error(call, ErrorCode::kMalformedXML);
+    }
+    if (const XmlElement* constraint = document->child("LocationConstraint")) {
+      if (constraint->text.empty() || constraint->text == kDefaultRegion) {
+        return error(call, ErrorCode::kInvalidLocationConstraint);
+      }
+      region = constraint->text;
+    }
+  }
+  // As on AWS: a regional endpoint other than us-east-1 needs the constraint.
+  if (region == kDefaultRegion && !call.context.region.empty() &&
+      call.context.region != kDefaultRegion) {
+    return error(call, ErrorCode::kIllegalLocationConstraintException);
+  }
+  if (region != kDefaultRegion && call.context.region != region) {
+    return error(call, ErrorCode::kIllegalLocationConstraintException,
+                 "The " + region +
+                     " location constraint is incompatible for the region "
+                     "specific endpoint this request was sent to.");
+  }
+  if (store_.create_bucket(name, region) == ObjectStore::Status::kAlreadyExists) {
+    // us-east-1 answers a repeated create by the owner with 200, for history.
+    auto existing = store_.bucket(name);
+    if (!(existing && existing->region == kDefaultRegion && region == kDefaultRegion)) {
+      return error(call, ErrorCode::kBucketAlreadyOwnedByYou, "", {{"BucketName", name}});
+    }
+  }
+  HttpResponse response;
+  response.headers.add("Location", "/" + name);
+  return response;
+}
+
+HttpResponse S3Service::head_bucket(S3Call& call) {
+  auto bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
+  HttpResponse response;
+  response.headers.add("x-amz-bucket-region", bucket->region);
+  return response;
+}
+
+HttpResponse S3Service::delete_bucket(S3Call& call) {
+  switch (store_.delete_bucket(call.target.bucket)) {
+    case ObjectStore::Status::kNoSuchBucket:
+      return no_such_bucket(call);
+    case ObjectStore::Status::kNotEmpty:
+      return error(call, ErrorCode::kBucketNotEmpty, "", {{"BucketName", call.target.bucket}});
+    default: {
+      HttpResponse response;
+      response.status = 204;
+      return response;
+    }
+  }
+}
+
+HttpResponse S3Service::get_bucket_location(S3Call& call) {
+  auto bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
+  // us-east-1 is reported as an empty constraint, as S3 does.
+  std::string region = bucket->region == kDefaultRegion ? "" : bucket->region;
+  return xml_response("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"" +
+                      std::string(kXmlns) + "\">" + xml_escape(region) + "</LocationConstraint>");
+}
+
+HttpResponse S3Service::get_bucket_versioning(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  return xml_response(XmlWriter("VersioningConfiguration", kXmlns).finish());
+}
+
+HttpResponse S3Service::get_acl(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  if (call.target.has_key && !store_.head_object(call.target.bucket, call.target.key)) {
+    return error(call, ErrorCode::kNoSuchKey);
+  }
+  // One account owns everything, with full control.
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"" +
+                     std::string(kXmlns) + "\"><Owner><ID>" + std::string(kOwnerId) +
+                     "</ID><DisplayName>" + std::string(kOwnerName) +
+                     "</DisplayName></Owner><AccessControlList><Grant><Grantee "
+                     "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                     "xsi:type=\"CanonicalUser\"><ID>" +
+                     std::string(kOwnerId) + "</ID><DisplayName>" + std::string(kOwnerName) +
+                     "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
+                     "</AccessControlList></AccessControlPolicy>";
+  return xml_response(std::move(body));
+}
+
+HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  auto max_keys = parse_max_keys(call, "max-keys");
+  if (!max_keys) {
+    return error(call, ErrorCode::kInvalidArgument,
+                 "Provided max-keys not an integer or within "
+                 "integer range");
+  }
+  bool url_encoding = false;
+  if (const std::string* encoding = param(call, "encoding-type")) {
+    if (*encoding != "url") {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "Invalid Encoding Method specified in Request");
+    }
+    url_encoding = true;
+  }
+  auto encode = [&](std::string_view text) {
+    return url_encoding ? uri_encode(text, /*keep_slash=*/true) : std::string(text);
+  };
+
+  ListRequest request;
+  if (const std::string* prefix = param(call, "prefix")) request.prefix = *prefix;
+  if (const std::string* delimiter = param(call, "delimiter")) request.delimiter = *delimiter;
+  request.max_keys = *max_keys;
+  std::string token;
+  if (v2) {
+    if (const std::string* start_after = param(call, "start-after")) request.after = *start_after;
+    if (const std::string* continuation = param(call, "continuation-token")) {
+      if (!base64_decode(*continuation, &token)) {
+        return error(call, ErrorCode::kInvalidArgument,
+                     "The continuation token provided is "
+                     "incorrect");
+      }
+      request.after = std::max(request.after, token);
+    }
+  } else if (const std::string* marker = param(call, "marker")) {
+    request.after = *marker;
+  }
+  ListResult result = store_.list_objects(call.target.bucket, request);
+
+  bool fetch_owner = !v2 || (param(call, "fetch-owner") && *param(call, "fetch-owner") == "true");
+  XmlWriter xml("ListBucketResult", kXmlns);
+  xml.element("Name", call.target.bucket).element("Prefix", encode(request.prefix));
+  if (v2) {
+    if (const std::string* continuation = param(call, "continuation-token")) {
+      xml.element("ContinuationToken", *continuation);
+    }
+    if (const std::string* start_after = param(call, "start-after")) {
+      xml.element("StartAfter", encode(*start_after));
+    }
+    xml.element("KeyCount", std::to_string(result.objects.size() + result.common_prefixes.size()));
+  } else {
+    xml.element("Marker", encode(request.after));
+    // S3 gives NextMarker only with a delimiter; clients use the last key.
+    if (result.truncated && !request.delimiter.empty()) {
+      xml.element("NextMarker", encode(result.last));
+    }
+  }
+  xml.element("MaxKeys", std::to_string(request.max_keys));
+  if (!request.delimiter.empty()) xml.element("Delimiter", encode(request.delimiter));
+  if (url_encoding) xml.element("EncodingType", "url");
+  xml.element("IsTruncated", result.truncated ? "true" : "false");
+  if (v2 && result.truncated) xml.element("NextContinuationToken", base64_encode(result.last));
+  for (const ObjectInfo& object : result.objects) {
+    xml.open("Contents")
+        .element("Key", encode(object.key))
+        .element("LastModified", iso8601(object.last_modified_ms))
+        .element("ETag", quoted_etag(object))
+        .element("Size", std::to_string(object.size));
+    for (const auto& [algorithm, value] : object.checksums)
+      xml.element("ChecksumAlgorithm", algorithm);
+    xml.element("StorageClass", "STANDARD");
+    if (fetch_owner) owner(xml);
+    xml.close();
+  }
+  for (const std::string& prefix : result.common_prefixes) {
+    xml.open("CommonPrefixes").element("Prefix", encode(prefix)).close();
+  }
+  return xml_response(xml.finish());
+}
+
+HttpResponse S3Service::list_object_versions(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  auto max_keys = parse_max_keys(call, "max-keys");
+  if (!max_keys) return error(call, ErrorCode::kInvalidArgument, "Invalid max-keys");
+  ListRequest request;
+  if (const std::string* prefix = param(call, "prefix")) request.prefix = *prefix;
+  if (const std::string* delimiter = param(call, "delimiter")) request.delimiter = *delimiter;
+  if (const std::string* marker = param(call, "key-marker")) request.after = *marker;
+  request.max_keys = *max_keys;
+  bool url_encoding = param(call, "encoding-type") && *param(call, "encoding-type") == "url";
+  auto encode = [&](std::string_view text) {
+    return url_encoding ? uri_encode(text, true) : std::string(text);
+  };
+  ListResult result = store_.list_objects(call.target.bucket, request);
+
+  // Without versioning every object is its only version, with id "null".
+  XmlWriter xml("ListVersionsResult", kXmlns);
+  xml.element("Name", call.target.bucket)
+      .element("Prefix", encode(request.prefix))
+      .element("KeyMarker", encode(request.after))
+      .element("VersionIdMarker", "");
+  if (result.truncated) {
+    xml.element("NextKeyMarker", encode(result.last)).element("NextVersionIdMarker", "null");
+  }
+  xml.element("MaxKeys", std::to_string(request.max_keys));
+  if (!request.delimiter.empty()) xml.element("Delimiter", encode(request.delimiter));
+  if (url_encoding) xml.element("EncodingType", "url");
+  xml.element("IsTruncated", result.truncated ? "true" : "false");
+  for (const ObjectInfo& object : result.objects) {
+    xml.open("Version")
+        .element("Key", encode(object.key))
+        .element("VersionId", "null")
+        .element("IsLatest", "true")
+        .element("LastModified", iso8601(object.last_modified_ms))
+        .element("ETag", quoted_etag(object))
+        .element("Size", std::to_string(object.size))
+        .element("StorageClass", "STANDARD");
+    owner(xml);
+    xml.close();
+  }
+  for (const std::string& prefix : result.common_prefixes) {
+    xml.open("CommonPrefixes").element("Prefix", encode(prefix)).close();
+  }
+  return xml_response(xml.finish());
+}
+
+}  // namespace offcloud

@@ -1,0 +1,45 @@
+// Helpers the S3 handler files share: errors in S3's shape, S3's time
+// formats, header conventions. Internal to the S3 front-end.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "emulator/api/api_errors.h"
+#include "emulator/http/uri.h"
+#include "emulator/s3/s3_service.h"
+
+namespace offcloud::s3 {
+
+// The canonical owner every bucket and object has: offcloud has one account.
+inline constexpr std::string_view kOwnerId =
+    "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+inline constexpr std::string_view kOwnerName = "offcloud";
+inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
+inline constexpr std::size_t kMaxKeyBytes = 1024;
+
+HttpResponse error(const S3Call& call, ErrorCode code, std::string message = {},
+                   std::vector<std::pair<std::string, std::string>> details = {});
+HttpResponse no_such_bucket(const S3Call& call);
+HttpResponse xml_response(std::string body, int status = 200);
+
+// "2026-11-27T07:00:00.000Z", as listings show times.
+std::string iso8601(std::int64_t epoch_ms);
+// "Fri, 27 Nov 2026 07:00:00 GMT", as HTTP headers show them.
+std::string http_date(std::int64_t epoch_ms);
+// Parses the three HTTP date forms; nullopt when none fits.
+std::optional<std::int64_t> parse_http_date(std::string_view text);
+
+std::string quoted_etag(const ObjectInfo& info);
+const std::string* param(const S3Call& call, std::string_view name);
+bool has_param(const S3Call& call, std::string_view name);
+
+// What a PUT (or a REPLACE copy, or CreateMultipartUpload) says about an
+// object besides its bytes: content type, stored headers, x-amz-meta-*.
+void read_object_attributes(const HttpRequest& request, ObjectInfo* info);
+
+// Empty when `name` is a valid bucket name, else why not.
+std::string validate_bucket_name(std::string_view name);
+
+}  // namespace offcloud::s3

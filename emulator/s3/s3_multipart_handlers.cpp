@@ -1,0 +1,291 @@
+// S3 multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
+// CompleteMultipartUpload, AbortMultipartUpload, ListParts and
+// ListMultipartUploads.
+#include <charconv>
+
+#include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_service.h"
+#include "emulator/s3/s3_upload.h"
+#include "emulator/util/xml.h"
+
+namespace offcloud {
+namespace {
+
+using namespace s3;
+
+constexpr int kMaxPartNumber = 10000;
+
+std::optional<int> part_number(const S3Call& call) {
+  const std::string* text = param(call, "partNumber");
+  if (!text) return std::nullopt;
+  int value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value < 1 ||
+      value > kMaxPartNumber) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+HttpResponse bad_part_number(const S3Call& call) {
+  return error(call, ErrorCode::kInvalidArgument,
+               "Part number must be an integer between 1 and 10000, inclusive",
+               {{"ArgumentName", "partNumber"}});
+}
+
+HttpResponse no_such_upload(const S3Call& call) {
+  const std::string* id = param(call, "uploadId");
+  return error(call, ErrorCode::kNoSuchUpload, "", {{"UploadId", id ? *id : ""}});
+}
+
+void add_checksum_headers(const HeaderList& checksums, HttpResponse* response) {
+  for (const auto& [algorithm, value] : checksums) {
+    std::string name = "x-amz-checksum-" + algorithm;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response->headers.add(name, value);
+  }
+}
+
+void owner(XmlWriter& xml, std::string_view element) {
+  xml.open(element).element("ID", kOwnerId).element("DisplayName", kOwnerName).close();
+}
+
+}  // namespace
+
+BodyPlan S3Service::open_part_body(S3Call& call) {
+  call.context.operation = "UploadPart";
+  auto refuse = [](HttpResponse response) {
+    return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
+  };
+  if (!store_.bucket(call.target.bucket)) return refuse(no_such_bucket(call));
+  if (!part_number(call)) return refuse(bad_part_number(call));
+  if (!store_.upload(call.target.bucket, *param(call, "uploadId"))) {
+    return refuse(no_such_upload(call));
+  }
+  auto upload = UploadReader::open(call, store_);
+  if (!upload.reader) return refuse(std::move(upload.refusal));
+  return {std::move(upload.reader), nullptr};
+}
+
+HttpResponse S3Service::create_multipart_upload(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  std::optional<ChecksumAlgorithm> checksum;
+  if (const std::string* algorithm = call.http.headers.find("x-amz-checksum-algorithm")) {
+    checksum = parse_checksum_algorithm(*algorithm);
+    if (!checksum) {
+      return error(call, ErrorCode::kInvalidRequest, "Checksum algorithm provided is unsupported.");
+    }
+  }
+  ObjectInfo attributes;
+  attributes.key = call.target.key;
+  read_object_attributes(call.http, &attributes);
+  auto id = store_.create_upload(call.target.bucket, attributes, checksum);
+  if (!id) return no_such_bucket(call);
+  XmlWriter xml("InitiateMultipartUploadResult", kXmlns);
+  xml.element("Bucket", call.target.bucket)
+      .element("Key", call.target.key)
+      .element("UploadId", *id);
+  HttpResponse response = xml_response(xml.finish());
+  if (checksum)
+    response.headers.add("x-amz-checksum-algorithm", std::string(checksum_name(*checksum)));
+  return response;
+}
+
+HttpResponse S3Service::upload_part(S3Call& call) {
+  auto* upload = dynamic_cast<UploadReader*>(call.http.body_reader.get());
+  if (!upload) return error(call, ErrorCode::kInternalError);
+  auto number = part_number(call);
+  if (!number) return bad_part_number(call);
+  PartInfo part;
+  part.number = *number;
+  BlobWriter& blob = upload->blob();
+  part.checksums = blob.checksums();
+  if (!store_.put_part(*param(call, "uploadId"), part, blob)) return no_such_upload(call);
+  HttpResponse response;
+  response.headers.add("ETag", "\"" + blob.md5_hex() + "\"");
+  add_checksum_headers(part.checksums, &response);
+  return response;
+}
+
+HttpResponse S3Service::upload_part_copy(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  auto number = part_number(call);
+  if (!number) return bad_part_number(call);
+  const std::string& upload_id = *param(call, "uploadId");
+  if (!store_.upload(call.target.bucket, upload_id)) return no_such_upload(call);
+  auto source = open_copy_source(call);
+  if (!source.reader) return std::move(source.refusal);
+
+  std::uint64_t first = 0, size = source.info.size;
+  if (const std::string* range = call.http.headers.find("x-amz-copy-source-range")) {
+    // Only the form "bytes=first-last" is allowed here.
+    std::string_view text = *range;
+    std::size_t dash = text.find('-');
+    std::uint64_t a = 0, b = 0;
+    bool ok = text.starts_with("bytes=") && dash != std::string_view::npos;
+    if (ok) {
+      auto r1 = std::from_chars(text.data() + 6, text.data() + dash, a);
+      auto r2 = std::from_chars(text.data() + dash + 1, text.data() + text.size(), b);
+      ok = r1.ec == std::errc() && r1.ptr == text.data() + dash && r2.ec == std::errc() &&
+           r2.ptr == text.data() + text.size() && a <= b;
+    }
+    if (!ok) {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "The x-amz-copy-source-range value must be of the form bytes=first-last where "
+                   "first and last are the zero-based offsets of the first and last bytes to copy");
+    }
+    if (b >= source.info.size) {
+      return error(call, ErrorCode::kInvalidRange, "",
+                   {{"ActualObjectSize", std::to_string(source.info.size)}});
+    }
+    first = a;
+    size = b - a + 1;
+  }
+  auto reader = store_.open_object(source.bucket, source.info.key, first, size);
+  if (!reader) return error(call, ErrorCode::kNoSuchKey);
+  auto blob = store_.new_blob();
+  std::vector<char> buffer(1 << 20);
+  while (std::size_t n = reader->second->read(buffer.data(), buffer.size())) {
+    blob->write(std::string_view(buffer.data(), n));
+  }
+  blob->close();
+  PartInfo part;
+  part.number = *number;
+  if (!store_.put_part(upload_id, part, *blob)) return no_such_upload(call);
+  XmlWriter xml("CopyPartResult", kXmlns);
+  xml.element("LastModified", iso8601(part.last_modified_ms ? part.last_modified_ms : 0))
+      .element("ETag", "\"" + blob->md5_hex() + "\"");
+  return xml_response(xml.finish());
+}
+
+HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  auto document = parse_xml(call.http.body);
+  if (!document || document->name != "CompleteMultipartUpload") {
+    return error(call, ErrorCode::kMalformedXML);
+  }
+  std::vector<CompletedPart> parts;
+  for (const XmlElement* element : document->children_named("Part")) {
+    const XmlElement* number = element->child("PartNumber");
+    const XmlElement* etag = element->child("ETag");
+    CompletedPart part;
+    if (!number || !etag) return error(call, ErrorCode::kMalformedXML);
+    auto [end, ec] = std::from_chars(number->text.data(), number->text.data() + number->text.size(),
+                                     part.number);
+    if (ec != std::errc() || end != number->text.data() + number->text.size()) {
+      return error(call, ErrorCode::kMalformedXML);
+    }
+    part.etag = etag->text;
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) {
+    return error(call, ErrorCode::kMalformedXML,
+                 "The XML you provided was not well-formed or did not validate against our "
+                 "published schema");
+  }
+  auto result = store_.complete_upload(call.target.bucket, *param(call, "uploadId"), parts);
+  using S = ObjectStore::CompleteStatus;
+  switch (result.status) {
+    case S::kNoSuchUpload:
+      return no_such_upload(call);
+    case S::kInvalidPart:
+      return error(call, ErrorCode::kInvalidPart, "",
+                   {{"PartNumber", std::to_string(result.bad_part)}});
+    case S::kInvalidPartOrder:
+      return error(call, ErrorCode::kInvalidPartOrder);
+    case S::kEntityTooSmall:
+      return error(call, ErrorCode::kEntityTooSmall, "",
+                   {{"PartNumber", std::to_string(result.bad_part)},
+                    {"MinSizeAllowed", std::to_string(ObjectStore::kMinPartSize)}});
+    case S::kOk:
+      break;
+  }
+  std::string host(call.http.headers.get("host"));
+  XmlWriter xml("CompleteMultipartUploadResult", kXmlns);
+  xml.element("Location",
+              "http://" + host + "/" + call.target.bucket + "/" + uri_encode(call.target.key, true))
+      .element("Bucket", call.target.bucket)
+      .element("Key", call.target.key)
+      .element("ETag", quoted_etag(result.object));
+  for (const auto& [algorithm, value] : result.object.checksums) {
+    xml.element("Checksum" + algorithm, value);
+  }
+  return xml_response(xml.finish());
+}
+
+HttpResponse S3Service::abort_multipart_upload(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  const std::string& id = *param(call, "uploadId");
+  if (!store_.upload(call.target.bucket, id) || !store_.abort_upload(id)) {
+    return no_such_upload(call);
+  }
+  HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+HttpResponse S3Service::list_parts(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  const std::string& id = *param(call, "uploadId");
+  auto upload = store_.upload(call.target.bucket, id);
+  if (!upload || upload->key != call.target.key) return no_such_upload(call);
+  int max_parts = 1000, marker = 0;
+  if (const std::string* text = param(call, "max-parts")) {
+    std::from_chars(text->data(), text->data() + text->size(), max_parts);
+    max_parts = std::clamp(max_parts, 0, 1000);
+  }
+  if (const std::string* text = param(call, "part-number-marker")) {
+    std::from_chars(text->data(), text->data() + text->size(), marker);
+  }
+  XmlWriter xml("ListPartsResult", kXmlns);
+  xml.element("Bucket", call.target.bucket).element("Key", call.target.key).element("UploadId", id);
+  owner(xml, "Initiator");
+  owner(xml, "Owner");
+  xml.element("StorageClass", "STANDARD").element("PartNumberMarker", std::to_string(marker));
+  std::vector<PartInfo> parts;
+  for (PartInfo& part : store_.list_parts(id)) {
+    if (part.number > marker) parts.push_back(std::move(part));
+  }
+  bool truncated = static_cast<int>(parts.size()) > max_parts;
+  if (truncated) parts.resize(static_cast<std::size_t>(max_parts));
+  if (truncated && !parts.empty()) {
+    xml.element("NextPartNumberMarker", std::to_string(parts.back().number));
+  }
+  xml.element("MaxParts", std::to_string(max_parts))
+      .element("IsTruncated", truncated ? "true" : "false");
+  if (upload->checksum) xml.element("ChecksumAlgorithm", checksum_name(*upload->checksum));
+  for (const PartInfo& part : parts) {
+    xml.open("Part")
+        .element("PartNumber", std::to_string(part.number))
+        .element("LastModified", iso8601(part.last_modified_ms))
+        .element("ETag", "\"" + part.etag + "\"")
+        .element("Size", std::to_string(part.size));
+    for (const auto& [algorithm, value] : part.checksums)
+      xml.element("Checksum" + algorithm, value);
+    xml.close();
+  }
+  return xml_response(xml.finish());
+}
+
+HttpResponse S3Service::list_multipart_uploads(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  std::string prefix;
+  if (const std::string* text = param(call, "prefix")) prefix = *text;
+  XmlWriter xml("ListMultipartUploadsResult", kXmlns);
+  xml.element("Bucket", call.target.bucket)
+      .element("KeyMarker", "")
+      .element("UploadIdMarker", "")
+      .element("Prefix", prefix)
+      .element("MaxUploads", "1000")
+      .element("IsTruncated", "false");
+  for (const UploadInfo& upload : store_.list_uploads(call.target.bucket, prefix)) {
+    xml.open("Upload").element("Key", upload.key).element("UploadId", upload.id);
+    owner(xml, "Initiator");
+    owner(xml, "Owner");
+    xml.element("StorageClass", "STANDARD").element("Initiated", iso8601(upload.initiated_ms));
+    xml.close();
+  }
+  return xml_response(xml.finish());
+}
+
+}  // namespace offcloud

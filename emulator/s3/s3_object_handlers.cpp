@@ -1,0 +1,399 @@
+// S3 object operations: PutObject, GetObject, HeadObject, DeleteObject,
+// DeleteObjects and CopyObject.
+#include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_service.h"
+#include "emulator/s3/s3_upload.h"
+#include "emulator/util/log.h"
+#include "emulator/util/xml.h"
+
+namespace offcloud {
+namespace {
+
+using namespace s3;
+
+constexpr std::string_view kStoredHeaders[] = {"Content-Encoding", "Content-Disposition",
+                                               "Cache-Control", "Content-Language", "Expires"};
+constexpr std::size_t kMaxDeleteKeys = 1000;
+
+void add_object_headers(const ObjectInfo& info, bool with_checksums, HttpResponse* response) {
+  response->headers.add("ETag", quoted_etag(info));
+  response->headers.add("Last-Modified", http_date(info.last_modified_ms));
+  response->headers.add("Content-Type", info.content_type);
+  response->headers.add("Accept-Ranges", "bytes");
+  for (const auto& [name, value] : info.headers) response->headers.add(name, value);
+  for (const auto& [name, value] : info.metadata)
+    response->headers.add("x-amz-meta-" + name, value);
+  if (with_checksums) {
+    for (const auto& [algorithm, value] : info.checksums) {
+      std::string name = "x-amz-checksum-" + algorithm;
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      response->headers.add(name, value);
+    }
+  }
+}
+
+class BlobSource : public BodySource {
+ public:
+  explicit BlobSource(std::unique_ptr<BlobReader> reader) : reader_(std::move(reader)) {}
+  std::uint64_t size() const override { return reader_->length(); }
+  std::size_t read(char* buffer, std::size_t capacity) override {
+    return reader_->read(buffer, capacity);
+  }
+
+ private:
+  std::unique_ptr<BlobReader> reader_;
+};
+
+struct ByteRange {
+  std::uint64_t first;
+  std::uint64_t length;
+};
+
+// "bytes=a-b", "bytes=a-", "bytes=-n". nullopt for a header S3 would ignore;
+// a range that starts past the end is reported through `unsatisfiable`.
+std::optional<ByteRange> parse_range(std::string_view text, std::uint64_t size,
+                                     bool* unsatisfiable) {
+  *unsatisfiable = false;
+  if (!text.starts_with("bytes=") || text.find(',') != std::string_view::npos) return std::nullopt;
+  text.remove_prefix(6);
+  std::size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view digits) -> std::optional<std::uint64_t> {
+    if (digits.empty() || digits.size() > 19) return std::nullopt;
+    std::uint64_t value = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
+  };
+  std::string_view a = text.substr(0, dash), b = text.substr(dash + 1);
+  if (a.empty()) {
+    auto suffix = number(b);
+    if (!suffix) return std::nullopt;
+    if (*suffix == 0) {
+      *unsatisfiable = true;
+      return std::nullopt;
+    }
+    std::uint64_t length = std::min(*suffix, size);
+    return ByteRange{size - length, length};
+  }
+  auto first = number(a);
+  if (!first) return std::nullopt;
+  std::optional<std::uint64_t> last = b.empty() ? first : number(b);
+  if (!last || *last < *first) return std::nullopt;
+  if (*first >= size) {
+    *unsatisfiable = true;
+    return std::nullopt;
+  }
+  if (b.empty()) last = size - 1;
+  return ByteRange{*first, std::min(*last, size - 1) - *first + 1};
+}
+
+// If-Match and friends, in the order RFC 7232 evaluates them; `prefix` is
+// "" for GET/HEAD and "x-amz-copy-source-" for a copy's source.
+struct Precondition {
+  int status = 0;  // 412, 304, or 0 when the request may proceed
+  std::string header;
+};
+
+Precondition check_preconditions(const HttpRequest& request, const ObjectInfo& info,
+                                 std::string_view prefix = "") {
+  std::string etag = quoted_etag(info);
+  auto matches = [&](std::string_view list) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t comma = list.find(',', start);
+      std::string_view item = list.substr(start, comma - start);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item.starts_with("W/")) item.remove_prefix(2);
+      if (item == "*" || item == etag || item == info.etag) return true;
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    return false;
+  };
+  auto header = [&](const char* name) { return request.headers.find(std::string(prefix) + name); };
+  auto named = [&](const char* name) {
+    std::string full = std::string(prefix) + name;
+    // S3 names the condition as the header is usually spelled.
+    std::string out;
+    bool upper = true;
+    for (char c : full) {
+      out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+      upper = c == '-';
+    }
+    return out;
+  };
+  std::int64_t modified_s = info.last_modified_ms / 1000;
+  const std::string* if_match = header("if-match");
+  if (if_match && !matches(*if_match)) return {412, named("if-match")};
+  if (!if_match) {
+    if (const std::string* since = header("if-unmodified-since")) {
+      auto t = parse_http_date(*since);
+      if (t && modified_s > *t / 1000) return {412, named("if-unmodified-since")};
+    }
+  }
+  const std::string* if_none_match = header("if-none-match");
+  int not_modified = prefix.empty() ? 304 : 412;  // a copy has no "not modified"
+  if (if_none_match && matches(*if_none_match)) return {not_modified, named("if-none-match")};
+  if (!if_none_match) {
+    if (const std::string* since = header("if-modified-since")) {
+      auto t = parse_http_date(*since);
+      if (t && modified_s <= *t / 1000) return {not_modified, named("if-modified-since")};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace s3 {
+
+void read_object_attributes(const HttpRequest& request, ObjectInfo* info) {
+  info->content_type = std::string(request.headers.get("content-type"));
+  if (info->content_type.empty()) info->content_type = "binary/octet-stream";
+  info->headers.clear();
+  info->metadata.clear();
+  for (std::string_view name : kStoredHeaders) {
+    const std::string* value = request.headers.find(name);
+    if (!value) continue;
+    std::string stored = *value;
+    if (name == "Content-Encoding") {
+      // aws-chunked describes the upload, not the object.
+      std::string kept;
+      std::size_t start = 0;
+      while (start <= stored.size()) {
+        std::size_t comma = stored.find(',', start);
+        std::string token = stored.substr(start, comma - start);
+        token.erase(0, token.find_first_not_of(' '));
+        token.erase(token.find_last_not_of(' ') + 1);
+        if (!token.empty() && token != "aws-chunked") kept += (kept.empty() ? "" : ",") + token;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      if (kept.empty()) continue;
+      stored = kept;
+    }
+    info->headers.emplace_back(std::string(name), std::move(stored));
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (name.size() > 11 && iequals(std::string_view(name).substr(0, 11), "x-amz-meta-")) {
+      std::string key = name.substr(11);
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      info->metadata.emplace_back(std::move(key), value);
+    }
+  }
+}
+
+}  // namespace s3
+
+HttpResponse S3Service::put_object(S3Call& call) {
+  auto* upload = dynamic_cast<UploadReader*>(call.http.body_reader.get());
+  if (!upload) return error(call, ErrorCode::kInternalError);
+  ObjectInfo info;
+  info.key = call.target.key;
+  read_object_attributes(call.http, &info);
+  BlobWriter& blob = upload->blob();
+  info.checksums = blob.checksums();
+  if (store_.put_object(call.target.bucket, info, blob) == ObjectStore::Status::kNoSuchBucket) {
+    return no_such_bucket(call);
+  }
+  HttpResponse response;
+  response.headers.add("ETag", "\"" + blob.md5_hex() + "\"");
+  for (const auto& [algorithm, value] : info.checksums) {
+    std::string name = "x-amz-checksum-" + algorithm;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response.headers.add(name, value);
+  }
+  return response;
+}
+
+HttpResponse S3Service::get_object(S3Call& call, bool head) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  auto info = store_.head_object(call.target.bucket, call.target.key);
+  if (!info) return error(call, ErrorCode::kNoSuchKey);
+  if (Precondition failed = check_preconditions(call.http, *info); failed.status) {
+    if (failed.status == 412) {
+      return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", failed.header}});
+    }
+    HttpResponse not_modified;
+    not_modified.status = 304;
+    not_modified.headers.add("ETag", quoted_etag(*info));
+    not_modified.headers.add("Last-Modified", http_date(info->last_modified_ms));
+    return not_modified;
+  }
+
+  std::uint64_t first = 0;
+  std::optional<std::uint64_t> length;
+  bool partial = false;
+  if (const std::string* range = call.http.headers.find("range")) {
+    bool unsatisfiable = false;
+    auto parsed = parse_range(*range, info->size, &unsatisfiable);
+    if (unsatisfiable) {
+      return error(call, ErrorCode::kInvalidRange, "",
+                   {{"RangeRequested", *range}, {"ActualObjectSize", std::to_string(info->size)}});
+    }
+    if (parsed) {
+      first = parsed->first;
+      length = parsed->length;
+      partial = true;
+    }
+  }
+  auto opened = store_.open_object(call.target.bucket, call.target.key, first, length);
+  if (!opened) return error(call, ErrorCode::kNoSuchKey);
+  auto& [object, reader] = *opened;
+
+  HttpResponse response;
+  bool checksums = iequals(call.http.headers.get("x-amz-checksum-mode"), "ENABLED") && !partial;
+  add_object_headers(object, checksums, &response);
+  if (partial) {
+    response.status = 206;
+    response.headers.add("Content-Range", "bytes " + std::to_string(first) + "-" +
+                                              std::to_string(first + reader->length() - 1) + "/" +
+                                              std::to_string(object.size));
+  }
+  // response-* query parameters override the stored headers.
+  static constexpr std::pair<std::string_view, std::string_view> kOverrides[] = {
+      {"response-content-type", "Content-Type"},
+      {"response-content-language", "Content-Language"},
+      {"response-expires", "Expires"},
+      {"response-cache-control", "Cache-Control"},
+      {"response-content-disposition", "Content-Disposition"},
+      {"response-content-encoding", "Content-Encoding"}};
+  for (const auto& [query_name, header] : kOverrides) {
+    if (const std::string* value = param(call, query_name)) response.headers.set(header, *value);
+  }
+  (void)head;  // the server sends a HEAD answer's headers only
+  response.body_source = std::make_shared<BlobSource>(std::move(reader));
+  return response;
+}
+
+HttpResponse S3Service::delete_object(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  store_.delete_object(call.target.bucket, call.target.key);
+  HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+HttpResponse S3Service::delete_objects(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  auto document = parse_xml(call.http.body);
+  if (!document || document->name != "Delete") return error(call, ErrorCode::kMalformedXML);
+  auto objects = document->children_named("Object");
+  if (objects.empty() || objects.size() > kMaxDeleteKeys) {
+    return error(call, ErrorCode::kMalformedXML);
+  }
+  const XmlElement* quiet_element = document->child("Quiet");
+  bool quiet = quiet_element && quiet_element->text == "true";
+  XmlWriter xml("DeleteResult", kXmlns);
+  for (const XmlElement* object : objects) {
+    const XmlElement* key = object->child("Key");
+    if (!key) return error(call, ErrorCode::kMalformedXML);
+    const XmlElement* version = object->child("VersionId");
+    if (version && version->text != "null") {
+      xml.open("Error")
+          .element("Key", key->text)
+          .element("VersionId", version->text)
+          .element("Code", "NoSuchVersion")
+          .element("Message", "The specified version does not exist.")
+          .close();
+      continue;
+    }
+    store_.delete_object(call.target.bucket, key->text);
+    if (!quiet) {
+      xml.open("Deleted").element("Key", key->text);
+      if (version) xml.element("VersionId", version->text);
+      xml.close();
+    }
+  }
+  return xml_response(xml.finish());
+}
+
+CopySource S3Service::open_copy_source(S3Call& call) {
+  CopySource source;
+  std::string_view header = call.http.headers.get("x-amz-copy-source");
+  if (std::size_t q = header.find("?versionId="); q != std::string_view::npos) {
+    if (header.substr(q + 11) != "null") {
+      source.refusal = error(call, ErrorCode::kInvalidArgument, "Invalid version id specified");
+      return source;
+    }
+    header = header.substr(0, q);
+  }
+  auto decoded = percent_decode(header.starts_with('/') ? header.substr(1) : header);
+  std::size_t slash = decoded ? decoded->find('/') : std::string::npos;
+  if (!decoded || slash == std::string::npos || slash == 0 || slash + 1 == decoded->size()) {
+    source.refusal = error(call, ErrorCode::kInvalidArgument,
+                           "Copy Source must mention the source bucket and key: "
+                           "sourcebucket/sourcekey");
+    return source;
+  }
+  source.bucket = decoded->substr(0, slash);
+  std::string key = decoded->substr(slash + 1);
+  S3Call source_call{call.http, call.context, {source.bucket, key, true}};
+  if (!store_.bucket(source.bucket)) {
+    source.refusal = no_such_bucket(source_call);
+    return source;
+  }
+  auto opened = store_.open_object(source.bucket, key, 0, std::nullopt);
+  if (!opened) {
+    source.refusal = error(source_call, ErrorCode::kNoSuchKey);
+    return source;
+  }
+  source.info = std::move(opened->first);
+  source.reader = std::move(opened->second);
+  return source;
+}
+
+HttpResponse S3Service::copy_object(S3Call& call) {
+  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  CopySource source = open_copy_source(call);
+  if (!source.reader) return std::move(source.refusal);
+  const std::string& source_bucket = source.bucket;
+  const std::string& source_key = source.info.key;
+  ObjectInfo& info = source.info;
+  std::unique_ptr<BlobReader>& reader = source.reader;
+  if (Precondition failed = check_preconditions(call.http, info, "x-amz-copy-source-");
+      failed.status) {
+    return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", failed.header}});
+  }
+  std::string_view directive = call.http.headers.get("x-amz-metadata-directive");
+  bool replace = directive == "REPLACE";
+  if (!directive.empty() && directive != "COPY" && !replace) {
+    return error(call, ErrorCode::kInvalidArgument, "Unknown metadata directive.");
+  }
+  if (source_bucket == call.target.bucket && source_key == call.target.key && !replace) {
+    return error(call, ErrorCode::kInvalidRequest,
+                 "This copy request is illegal because it is trying to copy an object to itself "
+                 "without changing the object's metadata, storage class, website redirect "
+                 "location or encryption attributes.");
+  }
+
+  ObjectInfo copy = info;
+  copy.key = call.target.key;
+  copy.etag.clear();
+  copy.last_modified_ms = 0;
+  if (replace) read_object_attributes(call.http, &copy);
+  auto blob = store_.new_blob();
+  for (const auto& [algorithm, value] : info.checksums) {
+    if (auto parsed = parse_checksum_algorithm(algorithm)) blob->add_checksum(*parsed);
+  }
+  std::vector<char> buffer(1 << 20);
+  while (std::size_t n = reader->read(buffer.data(), buffer.size())) {
+    blob->write(std::string_view(buffer.data(), n));
+  }
+  blob->close();
+  copy.checksums = blob->checksums();
+  if (store_.put_object(call.target.bucket, copy, *blob) == ObjectStore::Status::kNoSuchBucket) {
+    return no_such_bucket(call);
+  }
+  auto stored = store_.head_object(call.target.bucket, call.target.key);
+  XmlWriter xml("CopyObjectResult", kXmlns);
+  xml.element("LastModified", iso8601(stored ? stored->last_modified_ms : 0))
+      .element("ETag", "\"" + blob->md5_hex() + "\"");
+  return xml_response(xml.finish());
+}
+
+}  // namespace offcloud
