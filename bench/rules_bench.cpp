@@ -20,8 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 class CountingSink : public FirehoseSink {
  public:
-  bool put_records(const std::string&, std::vector<std::string> records, Done done,
-                   std::string*) override {
+  bool put_records(const AccountRegion&, const std::string&, std::vector<std::string> records,
+                   Done done, std::string*) override {
     count += records.size();
     done(true);
     return true;
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
             "SELECT Gender, get(*, 'AgeRange-Low') AS age, topic() AS t FROM 'device/" +
             std::to_string(installed) + "/+' WHERE Smile = true";
         definition.actions.push_back(FirehoseActionSpec{"bench", std::string("\n"), false});
-        auto compiled = engine.compile("rule" + std::to_string(installed), definition);
+        auto compiled = engine.compile({}, "rule" + std::to_string(installed), definition);
         engine.put(std::get<0>(compiled), true);
       }
       sink.count = 0;

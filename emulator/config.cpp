@@ -20,6 +20,13 @@ T parse_number(const std::string& name, const std::string& text, T min, T max) {
   return value;
 }
 
+bool parse_bool(const std::string& name, const std::string& text) {
+  if (text != "true" && text != "false") {
+    throw ConfigError(name + ": '" + text + "' is not true or false");
+  }
+  return text == "true";
+}
+
 struct Option {
   const char* name;  // flag without "--", and JSON key
   const char* env;
@@ -56,11 +63,7 @@ const std::vector<Option>& options() {
          c.firehose_max_interval_s = parse_number("firehose-max-interval", v, 0.0, 900.0);
        }},
       {"fsync", "OFFCLOUD_FSYNC", "true: fsync each commit, surviving power loss (default false)",
-       [](Config& c, const std::string& v) {
-         if (v != "true" && v != "false")
-           throw ConfigError("fsync: '" + v + "' is not true or false");
-         c.fsync = v == "true";
-       }},
+       [](Config& c, const std::string& v) { c.fsync = parse_bool("fsync", v); }},
       {"iam", "OFFCLOUD_IAM",
        "enforce: IAM policies decide every request; off: any known key may do anything "
        "(default enforce)",
@@ -68,6 +71,12 @@ const std::vector<Option>& options() {
          if (v != "enforce" && v != "off")
            throw ConfigError("iam: '" + v + "' is not enforce or off");
          c.iam_enforce = v == "enforce";
+       }},
+      {"accounts-from-keys", "OFFCLOUD_ACCOUNTS_FROM_KEYS",
+       "true: a 12-digit access key id with the secret 'test' is the root of that account, "
+       "as in LocalStack (default true)",
+       [](Config& c, const std::string& v) {
+         c.accounts_from_keys = parse_bool("accounts-from-keys", v);
        }},
       {"max-header-bytes", "OFFCLOUD_MAX_HEADER_BYTES", "largest request header (default 65536)",
        [](Config& c, const std::string& v) {
@@ -149,6 +158,59 @@ std::vector<UserConfig> parse_users(const nlohmann::json& users) {
   return out;
 }
 
+std::string string_field(const nlohmann::json& object, const char* name, const std::string& where) {
+  auto it = object.find(name);
+  if (it == object.end()) return "";
+  if (!it->is_string()) throw ConfigError(where + ": \"" + name + "\" must be a string");
+  return it->get<std::string>();
+}
+
+// [{"id": "123456789012", "name": ..., "root_access_key_id": ...,
+//   "root_secret_access_key": ..., "users": [...], "policies": [...]}]
+std::vector<AccountConfig> parse_accounts(const nlohmann::json& accounts) {
+  if (!accounts.is_array()) throw ConfigError("accounts: must be an array");
+  std::vector<AccountConfig> out;
+  for (const auto& account : accounts) {
+    if (!account.is_object()) throw ConfigError("accounts: each account must be an object");
+    AccountConfig config;
+    config.id = string_field(account, "id", "accounts");
+    std::string where = "accounts: account " + config.id;
+    if (config.id.size() != 12 || config.id.find_first_not_of("0123456789") != std::string::npos) {
+      throw ConfigError("accounts: each account needs an \"id\" of 12 digits, not '" + config.id +
+                        "'");
+    }
+    if (config.id == "000000000000") {
+      throw ConfigError(where +
+                        ": is the built-in account; its users and policies are the "
+                        "top-level \"users\" and \"policies\"");
+    }
+    for (const AccountConfig& earlier : out) {
+      if (earlier.id == config.id) throw ConfigError(where + ": given twice");
+    }
+    config.name = string_field(account, "name", where);
+    std::string key_id = string_field(account, "root_access_key_id", where);
+    std::string secret = string_field(account, "root_secret_access_key", where);
+    if (key_id.empty() != secret.empty()) {
+      throw ConfigError(where +
+                        ": \"root_access_key_id\" and \"root_secret_access_key\" "
+                        "go together");
+    }
+    if (!key_id.empty()) config.root_key = AccessKeyConfig{key_id, secret};
+    for (const auto& [key, value] : account.items()) {
+      if (key == "users") {
+        config.users = parse_users(value);
+      } else if (key == "policies") {
+        config.policies = parse_policies(where + ": policies", value);
+      } else if (key != "id" && key != "name" && key != "root_access_key_id" &&
+                 key != "root_secret_access_key") {
+        throw ConfigError(where + ": unknown setting \"" + key + "\"");
+      }
+    }
+    out.push_back(std::move(config));
+  }
+  return out;
+}
+
 void apply_file(Config& config, const std::string& path) {
   std::ifstream file(path);
   if (!file) throw ConfigError("config: cannot read " + path);
@@ -161,6 +223,10 @@ void apply_file(Config& config, const std::string& path) {
     }
     if (key == "policies") {
       config.policies = parse_policies("policies", value);
+      continue;
+    }
+    if (key == "accounts") {
+      config.accounts = parse_accounts(value);
       continue;
     }
     const Option* option = find_option(key);

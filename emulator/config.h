@@ -41,6 +41,16 @@ struct UserConfig {
   bool unrestricted = true;
 };
 
+// An account of the config file: its id, its root key and its IAM users and
+// policies. The top-level "users" and "policies" are account 000000000000's.
+struct AccountConfig {
+  std::string id;    // 12 digits
+  std::string name;  // a label for people (the classroom sheet's student)
+  std::optional<AccessKeyConfig> root_key;
+  std::vector<UserConfig> users;
+  std::vector<PolicyConfig> policies;
+};
+
 struct Config {
   std::string host = "127.0.0.1";
   int port = 4566;  // 0: let the OS choose
@@ -57,8 +67,13 @@ struct Config {
   // fsync every commit, for durability across power loss, not only a
   // killed process.
   bool fsync = false;
-  std::vector<UserConfig> users;       // only from the config file
-  std::vector<PolicyConfig> policies;  // managed; only from the config file
+  std::vector<UserConfig> users;        // only from the config file
+  std::vector<PolicyConfig> policies;   // managed; only from the config file
+  std::vector<AccountConfig> accounts;  // besides 000000000000; only from the config file
+  // An access key id of 12 digits with the secret "test" is the root of
+  // that account (LocalStack's convention), unless the config file gives
+  // the account a root key.
+  bool accounts_from_keys = true;
   // false (--iam off): requests are authenticated but never refused by
   // policy, as LocalStack does.
   bool iam_enforce = true;

@@ -74,6 +74,13 @@ struct Emulator::Parts {
         rules(bus, objects, rules_options()),
         router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr),
         options(server_options(config)) {
+    credentials.set_accounts_from_keys(config.accounts_from_keys);
+    for (const AccountConfig& account : config.accounts) {
+      if (account.root_key) {
+        credentials.add_account_root(account.id, account.root_key->access_key_id,
+                                     account.root_key->secret_access_key);
+      }
+    }
     apply_iam_config(config, iam_store);
     authorizer.load();
     rules.set_firehose_sink(&delivery_streams);

@@ -3,7 +3,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
+#include "emulator/classroom.h"
 #include "emulator/config.h"
 #include "emulator/emulator.h"
 #include "emulator/util/log.h"
@@ -37,6 +40,11 @@ int serve(const offcloud::Config& config) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // A subcommand of its own: it writes files and exits, and has its own
+  // --help.
+  if (!args.empty() && args[0] == "classroom") {
+    return offcloud::run_classroom({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
   for (const std::string& arg : args) {
     if (arg == "--help" || arg == "-h") {
       std::cout << offcloud::usage();

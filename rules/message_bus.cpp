@@ -2,12 +2,23 @@
 
 namespace offcloud {
 
-MessageBus::SubscriptionId MessageBus::subscribe(TopicFilter filter, Subscriber subscriber) {
+MessageBus::SubscriptionId MessageBus::subscribe(AccountRegion scope, TopicFilter filter,
+                                                 Subscriber subscriber) {
+  return add(std::move(scope), std::move(filter), std::move(subscriber));
+}
+
+MessageBus::SubscriptionId MessageBus::subscribe_all_scopes(TopicFilter filter,
+                                                            Subscriber subscriber) {
+  return add(std::nullopt, std::move(filter), std::move(subscriber));
+}
+
+MessageBus::SubscriptionId MessageBus::add(std::optional<AccountRegion> scope, TopicFilter filter,
+                                           Subscriber subscriber) {
   std::lock_guard lock(mutex_);
   auto next = std::make_shared<SubscriptionList>(*subscriptions_);
   SubscriptionId id = next_id_++;
   next->push_back(std::make_shared<const Subscription>(
-      Subscription{id, std::move(filter), std::move(subscriber)}));
+      Subscription{id, std::move(scope), std::move(filter), std::move(subscriber)}));
   subscriptions_ = std::move(next);
   return id;
 }
@@ -29,6 +40,7 @@ void MessageBus::publish(const Message& message) const {
     ++published_;
   }
   for (const auto& subscription : *snapshot) {
+    if (subscription->scope && *subscription->scope != message.scope) continue;
     if (subscription->filter.matches(message.topic)) subscription->subscriber(message);
   }
 }

@@ -1,8 +1,9 @@
 // The in-process message bus: every accepted publish, whoever sent it, goes
 // through publish(); rules (and later MQTT sessions) subscribe with a topic
-// filter. Delivery is synchronous on the publisher's thread; a subscriber
-// that makes a message durable asynchronously holds the message's receipt
-// until it has, so the publisher is answered only after that.
+// filter. Every message lives in one account and region, as on AWS IoT, and
+// reaches only the subscribers of its own. Delivery is synchronous on the publisher's thread; a
+// subscriber that makes a message durable asynchronously holds the message's receipt until it has,
+// so the publisher is answered only after that.
 #pragma once
 
 #include <atomic>
@@ -36,7 +37,17 @@ class PublishReceipt {
   std::atomic<bool> failed_{false};
 };
 
+// An AWS account and a region: where a message, a rule or a subscription
+// lives. AWS IoT keeps every account, and each region within it, apart.
+struct AccountRegion {
+  std::string account_id = "000000000000";
+  std::string region = "us-east-1";  // what data from before regions is in
+  auto operator<=>(const AccountRegion&) const = default;
+  bool operator==(const AccountRegion&) const = default;
+};
+
 struct Message {
+  AccountRegion scope;
   std::string topic;
   std::string payload;  // any bytes
   int qos = 0;
@@ -65,10 +76,15 @@ class MessageBus {
   using Subscriber = std::function<void(const Message&)>;
   using SubscriptionId = std::uint64_t;
 
-  SubscriptionId subscribe(TopicFilter filter, Subscriber subscriber);
+  // Messages of `scope` whose topic `filter` matches.
+  SubscriptionId subscribe(AccountRegion scope, TopicFilter filter, Subscriber subscriber);
+  // Messages of every scope whose topic `filter` matches: for whoever keeps
+  // the scopes apart itself (the rules engine, one index per scope).
+  SubscriptionId subscribe_all_scopes(TopicFilter filter, Subscriber subscriber);
   void unsubscribe(SubscriptionId id);
 
-  // Hands `message` to every subscriber whose filter matches its topic.
+  // Hands `message` to every subscriber of its scope whose filter matches
+  // its topic.
   void publish(const Message& message) const;
 
   std::uint64_t published_count() const;
@@ -76,9 +92,11 @@ class MessageBus {
  private:
   struct Subscription {
     SubscriptionId id;
+    std::optional<AccountRegion> scope;  // none: every scope
     TopicFilter filter;
     Subscriber subscriber;
   };
+  SubscriptionId add(std::optional<AccountRegion> scope, TopicFilter filter, Subscriber subscriber);
   using SubscriptionList = std::vector<std::shared_ptr<const Subscription>>;
 
   // Copy-on-write: publishers take a snapshot under the lock and deliver

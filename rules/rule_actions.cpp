@@ -47,6 +47,7 @@ class RepublishAction : public RuleAction {
                      " times by rules; offcloud stops it here to end a republish loop.");
     }
     Message message;
+    if (input.context.message) message.scope = input.context.message->scope;
     message.topic = std::move(topic);
     message.payload = input.payload;
     message.qos = qos_;
@@ -85,7 +86,13 @@ class S3Action : public RuleAction {
           "The error received was The specified bucket does not exist (Error Code: "
           "NoSuchBucket).");
     };
-    if (!objects_.bucket(bucket_)) return no_such_bucket();
+    std::optional<BucketInfo> bucket = objects_.bucket(bucket_);
+    if (!bucket) return no_such_bucket();
+    // Another account's bucket: its owner has granted nothing (bucket
+    // policies are not emulated), so S3 refuses the rule's role.
+    if (bucket->owner != input.context.account_id) {
+      return failure("The error received was Access Denied (Error Code: AccessDenied).");
+    }
     std::unique_ptr<BlobWriter> blob = objects_.new_blob();
     blob->write(input.payload);
     blob->close();
@@ -136,7 +143,9 @@ class FirehoseAction : public RuleAction {
     auto done = [receipt = std::move(receipt)](bool durable) {
       if (!durable && receipt) receipt->fail();
     };
-    if (!sink->put_records(spec_.stream, std::move(records), std::move(done), &error)) {
+    AccountRegion scope;
+    if (input.context.message) scope = input.context.message->scope;
+    if (!sink->put_records(scope, spec_.stream, std::move(records), std::move(done), &error)) {
       return failure("The error received was " + error);
     }
     return std::nullopt;

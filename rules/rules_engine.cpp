@@ -21,10 +21,14 @@ std::string trace_id(const EvaluationContext& context) {
 
 }  // namespace
 
-struct RulesEngine::Snapshot {
+struct RulesEngine::ScopeRules {
   std::vector<std::shared_ptr<const CompiledTopicRule>> rules;  // enabled only
   std::map<std::string, std::size_t, std::less<>> by_name;      // index into rules
   TopicIndex index;                                             // FROM filter -> index
+};
+
+struct RulesEngine::Snapshot {
+  std::map<AccountRegion, ScopeRules> scopes;
 };
 
 RulesEngine::RulesEngine(MessageBus& bus, ObjectStore& objects, RulesEngineOptions options)
@@ -34,8 +38,8 @@ RulesEngine::RulesEngine(MessageBus& bus, ObjectStore& objects, RulesEngineOptio
   // "#" never matches topics starting with '$' (MQTT), so reserved topics,
   // basic ingest among them, need a subscription of their own.
   auto deliver = [this](const Message& message) { on_message(message); };
-  subscriptions_.push_back(bus_.subscribe(TopicFilter("#"), deliver));
-  subscriptions_.push_back(bus_.subscribe(TopicFilter("$aws/#"), deliver));
+  subscriptions_.push_back(bus_.subscribe_all_scopes(TopicFilter("#"), deliver));
+  subscriptions_.push_back(bus_.subscribe_all_scopes(TopicFilter("$aws/#"), deliver));
 }
 
 RulesEngine::~RulesEngine() {
@@ -43,13 +47,13 @@ RulesEngine::~RulesEngine() {
 }
 
 std::variant<std::shared_ptr<const CompiledTopicRule>, RuleCompileError> RulesEngine::compile(
-    const std::string& name, const RuleDefinition& definition) {
+    const AccountRegion& scope, const std::string& name, const RuleDefinition& definition) {
   auto sql = compile_rule(definition.sql, definition.sql_version);
   if (auto* error = std::get_if<SqlParseError>(&sql)) {
     return RuleCompileError{RuleCompileError::Kind::kSql, error->message};
   }
   auto rule = std::make_shared<CompiledTopicRule>(
-      CompiledTopicRule{name, std::get<CompiledRule>(std::move(sql)), {}, nullptr});
+      CompiledTopicRule{scope, name, std::get<CompiledRule>(std::move(sql)), {}, nullptr});
   auto compile_one = [&](const ActionSpec& spec,
                          std::unique_ptr<RuleAction>* out) -> std::optional<RuleCompileError> {
     auto action = compile_action(spec, rule->sql.version(), rule->sql.variable_names(), targets_);
@@ -72,27 +76,28 @@ std::variant<std::shared_ptr<const CompiledTopicRule>, RuleCompileError> RulesEn
 
 void RulesEngine::put(std::shared_ptr<const CompiledTopicRule> rule, bool enabled) {
   std::lock_guard lock(mutex_);
-  std::string name = rule->name;
-  rules_[name] = Entry{std::move(rule), enabled};
+  RuleKey key{rule->scope, rule->name};
+  rules_[std::move(key)] = Entry{std::move(rule), enabled};
   rebuild_locked();
 }
 
-void RulesEngine::remove(const std::string& name) {
+void RulesEngine::remove(const AccountRegion& scope, const std::string& name) {
   std::lock_guard lock(mutex_);
-  if (rules_.erase(name) > 0) rebuild_locked();
+  if (rules_.erase(RuleKey{scope, name}) > 0) rebuild_locked();
 }
 
-void RulesEngine::set_enabled(const std::string& name, bool enabled) {
+void RulesEngine::set_enabled(const AccountRegion& scope, const std::string& name, bool enabled) {
   std::lock_guard lock(mutex_);
-  auto it = rules_.find(name);
+  auto it = rules_.find(RuleKey{scope, name});
   if (it == rules_.end() || it->second.enabled == enabled) return;
   it->second.enabled = enabled;
   rebuild_locked();
 }
 
-std::shared_ptr<const CompiledTopicRule> RulesEngine::find(const std::string& name) const {
+std::shared_ptr<const CompiledTopicRule> RulesEngine::find(const AccountRegion& scope,
+                                                           const std::string& name) const {
   std::lock_guard lock(mutex_);
-  auto it = rules_.find(name);
+  auto it = rules_.find(RuleKey{scope, name});
   return it == rules_.end() ? nullptr : it->second.rule;
 }
 
@@ -102,12 +107,13 @@ void RulesEngine::set_firehose_sink(FirehoseSink* sink) {
 
 void RulesEngine::rebuild_locked() {
   auto next = std::make_shared<Snapshot>();
-  for (const auto& [name, entry] : rules_) {
+  for (const auto& [key, entry] : rules_) {
     if (!entry.enabled) continue;
-    std::size_t id = next->rules.size();
-    next->rules.push_back(entry.rule);
-    next->by_name.emplace(name, id);
-    next->index.add(entry.rule->sql.topic_filter().text(), id);
+    ScopeRules& scope = next->scopes[key.first];
+    std::size_t id = scope.rules.size();
+    scope.rules.push_back(entry.rule);
+    scope.by_name.emplace(key.second, id);
+    scope.index.add(entry.rule->sql.topic_filter().text(), id);
   }
   snapshot_ = std::move(next);
 }
@@ -118,7 +124,10 @@ std::shared_ptr<const RulesEngine::Snapshot> RulesEngine::snapshot() const {
 }
 
 void RulesEngine::on_message(const Message& message) {
-  std::shared_ptr<const Snapshot> rules = snapshot();
+  std::shared_ptr<const Snapshot> snapshot = this->snapshot();
+  auto scope = snapshot->scopes.find(message.scope);
+  if (scope == snapshot->scopes.end()) return;  // no rule in the message's account and region
+  const ScopeRules* rules = &scope->second;
   if (message.topic.starts_with(kBasicIngestPrefix)) {
     // "$aws/rules/<rule>/<topic>": the rule sees <topic>, and only it sees
     // the message. AWS makes the FROM clause optional for such rules, so
@@ -142,7 +151,7 @@ void RulesEngine::run_rule(const CompiledTopicRule& rule, const Message& seen,
                            const Message& original) {
   EvaluationContext context;
   context.message = &seen;
-  context.account_id = options_.account_id;
+  context.account_id = rule.scope.account_id;
   context.now_ms = options_.now_ms;
   context.new_uuid = options_.new_uuid;
   std::optional<std::string> output;

@@ -8,6 +8,10 @@
 // or loaded at start-up. The set of rules is an immutable snapshot with a
 // topic index, swapped whole on every change, so matching never waits for
 // the control plane and a republish may re-enter the engine freely.
+//
+// Every rule lives in an account and region (its AccountRegion) and sees only
+// the messages of that scope, as on AWS; the snapshot indexes each scope
+// apart, so a message costs one lookup of its scope.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,7 @@
 namespace offcloud {
 
 struct CompiledTopicRule {
+  AccountRegion scope;  // the rule's account and region: it sees their messages only
   std::string name;
   CompiledRule sql;
   std::vector<std::unique_ptr<RuleAction>> actions;
@@ -45,7 +50,6 @@ struct RuleCompileError {
 };
 
 struct RulesEngineOptions {
-  std::string account_id = "000000000000";
   // Unset: the system clock and random UUIDs. Tests fix them.
   std::function<std::int64_t()> now_ms;
   std::function<std::string()> new_uuid;
@@ -62,15 +66,16 @@ class RulesEngine {
   RulesEngine& operator=(const RulesEngine&) = delete;
 
   std::variant<std::shared_ptr<const CompiledTopicRule>, RuleCompileError> compile(
-      const std::string& name, const RuleDefinition& definition);
+      const AccountRegion& scope, const std::string& name, const RuleDefinition& definition);
 
-  // Adds `rule`, or replaces the rule of the same name.
+  // Adds `rule`, or replaces the rule of the same scope and name.
   void put(std::shared_ptr<const CompiledTopicRule> rule, bool enabled);
   // Each does nothing for an unknown name.
-  void remove(const std::string& name);
-  void set_enabled(const std::string& name, bool enabled);
+  void remove(const AccountRegion& scope, const std::string& name);
+  void set_enabled(const AccountRegion& scope, const std::string& name, bool enabled);
   // The rule of that name, enabled or not; null if none.
-  std::shared_ptr<const CompiledTopicRule> find(const std::string& name) const;
+  std::shared_ptr<const CompiledTopicRule> find(const AccountRegion& scope,
+                                                const std::string& name) const;
 
   // Until a sink is set, firehose actions fail as for a missing stream.
   // The sink must outlive the engine or be reset to nullptr first.
@@ -81,7 +86,9 @@ class RulesEngine {
     std::shared_ptr<const CompiledTopicRule> rule;
     bool enabled = false;
   };
+  struct ScopeRules;
   struct Snapshot;
+  using RuleKey = std::pair<AccountRegion, std::string>;
 
   void rebuild_locked();
   std::shared_ptr<const Snapshot> snapshot() const;
@@ -97,7 +104,7 @@ class RulesEngine {
   RulesEngineOptions options_;
   ActionTargets targets_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry, std::less<>> rules_;
+  std::map<RuleKey, Entry> rules_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<MessageBus::SubscriptionId> subscriptions_;
 };

@@ -101,6 +101,19 @@ void Database::exec(std::string_view sql) {
   }
 }
 
+bool Database::has_column(std::string_view table, std::string_view column) {
+  Statement select(db_, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+  select.bind(1, table);
+  select.bind(2, column);
+  return select.step();
+}
+
+bool Database::has_table(std::string_view table) {
+  Statement select(db_, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  select.bind(1, table);
+  return select.step();
+}
+
 std::unique_ptr<Statement> Database::prepare(std::string_view sql) {
   return std::make_unique<Statement>(db_, sql);
 }

@@ -98,6 +98,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   void exec(std::string_view sql);
+  // Whether `table` exists and has `column` (for upgrading older data dirs).
+  bool has_column(std::string_view table, std::string_view column);
+  bool has_table(std::string_view table);
   std::unique_ptr<Statement> prepare(std::string_view sql);
   // Prepared once per SQL text and reused: hot paths do not parse SQL. The
   // caller serializes use of the connection.

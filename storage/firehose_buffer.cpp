@@ -49,6 +49,25 @@ void FirehoseBuffer::delete_stream(const std::string& name) {
   transaction.commit();
 }
 
+void FirehoseBuffer::rename_stream(const std::string& from, const std::string& to,
+                                   const std::string& config) {
+  std::lock_guard lock(db_mutex_);
+  Transaction transaction(db_);
+  for (const char* sql : {"UPDATE firehose_record SET stream = ?2 WHERE stream = ?1",
+                          "UPDATE firehose_delivery SET stream = ?2 WHERE stream = ?1",
+                          "DELETE FROM delivery_stream WHERE name = ?1 AND ?2 = ?2"}) {
+    auto statement = db_.cached(sql);
+    statement->bind(1, from);
+    statement->bind(2, to);
+    statement->step();
+  }
+  auto insert = db_.cached("INSERT OR REPLACE INTO delivery_stream VALUES (?1, ?2)");
+  insert->bind(1, to);
+  insert->bind(2, config);
+  insert->step();
+  transaction.commit();
+}
+
 std::vector<StoredStream> FirehoseBuffer::streams() {
   std::lock_guard lock(db_mutex_);
   std::vector<StoredStream> out;

@@ -46,6 +46,10 @@ class FirehoseBuffer {
   // Deletes the stream and its buffered records.
   void delete_stream(const std::string& name);
   std::vector<StoredStream> streams();
+  // Moves a stream, its buffered records and its pending delivery to
+  // `to`, with `config`, in one transaction (a stream's name is the key
+  // its service gives it, which may change between versions).
+  void rename_stream(const std::string& from, const std::string& to, const std::string& config);
 
   using Done = std::function<void(bool durable)>;
   // Queues `records` for the next group commit; `done` runs on the writer

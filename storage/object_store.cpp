@@ -198,6 +198,9 @@ ObjectStore::ObjectStore(const std::string& root)
       " size INTEGER NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
       " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
+  if (!db_.has_column("bucket", "owner")) {
+    db_.exec("ALTER TABLE bucket ADD COLUMN owner TEXT NOT NULL DEFAULT '000000000000'");
+  }
   collect_garbage();
 }
 
@@ -223,12 +226,15 @@ void ObjectStore::collect_garbage() {
   }
 }
 
-ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const std::string& region) {
+ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const std::string& region,
+                                               const std::string& owner) {
   std::lock_guard lock(mutex_);
-  auto insert = db_.cached("INSERT OR IGNORE INTO bucket VALUES (?1, ?2, ?3)");
+  auto insert = db_.cached(
+      "INSERT OR IGNORE INTO bucket (name, region, created_ms, owner) VALUES (?1, ?2, ?3, ?4)");
   insert->bind(1, name);
   insert->bind(2, region);
   insert->bind(3, now_ms());
+  insert->bind(4, owner);
   insert->step();
   auto changed = db_.cached("SELECT changes()");
   changed->step();
@@ -237,18 +243,19 @@ ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const st
 
 std::optional<BucketInfo> ObjectStore::bucket(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto select = db_.cached("SELECT region, created_ms FROM bucket WHERE name = ?1");
+  auto select = db_.cached("SELECT region, created_ms, owner FROM bucket WHERE name = ?1");
   select->bind(1, name);
   if (!select->step()) return std::nullopt;
-  return BucketInfo{name, select->column_text(0), select->column_int(1)};
+  return BucketInfo{name, select->column_text(0), select->column_int(1), select->column_text(2)};
 }
 
 std::vector<BucketInfo> ObjectStore::list_buckets() {
   std::lock_guard lock(mutex_);
   std::vector<BucketInfo> buckets;
-  auto select = db_.cached("SELECT name, region, created_ms FROM bucket ORDER BY name");
+  auto select = db_.cached("SELECT name, region, created_ms, owner FROM bucket ORDER BY name");
   while (select->step()) {
-    buckets.push_back({select->column_text(0), select->column_text(1), select->column_int(2)});
+    buckets.push_back({select->column_text(0), select->column_text(1), select->column_int(2),
+                       select->column_text(3)});
   }
   return buckets;
 }

@@ -28,6 +28,9 @@ struct BucketInfo {
   std::string name;
   std::string region;
   std::int64_t created_ms = 0;
+  // The account that owns it: bucket names are global, their buckets are
+  // not. Buckets made before accounts belong to 000000000000.
+  std::string owner;
 };
 
 struct ObjectInfo {
@@ -144,7 +147,8 @@ class ObjectStore {
 
   enum class Status { kOk, kAlreadyExists, kNoSuchBucket, kNotEmpty };
 
-  Status create_bucket(const std::string& name, const std::string& region);
+  Status create_bucket(const std::string& name, const std::string& region,
+                       const std::string& owner);
   std::optional<BucketInfo> bucket(const std::string& name);
   std::vector<BucketInfo> list_buckets();
   Status delete_bucket(const std::string& name);

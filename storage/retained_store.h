@@ -1,5 +1,7 @@
-// Retained MQTT messages, one per topic, kept in SQLite so that what a client
-// was told is retained is still there after a restart.
+// Retained MQTT messages, one per topic of each account and region, kept in
+// SQLite so that what a client was told is retained is still there after a
+// restart. Messages retained before accounts are in account 000000000000,
+// region us-east-1.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,8 @@
 namespace offcloud {
 
 struct RetainedMessage {
+  std::string account_id;
+  std::string region;
   std::string topic;
   std::string payload;
   int qos = 0;
@@ -38,10 +42,13 @@ class RetainedStore {
   explicit RetainedStore(const std::string& db_path);
 
   void put(const RetainedMessage& message);
-  void erase(const std::string& topic);
-  std::optional<RetainedMessage> get(const std::string& topic);
-  // Topics in byte order, starting at `from` (inclusive), at most `limit`.
-  RetainedPage list(const std::string& from, int limit);
+  void erase(const std::string& account_id, const std::string& region, const std::string& topic);
+  std::optional<RetainedMessage> get(const std::string& account_id, const std::string& region,
+                                     const std::string& topic);
+  // The account and region's topics in byte order, starting at `from`
+  // (inclusive), at most `limit`.
+  RetainedPage list(const std::string& account_id, const std::string& region,
+                    const std::string& from, int limit);
 
  private:
   std::mutex mutex_;

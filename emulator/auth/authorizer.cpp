@@ -8,16 +8,19 @@
 namespace offcloud {
 namespace {
 
-std::string lowered(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+// Users' names compare without case, within their account.
+std::string user_key(std::string_view account_id, std::string_view user_name) {
+  std::string out(account_id);
+  out += '/';
+  for (char c : user_name) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   return out;
 }
 
 }  // namespace
 
-std::string iam_user_arn(std::string_view path, std::string_view user_name) {
-  return "arn:aws:iam::" + std::string(kAccountId) + ":user" + std::string(path) +
+std::string iam_user_arn(std::string_view account_id, std::string_view path,
+                         std::string_view user_name) {
+  return "arn:aws:iam::" + std::string(account_id) + ":user" + std::string(path) +
          std::string(user_name);
 }
 
@@ -57,10 +60,11 @@ Authorizer::Authorizer(IamStore& store, CredentialStore& credentials)
     : store_(store), credentials_(credentials) {}
 
 void Authorizer::load() {
-  for (const IamUser& user : store_.users()) refresh_user(user.name);
+  for (const IamUser& user : store_.all_users()) refresh_user(user.account_id, user.name);
 }
 
-std::shared_ptr<const Authorizer::Policies> Authorizer::read_policies(std::string_view user_name) {
+std::shared_ptr<const Authorizer::Policies> Authorizer::read_policies(std::string_view account_id,
+                                                                      std::string_view user_name) {
   auto policies = std::make_shared<Policies>();
   auto add = [&](const std::string& where, std::string_view text) {
     std::string error;
@@ -72,41 +76,42 @@ std::shared_ptr<const Authorizer::Policies> Authorizer::read_policies(std::strin
       log(LogLevel::kWarn, "ignoring " + where + ": " + error);
     }
   };
-  for (const std::string& arn : store_.attached_user_policies(user_name)) {
+  for (const std::string& arn : store_.attached_user_policies(account_id, user_name)) {
     if (const AwsManagedPolicy* managed = find_aws_managed_policy(arn)) {
       add(arn, managed->document);
     } else if (auto policy = store_.policy(arn)) {
       add(arn, policy->document);
     }
   }
-  for (const IamInlinePolicy& inline_policy : store_.user_policies(user_name)) {
+  for (const IamInlinePolicy& inline_policy : store_.user_policies(account_id, user_name)) {
     add("inline policy " + inline_policy.name + " of " + std::string(user_name),
         inline_policy.document);
   }
   return policies;
 }
 
-void Authorizer::refresh_user(std::string_view user_name) {
-  std::optional<IamUser> user = store_.user(user_name);
+void Authorizer::refresh_user(std::string_view account_id, std::string_view user_name) {
+  std::optional<IamUser> user = store_.user(account_id, user_name);
   Principal principal;
+  principal.account_id = account_id;
   principal.user_name = user ? user->name : std::string(user_name);
   std::vector<CredentialStore::UserKey> keys;
   std::shared_ptr<const Policies> policies;
   if (user) {
     principal.user_id = user->user_id;
-    principal.arn = iam_user_arn(user->path, user->name);
-    for (const IamAccessKey& key : store_.access_keys(user->name)) {
+    principal.arn = iam_user_arn(account_id, user->path, user->name);
+    for (const IamAccessKey& key : store_.access_keys(account_id, user->name)) {
       keys.push_back({key.access_key_id, key.secret_access_key, key.active});
     }
-    policies = read_policies(user->name);
+    policies = read_policies(account_id, user->name);
   }
   // Policies first: a new key is never usable before its user's policies are in.
   {
     std::unique_lock lock(mutex_);
     if (policies) {
-      users_[lowered(principal.user_name)] = std::move(policies);
+      users_[user_key(account_id, principal.user_name)] = std::move(policies);
     } else {
-      users_.erase(lowered(principal.user_name));
+      users_.erase(user_key(account_id, principal.user_name));
     }
   }
   credentials_.set_user_keys(principal, keys);
@@ -119,7 +124,7 @@ std::optional<Denial> Authorizer::authorize(const Principal& principal,
   std::shared_ptr<const Policies> policies;
   {
     std::shared_lock lock(mutex_);
-    auto it = users_.find(lowered(principal.user_name));
+    auto it = users_.find(user_key(principal.account_id, principal.user_name));
     if (it != users_.end()) policies = it->second;
   }
   std::vector<const PolicyDocument*> documents;

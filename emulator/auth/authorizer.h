@@ -29,8 +29,9 @@ struct Denial {
   bool explicit_deny = false;
 };
 
-// The ARN of a user at `path` ("/" or "/division/").
-std::string iam_user_arn(std::string_view path, std::string_view user_name);
+// The ARN of a user of `account_id` at `path` ("/" or "/division/").
+std::string iam_user_arn(std::string_view account_id, std::string_view path,
+                         std::string_view user_name);
 
 // The condition keys every request carries: aws:SourceIp (from "ip:port"),
 // aws:CurrentTime, aws:EpochTime, aws:SecureTransport (offcloud speaks plain
@@ -47,10 +48,10 @@ class Authorizer {
  public:
   Authorizer(IamStore& store, CredentialStore& credentials);
 
-  // Mirrors every user; at start-up.
+  // Mirrors every user of every account; at start-up.
   void load();
   // Re-reads one user's keys and policies, or forgets the user once deleted.
-  void refresh_user(std::string_view user_name);
+  void refresh_user(std::string_view account_id, std::string_view user_name);
 
   // The first of `requests` the principal may not do; nullopt when it may do
   // them all.
@@ -60,12 +61,13 @@ class Authorizer {
 
  private:
   using Policies = std::vector<PolicyDocument>;
-  std::shared_ptr<const Policies> read_policies(std::string_view user_name);
+  std::shared_ptr<const Policies> read_policies(std::string_view account_id,
+                                                std::string_view user_name);
 
   IamStore& store_;
   CredentialStore& credentials_;
   mutable std::shared_mutex mutex_;
-  // Lower-case user name -> the user's parsed policies.
+  // "<account id>/<lower-case user name>" -> the user's parsed policies.
   std::unordered_map<std::string, std::shared_ptr<const Policies>> users_;
 };
 

@@ -143,7 +143,9 @@ std::string gzip(const std::string& data) {
 
 // The stored form of a stream's definition.
 std::string to_json(const DeliveryStreamConfig& c) {
-  return nlohmann::json{{"name", c.name},
+  return nlohmann::json{{"account_id", c.scope.account_id},
+                        {"region", c.scope.region},
+                        {"name", c.name},
                         {"arn", c.arn},
                         {"type", c.type},
                         {"version", c.version},
@@ -165,6 +167,18 @@ DeliveryStreamConfig from_json(const std::string& text) {
   DeliveryStreamConfig c;
   c.name = j.at("name");
   c.arn = j.at("arn");
+  if (j.contains("account_id")) {
+    c.scope = {j.at("account_id"), j.at("region")};
+  } else {
+    // Made before accounts and regions: the default account, in the region
+    // its ARN recorded (arn:aws:firehose:<region>:...).
+    std::string_view arn = c.arn;
+    std::size_t start = std::string_view("arn:aws:firehose:").size();
+    std::size_t end = arn.find(':', start);
+    if (arn.starts_with("arn:aws:firehose:") && end != std::string_view::npos && end > start) {
+      c.scope.region = std::string(arn.substr(start, end - start));
+    }
+  }
   c.type = j.at("type");
   c.version = j.at("version");
   c.created_ms = j.at("created_ms");
@@ -178,6 +192,10 @@ DeliveryStreamConfig from_json(const std::string& text) {
   c.interval_s = j.at("interval_s");
   c.compression = j.at("compression");
   return c;
+}
+
+std::string stream_key(const AccountRegion& scope, const std::string& name) {
+  return scope.account_id + "/" + scope.region + "/" + name;
 }
 
 }  // namespace
@@ -216,8 +234,13 @@ DeliveryStreams::DeliveryStreams(FirehoseBuffer& buffer, ObjectStore& objects, O
   for (const StoredStream& stored : buffer_.streams()) {
     Stream stream;
     stream.config = from_json(stored.config);
-    stream.stats = buffer_.stats(stored.name);  // delivered on the usual schedule
-    streams_.emplace(stored.name, std::move(stream));
+    std::string key = stream_key(stream.config.scope, stream.config.name);
+    if (stored.name != key) {
+      // A stream from before accounts: its records move to its new key.
+      buffer_.rename_stream(stored.name, key, to_json(stream.config));
+    }
+    stream.stats = buffer_.stats(key);  // delivered on the usual schedule
+    streams_.emplace(key, std::move(stream));
   }
   deliverer_ = std::thread([this] { deliver_loop(); });
 }
@@ -228,50 +251,58 @@ DeliveryStreams::~DeliveryStreams() {
 
 DeliveryStreams::Status DeliveryStreams::create(DeliveryStreamConfig config) {
   std::lock_guard lock(mutex_);
-  if (streams_.count(config.name)) return Status::kInUse;
-  std::string name = config.name;
-  buffer_.save_stream({name, to_json(config)});
+  std::string key = stream_key(config.scope, config.name);
+  if (streams_.count(key)) return Status::kInUse;
+  buffer_.save_stream({key, to_json(config)});
   Stream stream;
   stream.config = std::move(config);
-  stream.stats = buffer_.stats(name);
-  streams_.emplace(name, std::move(stream));
+  stream.stats = buffer_.stats(key);
+  streams_.emplace(key, std::move(stream));
   return Status::kOk;
 }
 
-std::optional<DeliveryStreamConfig> DeliveryStreams::describe(const std::string& name) {
+std::optional<DeliveryStreamConfig> DeliveryStreams::describe(const AccountRegion& scope,
+                                                              const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto it = streams_.find(name);
+  auto it = streams_.find(stream_key(scope, name));
   if (it == streams_.end()) return std::nullopt;
   return it->second.config;
 }
 
-std::vector<std::string> DeliveryStreams::names() {
+std::vector<std::string> DeliveryStreams::names(const AccountRegion& scope) {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
-  for (const auto& [name, stream] : streams_) out.push_back(name);
+  for (const auto& [key, stream] : streams_) {
+    if (stream.config.scope == scope) out.push_back(stream.config.name);
+  }
   return out;
 }
 
-DeliveryStreams::Status DeliveryStreams::remove(const std::string& name) {
+DeliveryStreams::Status DeliveryStreams::remove(const AccountRegion& scope,
+                                                const std::string& name) {
   std::lock_guard lock(mutex_);
-  if (!streams_.erase(name)) return Status::kNotFound;
-  buffer_.delete_stream(name);
+  std::string key = stream_key(scope, name);
+  if (!streams_.erase(key)) return Status::kNotFound;
+  buffer_.delete_stream(key);
   return Status::kOk;
 }
 
-DeliveryStreams::Status DeliveryStreams::update(const std::string& name, int expected_version,
+DeliveryStreams::Status DeliveryStreams::update(const AccountRegion& scope, const std::string& name,
+                                                int expected_version,
                                                 const DeliveryStreamConfig& next) {
   std::lock_guard lock(mutex_);
-  auto it = streams_.find(name);
+  std::string key = stream_key(scope, name);
+  auto it = streams_.find(key);
   if (it == streams_.end()) return Status::kNotFound;
   if (it->second.config.version != expected_version) return Status::kVersionMismatch;
-  buffer_.save_stream({name, to_json(next)});
+  buffer_.save_stream({key, to_json(next)});
   it->second.config = next;
   return Status::kOk;
 }
 
-bool DeliveryStreams::put(const std::string& name, std::vector<std::string> records,
-                          FirehoseBuffer::Done done) {
+bool DeliveryStreams::put(const AccountRegion& scope, const std::string& stream,
+                          std::vector<std::string> records, FirehoseBuffer::Done done) {
+  std::string name = stream_key(scope, stream);
   {
     std::lock_guard lock(mutex_);
     if (!streams_.count(name)) return false;
@@ -297,10 +328,10 @@ bool DeliveryStreams::put(const std::string& name, std::vector<std::string> reco
   return true;
 }
 
-bool DeliveryStreams::put_records(const std::string& stream, std::vector<std::string> records,
-                                  Done done, std::string* error) {
-  if (put(stream, std::move(records), std::move(done))) return true;
-  *error = "Firehose delivery stream " + stream + " was not found.";
+bool DeliveryStreams::put_records(const AccountRegion& scope, const std::string& stream,
+                                  std::vector<std::string> records, Done done, std::string* error) {
+  if (put(scope, stream, std::move(records), std::move(done))) return true;
+  *error = "Firehose " + stream + " not found under account " + scope.account_id + ".";
   return false;
 }
 
@@ -376,8 +407,15 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
       auto blob = objects_.new_blob();
       blob->write(body);
       blob->close();
-      delivered = objects_.put_object(config.bucket(), info, *blob) == ObjectStore::Status::kOk;
-      if (!delivered) {
+      std::optional<BucketInfo> bucket = objects_.bucket(config.bucket());
+      if (bucket && bucket->owner != config.scope.account_id) {
+        // Another account's bucket grants the stream's role nothing.
+        delivered = false;
+        log(LogLevel::kWarn, "firehose " + name + ": bucket " + config.bucket() +
+                                 " belongs to another account (AccessDenied); the records stay "
+                                 "buffered and delivery is retried");
+      } else if (!(delivered = objects_.put_object(config.bucket(), info, *blob) ==
+                               ObjectStore::Status::kOk)) {
         log(LogLevel::kWarn, "firehose " + name + ": bucket " + config.bucket() +
                                  " does not exist; the records stay buffered and delivery "
                                  "is retried");
@@ -413,7 +451,12 @@ void DeliveryStreams::flush_and_stop() {
   }
   wake_.notify_all();
   deliverer_.join();
-  for (const std::string& name : names()) {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, stream] : streams_) keys.push_back(key);
+  }
+  for (const std::string& name : keys) {
     // Everything buffered goes out now, object by object; a stream whose
     // bucket is missing keeps its records for the next start.
     for (int i = 0; i < 10000; ++i) {

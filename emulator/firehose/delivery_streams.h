@@ -22,6 +22,7 @@
 namespace offcloud {
 
 struct DeliveryStreamConfig {
+  AccountRegion scope;  // Firehose is regional: each account and region has its own streams
   std::string name;
   std::string arn;
   std::string type = "DirectPut";
@@ -59,19 +60,22 @@ class DeliveryStreams : public FirehoseSink {
   DeliveryStreams(FirehoseBuffer& buffer, ObjectStore& objects, Options options);
   ~DeliveryStreams() override;
 
+  // Streams are named within their account and region (config.scope).
   enum class Status { kOk, kNotFound, kInUse, kVersionMismatch };
   Status create(DeliveryStreamConfig config);
-  std::optional<DeliveryStreamConfig> describe(const std::string& name);
-  std::vector<std::string> names();
-  Status remove(const std::string& name);
+  std::optional<DeliveryStreamConfig> describe(const AccountRegion& scope, const std::string& name);
+  std::vector<std::string> names(const AccountRegion& scope);
+  Status remove(const AccountRegion& scope, const std::string& name);
   // Replaces the destination settings; the version rises by one.
-  Status update(const std::string& name, int expected_version, const DeliveryStreamConfig& next);
+  Status update(const AccountRegion& scope, const std::string& name, int expected_version,
+                const DeliveryStreamConfig& next);
 
   // False when there is no such stream; otherwise `done` runs once the
   // records are durable.
-  bool put(const std::string& name, std::vector<std::string> records, FirehoseBuffer::Done done);
-  bool put_records(const std::string& stream, std::vector<std::string> records, Done done,
-                   std::string* error) override;
+  bool put(const AccountRegion& scope, const std::string& name, std::vector<std::string> records,
+           FirehoseBuffer::Done done);
+  bool put_records(const AccountRegion& scope, const std::string& stream,
+                   std::vector<std::string> records, Done done, std::string* error) override;
 
   // Delivers everything buffered, then stops the delivery loop (shutdown).
   void flush_and_stop();
@@ -86,7 +90,7 @@ class DeliveryStreams : public FirehoseSink {
   void deliver_loop();
   // Delivers one object's worth of the stream's oldest records. False when
   // delivery failed (retried later).
-  bool deliver_once(const std::string& name);
+  bool deliver_once(const std::string& key);
   bool due(const Stream& stream, std::int64_t now_ms) const;
 
   FirehoseBuffer& buffer_;
@@ -94,6 +98,8 @@ class DeliveryStreams : public FirehoseSink {
   Options options_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  // By stream key, "<account>/<region>/<name>": the buffer's name for the
+  // stream (names never hold a slash, so keys never collide).
   std::map<std::string, Stream> streams_;
   bool stopping_ = false;
   std::thread deliverer_;

@@ -212,6 +212,9 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
     }
   }
   auto name = stream_name(body);
+  // Firehose is regional: the caller's account and region hold its streams.
+  AccountRegion scope{context.principal.account_id,
+                      context.region.empty() ? "us-east-1" : context.region};
   auto not_found = [&] {
     return fail(context, ErrorCode::kResourceNotFoundException,
                 "Firehose " + name.value_or("") + " under account " + context.principal.account_id +
@@ -227,6 +230,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
 
   if (operation == "CreateDeliveryStream") {
     DeliveryStreamConfig config;
+    config.scope = scope;
     config.name = *name;
     config.type = body.value("DeliveryStreamType", "DirectPut");
     if (config.type != "DirectPut") {
@@ -245,9 +249,8 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
         body[extended ? "ExtendedS3DestinationConfiguration" : "S3DestinationConfiguration"], false,
         &config);
     if (!invalid.empty()) return reply(fail(context, invalid.code, invalid.message));
-    std::string region = context.region.empty() ? "us-east-1" : context.region;
-    config.arn = "arn:aws:firehose:" + region + ":" + context.principal.account_id +
-                 ":deliverystream/" + config.name;
+    config.arn = "arn:aws:firehose:" + scope.region + ":" + scope.account_id + ":deliverystream/" +
+                 config.name;
     config.created_ms = config.updated_ms = now_ms();
     if (streams_.create(config) == DeliveryStreams::Status::kInUse) {
       return reply(fail(context, ErrorCode::kResourceInUseException,
@@ -257,7 +260,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
     return reply(ok({{"DeliveryStreamARN", config.arn}}));
   }
   if (operation == "DescribeDeliveryStream") {
-    auto config = streams_.describe(*name);
+    auto config = streams_.describe(scope, *name);
     if (!config) return reply(not_found());
     return reply(ok(describe(*config)));
   }
@@ -271,7 +274,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
     std::string type = body.value("DeliveryStreamType", "");
     json names = json::array();
     bool more = false;
-    for (const std::string& stream : streams_.names()) {
+    for (const std::string& stream : streams_.names(scope)) {
       if (stream <= after) continue;
       if (!type.empty() && type != "DirectPut") continue;
       if (static_cast<int>(names.size()) == limit) {
@@ -283,11 +286,12 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
     return reply(ok({{"DeliveryStreamNames", names}, {"HasMoreDeliveryStreams", more}}));
   }
   if (operation == "DeleteDeliveryStream") {
-    if (streams_.remove(*name) == DeliveryStreams::Status::kNotFound) return reply(not_found());
+    if (streams_.remove(scope, *name) == DeliveryStreams::Status::kNotFound)
+      return reply(not_found());
     return reply(ok(json::object()));
   }
   if (operation == "UpdateDestination") {
-    auto current = streams_.describe(*name);
+    auto current = streams_.describe(scope, *name);
     if (!current) return reply(not_found());
     std::string version = body.value("CurrentDeliveryStreamVersionId", "");
     if (body.value("DestinationId", "") != kDestinationId) {
@@ -313,7 +317,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
     } catch (const std::exception&) {
       expected = -1;
     }
-    auto status = streams_.update(*name, expected, next);
+    auto status = streams_.update(scope, *name, expected, next);
     if (status == DeliveryStreams::Status::kNotFound) return reply(not_found());
     if (status == DeliveryStreams::Status::kVersionMismatch) {
       return reply(fail(context, ErrorCode::kConcurrentModificationException,
@@ -375,7 +379,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
       }
       records.push_back(std::move(*data));
     }
-    if (!streams_.describe(*name)) return reply(not_found());
+    if (!streams_.describe(scope, *name)) return reply(not_found());
     if (records.empty()) {
       return reply(
           ok({{"FailedPutCount", failed}, {"Encrypted", false}, {"RequestResponses", responses}}));
@@ -395,7 +399,8 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
       reply(fail(failure_context, ErrorCode::kServiceUnavailableException,
                  "The records could not be made durable; retry."));
     };
-    if (!streams_.put(*name, std::move(records), std::move(respond))) return reply(not_found());
+    if (!streams_.put(scope, *name, std::move(records), std::move(respond)))
+      return reply(not_found());
     return;
   }
   reply(fail(context, ErrorCode::kUnknownOperationException,

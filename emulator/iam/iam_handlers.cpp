@@ -25,8 +25,8 @@ std::string iam_date(std::int64_t epoch_ms) {
   return iso8601_ms(epoch_ms).substr(0, 19) + "Z";
 }
 
-std::string policy_arn(std::string_view path, std::string_view name) {
-  return "arn:aws:iam::" + std::string(kAccountId) + ":policy" + std::string(path) +
+std::string policy_arn(std::string_view account_id, std::string_view path, std::string_view name) {
+  return "arn:aws:iam::" + std::string(account_id) + ":policy" + std::string(path) +
          std::string(name);
 }
 
@@ -76,7 +76,7 @@ void write_user(XmlWriter& xml, const IamUser& user) {
   xml.element("Path", user.path)
       .element("UserName", user.name)
       .element("UserId", user.user_id)
-      .element("Arn", iam_user_arn(user.path, user.name))
+      .element("Arn", iam_user_arn(user.account_id, user.path, user.name))
       .element("CreateDate", iam_date(user.created_ms));
 }
 
@@ -190,6 +190,17 @@ class IamOperations {
   }
 
  private:
+  // IAM is global within the caller's account, and sees nothing beyond it.
+  const std::string& account() const { return call_.context().principal.account_id; }
+
+  // A customer managed policy of the caller's account (another account's
+  // ARN names nothing the caller can see).
+  std::optional<IamManagedPolicy> own_policy(const std::string& arn) {
+    std::optional<IamManagedPolicy> policy = store_.policy(arn);
+    if (policy && policy->account_id != account()) return std::nullopt;
+    return policy;
+  }
+
   // The user a request names, or, without UserName, the caller.
   IamUser existing_user(bool name_required) {
     const std::string* name = call_.optional("UserName");
@@ -201,7 +212,7 @@ class IamOperations {
     }
     std::string user_name = name ? *name : caller.user_name;
     check_name(user_name, "userName", 128);
-    std::optional<IamUser> user = store_.user(user_name);
+    std::optional<IamUser> user = store_.user(account(), user_name);
     if (!user) {
       throw IamError{ErrorCode::kNoSuchEntity,
                      "The user with name " + user_name + " cannot be found."};
@@ -214,14 +225,14 @@ class IamOperations {
       PolicyView view{arn, std::string(managed->name),        std::string(managed->policy_id),
                       "/", std::string(managed->description), std::string(managed->document)};
       view.created_ms = view.updated_ms = 1423159200000;  // 2015-02-06, as AWS lists them
-      view.attachments = store_.attachment_count(arn);
+      view.attachments = store_.attachment_count(account(), arn);
       return view;
     }
-    std::optional<IamManagedPolicy> policy = store_.policy(arn);
+    std::optional<IamManagedPolicy> policy = own_policy(arn);
     if (!policy) throw IamError{ErrorCode::kNoSuchEntity, "Policy " + arn + " was not found."};
     PolicyView view{policy->arn,         policy->name,     policy->policy_id,  policy->path,
                     policy->description, policy->document, policy->created_ms, policy->updated_ms};
-    view.attachments = store_.attachment_count(arn);
+    view.attachments = store_.attachment_count(account(), arn);
     return view;
   }
 
@@ -237,6 +248,7 @@ class IamOperations {
     const std::string& name = call_.required("UserName");
     check_name(name, "userName", 64);
     IamUser user;
+    user.account_id = account();
     user.name = name;
     if (const std::string* path = call_.optional("Path")) {
       check_path(*path, "path");
@@ -248,7 +260,7 @@ class IamOperations {
       throw IamError{ErrorCode::kEntityAlreadyExists,
                      "User with name " + name + " already exists."};
     }
-    authorizer_.refresh_user(user.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond([&](XmlWriter& xml) {
       xml.open("User");
       write_user(xml, user);
@@ -277,7 +289,7 @@ class IamOperations {
   }
 
   HttpResponse list_users() {
-    std::vector<IamUser> users = store_.users();
+    std::vector<IamUser> users = store_.users(account());
     if (const std::string* prefix = call_.optional("PathPrefix")) {
       std::erase_if(users, [&](const IamUser& user) { return !user.path.starts_with(*prefix); });
     }
@@ -291,33 +303,34 @@ class IamOperations {
 
   HttpResponse delete_user() {
     IamUser user = existing_user(true);
-    if (!store_.access_keys(user.name).empty()) {
+    if (!store_.access_keys(account(), user.name).empty()) {
       throw IamError{ErrorCode::kDeleteConflict,
                      "Cannot delete entity, must delete access keys first."};
     }
-    if (!store_.attached_user_policies(user.name).empty()) {
+    if (!store_.attached_user_policies(account(), user.name).empty()) {
       throw IamError{ErrorCode::kDeleteConflict,
                      "Cannot delete entity, must detach all policies first."};
     }
-    if (!store_.user_policies(user.name).empty()) {
+    if (!store_.user_policies(account(), user.name).empty()) {
       throw IamError{ErrorCode::kDeleteConflict,
                      "Cannot delete entity, must delete policies first."};
     }
-    store_.delete_user(user.name);
-    authorizer_.refresh_user(user.name);
+    store_.delete_user(account(), user.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
   HttpResponse create_access_key() {
     IamUser user = existing_user(false);
-    if (store_.access_keys(user.name).size() >= IamService::kMaxAccessKeysPerUser) {
+    if (store_.access_keys(account(), user.name).size() >= IamService::kMaxAccessKeysPerUser) {
       throw IamError{ErrorCode::kLimitExceeded,
                      "Cannot exceed quota for AccessKeysPerUser: " +
                          std::to_string(IamService::kMaxAccessKeysPerUser)};
     }
-    IamAccessKey key{new_access_key_id(), user.name, new_secret_access_key(), true, now_ms()};
+    IamAccessKey key{account(), new_access_key_id(), user.name, new_secret_access_key(), true,
+                     now_ms()};
     store_.put_access_key(key);
-    authorizer_.refresh_user(user.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond([&](XmlWriter& xml) {
       xml.open("AccessKey")
           .element("UserName", key.user_name)
@@ -332,7 +345,7 @@ class IamOperations {
   HttpResponse list_access_keys() {
     std::vector<IamAccessKey> keys;
     if (call_.optional("UserName") || !call_.context().principal.is_root) {
-      keys = store_.access_keys(existing_user(false).name);
+      keys = store_.access_keys(account(), existing_user(false).name);
     }
     return call_.respond(call_.page<IamAccessKey>(
         keys, "AccessKeyMetadata", [](XmlWriter& xml, const IamAccessKey& key) {
@@ -349,7 +362,7 @@ class IamOperations {
   IamAccessKey existing_key(const IamUser& user) {
     const std::string& id = call_.required("AccessKeyId");
     std::optional<IamAccessKey> key = store_.access_key(id);
-    if (!key || !iequals(key->user_name, user.name)) {
+    if (!key || key->account_id != account() || !iequals(key->user_name, user.name)) {
       throw IamError{ErrorCode::kNoSuchEntity,
                      "The Access Key with id " + id + " cannot be found."};
     }
@@ -360,7 +373,7 @@ class IamOperations {
     IamUser user = existing_user(false);
     IamAccessKey key = existing_key(user);
     store_.delete_access_key(key.access_key_id);
-    authorizer_.refresh_user(user.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
@@ -373,7 +386,7 @@ class IamOperations {
     }
     IamAccessKey key = existing_key(user);
     store_.set_access_key_active(key.access_key_id, status == "Active");
-    authorizer_.refresh_user(user.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
@@ -393,7 +406,8 @@ class IamOperations {
                          std::to_string(IamService::kMaxManagedPolicyChars)};
     }
     IamManagedPolicy policy;
-    policy.arn = policy_arn(path, name);
+    policy.account_id = account();
+    policy.arn = policy_arn(account(), path, name);
     policy.name = name;
     policy.policy_id = new_policy_id();
     policy.path = path;
@@ -457,7 +471,7 @@ class IamOperations {
       }
     }
     if (scope != "AWS") {
-      for (const IamManagedPolicy& policy : store_.policies()) {
+      for (const IamManagedPolicy& policy : store_.policies(account())) {
         views.push_back(existing_policy(policy.arn));
       }
     }
@@ -491,35 +505,35 @@ class IamOperations {
   HttpResponse attach_user_policy() {
     IamUser user = existing_user(true);
     const std::string& arn = call_.required("PolicyArn");
-    if (!find_aws_managed_policy(arn) && !store_.policy(arn)) {
+    if (!find_aws_managed_policy(arn) && !own_policy(arn)) {
       throw IamError{ErrorCode::kNoSuchEntity,
                      "Policy " + arn + " does not exist or is not attachable."};
     }
-    std::vector<std::string> attached = store_.attached_user_policies(user.name);
+    std::vector<std::string> attached = store_.attached_user_policies(account(), user.name);
     bool already = std::find(attached.begin(), attached.end(), arn) != attached.end();
     if (!already && attached.size() >= IamService::kMaxAttachedPoliciesPerUser) {
       throw IamError{ErrorCode::kLimitExceeded,
                      "Cannot exceed quota for PoliciesPerUser: " +
                          std::to_string(IamService::kMaxAttachedPoliciesPerUser)};
     }
-    store_.attach_user_policy(user.name, arn);
-    authorizer_.refresh_user(user.name);
+    store_.attach_user_policy(account(), user.name, arn);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
   HttpResponse detach_user_policy() {
     IamUser user = existing_user(true);
     const std::string& arn = call_.required("PolicyArn");
-    if (!store_.detach_user_policy(user.name, arn)) {
+    if (!store_.detach_user_policy(account(), user.name, arn)) {
       throw IamError{ErrorCode::kNoSuchEntity, "Policy " + arn + " was not found."};
     }
-    authorizer_.refresh_user(user.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
   HttpResponse list_attached_user_policies() {
     IamUser user = existing_user(true);
-    std::vector<std::string> arns = store_.attached_user_policies(user.name);
+    std::vector<std::string> arns = store_.attached_user_policies(account(), user.name);
     return call_.respond(call_.page<std::string>(arns, "AttachedPolicies",
                                                  [](XmlWriter& xml, const std::string& arn) {
                                                    xml.open("member")
@@ -536,7 +550,7 @@ class IamOperations {
     const std::string& document = call_.required("PolicyDocument");
     check_document(document);
     std::size_t total = chars_without_whitespace(document);
-    for (const IamInlinePolicy& other : store_.user_policies(user.name)) {
+    for (const IamInlinePolicy& other : store_.user_policies(account(), user.name)) {
       if (!iequals(other.name, name)) total += chars_without_whitespace(other.document);
     }
     if (total > IamService::kMaxUserInlinePolicyChars) {
@@ -545,14 +559,14 @@ class IamOperations {
                          std::to_string(IamService::kMaxUserInlinePolicyChars) +
                          " bytes exceeded for user " + user.name};
     }
-    store_.put_user_policy(user.name, name, document);
-    authorizer_.refresh_user(user.name);
+    store_.put_user_policy(account(), user.name, name, document);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
   IamInlinePolicy existing_user_policy(const IamUser& user) {
     const std::string& name = call_.required("PolicyName");
-    std::optional<IamInlinePolicy> policy = store_.user_policy(user.name, name);
+    std::optional<IamInlinePolicy> policy = store_.user_policy(account(), user.name, name);
     if (!policy) {
       throw IamError{ErrorCode::kNoSuchEntity,
                      "The user policy with name " + name + " cannot be found."};
@@ -573,15 +587,15 @@ class IamOperations {
   HttpResponse delete_user_policy() {
     IamUser user = existing_user(true);
     IamInlinePolicy policy = existing_user_policy(user);
-    store_.delete_user_policy(user.name, policy.name);
-    authorizer_.refresh_user(user.name);
+    store_.delete_user_policy(account(), user.name, policy.name);
+    authorizer_.refresh_user(account(), user.name);
     return call_.respond();
   }
 
   HttpResponse list_user_policies() {
     IamUser user = existing_user(true);
     std::vector<std::string> names;
-    for (const IamInlinePolicy& policy : store_.user_policies(user.name)) {
+    for (const IamInlinePolicy& policy : store_.user_policies(account(), user.name)) {
       names.push_back(policy.name);
     }
     return call_.respond(call_.page<std::string>(
@@ -608,7 +622,7 @@ std::vector<IamRequest> IamService::iam_requests(const HttpRequest& request,
   if (operation == "CreatePolicy") {
     const std::string* name = param("PolicyName");
     const std::string* path = param("Path");
-    ask.resource = policy_arn(path ? *path : "/", name ? *name : "");
+    ask.resource = policy_arn(context.principal.account_id, path ? *path : "/", name ? *name : "");
   } else if (operation == "GetPolicy" || operation == "GetPolicyVersion" ||
              operation == "DeletePolicy") {
     if (const std::string* arn = param("PolicyArn")) ask.resource = *arn;
@@ -619,10 +633,12 @@ std::vector<IamRequest> IamService::iam_requests(const HttpRequest& request,
     std::string path = "/";
     if (operation == "CreateUser") {
       if (const std::string* given = param("Path")) path = *given;
-    } else if (auto user = store_.user(user_name)) {
+    } else if (auto user = store_.user(context.principal.account_id, user_name)) {
       path = user->path;
     }
-    if (!user_name.empty()) ask.resource = iam_user_arn(path, user_name);
+    if (!user_name.empty()) {
+      ask.resource = iam_user_arn(context.principal.account_id, path, user_name);
+    }
     if (const std::string* arn = param("PolicyArn")) ask.conditions = {{"iam:PolicyARN", *arn}};
   }
   return {std::move(ask)};

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/iot/iot_scope.h"
 #include "emulator/iot/topic_rule_payload.h"
 #include "emulator/util/log.h"
 #include "rules/sql_parser.h"
@@ -48,9 +49,8 @@ bool valid_rule_name(std::string_view name) {
   return true;
 }
 
-std::string rule_arn(const std::string& region, const std::string& name) {
-  return "arn:aws:iot:" + (region.empty() ? std::string("us-east-1") : region) + ":" +
-         std::string(kAccountId) + ":rule/" + name;
+std::string rule_arn(const AccountRegion& scope, const std::string& name) {
+  return "arn:aws:iot:" + scope.region + ":" + scope.account_id + ":rule/" + name;
 }
 
 std::optional<std::int64_t> parse_count(std::string_view text) {
@@ -70,11 +70,11 @@ std::string sql_version_of(const CompiledTopicRule* rule) {
 }  // namespace
 
 IotService::IotService(RuleStore& store, RulesEngine& engine) : store_(store), engine_(engine) {
-  for (const StoredTopicRule& stored : store_.list()) {
+  for (const StoredTopicRule& stored : store_.list_all()) {
     auto definition = parse_topic_rule_payload(stored.payload);
     std::string why;
     if (auto* rule = std::get_if<RuleDefinition>(&definition)) {
-      auto compiled = engine_.compile(stored.name, *rule);
+      auto compiled = engine_.compile({stored.account_id, stored.region}, stored.name, *rule);
       if (auto* ok = std::get_if<std::shared_ptr<const CompiledTopicRule>>(&compiled)) {
         engine_.put(*ok, !stored.disabled);
         continue;
@@ -200,7 +200,7 @@ std::variant<std::shared_ptr<const CompiledTopicRule>, HttpResponse> IotService:
   }
   const RuleDefinition& rule = std::get<RuleDefinition>(definition);
   *disabled = rule.disabled;
-  auto compiled = engine_.compile(name, rule);
+  auto compiled = engine_.compile(iot_scope(context), name, rule);
   if (auto* failure = std::get_if<RuleCompileError>(&compiled)) {
     ErrorCode code = failure->kind == RuleCompileError::Kind::kSql
                          ? ErrorCode::kSqlParseException
@@ -218,7 +218,9 @@ HttpResponse IotService::create_topic_rule(const std::string& name, HttpRequest&
   auto& rule = std::get<std::shared_ptr<const CompiledTopicRule>>(compiled);
 
   std::lock_guard lock(changes_);
-  StoredTopicRule stored{name, request.body, now_ms(), disabled, rule_arn(context.region, name)};
+  AccountRegion scope = iot_scope(context);
+  StoredTopicRule stored{scope.account_id, scope.region,         name, request.body, now_ms(),
+                         disabled,         rule_arn(scope, name)};
   if (!store_.insert(stored)) {
     return error(ErrorCode::kResourceAlreadyExistsException,
                  "A topic rule named " + name + " already exists.", context);
@@ -228,9 +230,10 @@ HttpResponse IotService::create_topic_rule(const std::string& name, HttpRequest&
 }
 
 HttpResponse IotService::get_topic_rule(const std::string& name, RequestContext& context) {
-  std::optional<StoredTopicRule> stored = store_.get(name);
+  AccountRegion scope = iot_scope(context);
+  std::optional<StoredTopicRule> stored = store_.get(scope.account_id, scope.region, name);
   if (!stored) return no_such_rule(name, context);
-  std::shared_ptr<const CompiledTopicRule> rule = engine_.find(name);
+  std::shared_ptr<const CompiledTopicRule> rule = engine_.find(scope, name);
   std::string body = "{\"ruleArn\":" + nlohmann::json(stored->arn).dump() + ",\"rule\":" +
                      topic_rule_json({stored->name, stored->payload, stored->created_ms,
                                       stored->disabled, sql_version_of(rule.get())}) +
@@ -267,10 +270,11 @@ HttpResponse IotService::list_topic_rules(RequestContext& context) {
 
   nlohmann::json rules = nlohmann::json::array();
   nlohmann::json body = nlohmann::json::object();
-  for (const StoredTopicRule& stored : store_.list()) {
+  AccountRegion scope = iot_scope(context);
+  for (const StoredTopicRule& stored : store_.list(scope.account_id, scope.region)) {
     if (stored.name < from) continue;
     if (disabled && stored.disabled != *disabled) continue;
-    std::shared_ptr<const CompiledTopicRule> rule = engine_.find(stored.name);
+    std::shared_ptr<const CompiledTopicRule> rule = engine_.find(scope, stored.name);
     std::string pattern = rule ? rule->sql.topic_filter().text() : std::string();
     if (topic && pattern != *topic) continue;
     if (static_cast<std::int64_t>(rules.size()) == max_results) {
@@ -294,23 +298,30 @@ HttpResponse IotService::replace_topic_rule(const std::string& name, HttpRequest
   if (auto* refusal = std::get_if<HttpResponse>(&compiled)) return std::move(*refusal);
 
   std::lock_guard lock(changes_);
-  if (!store_.replace(name, request.body, disabled)) return no_such_rule(name, context);
+  AccountRegion scope = iot_scope(context);
+  if (!store_.replace(scope.account_id, scope.region, name, request.body, disabled)) {
+    return no_such_rule(name, context);
+  }
   engine_.put(std::get<std::shared_ptr<const CompiledTopicRule>>(std::move(compiled)), !disabled);
   return json_response(std::string());
 }
 
 HttpResponse IotService::delete_topic_rule(const std::string& name, RequestContext& context) {
   std::lock_guard lock(changes_);
-  if (!store_.erase(name)) return no_such_rule(name, context);
-  engine_.remove(name);
+  AccountRegion scope = iot_scope(context);
+  if (!store_.erase(scope.account_id, scope.region, name)) return no_such_rule(name, context);
+  engine_.remove(scope, name);
   return json_response(std::string());
 }
 
 HttpResponse IotService::set_topic_rule_enabled(const std::string& name, bool enabled,
                                                 RequestContext& context) {
   std::lock_guard lock(changes_);
-  if (!store_.set_disabled(name, !enabled)) return no_such_rule(name, context);
-  engine_.set_enabled(name, enabled);
+  AccountRegion scope = iot_scope(context);
+  if (!store_.set_disabled(scope.account_id, scope.region, name, !enabled)) {
+    return no_such_rule(name, context);
+  }
+  engine_.set_enabled(scope, name, enabled);
   return json_response(std::string());
 }
 

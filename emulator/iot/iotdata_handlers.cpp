@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/iot/iot_scope.h"
 #include "emulator/util/log.h"
 #include "storage/digest.h"
 
@@ -106,11 +107,12 @@ void IotDataService::publish(HttpRequest& request, RequestContext& context, std:
   if (message.retain) {
     // Stored before the answer, so an acknowledged retained message survives
     // a crash. An empty payload clears the topic's retained message.
+    const AccountRegion& scope = message.scope;
     if (message.payload.empty()) {
-      retained_.erase(message.topic);
+      retained_.erase(scope.account_id, scope.region, message.topic);
     } else {
-      retained_.put({message.topic, message.payload, message.qos, message.user_properties,
-                     message.timestamp_ms});
+      retained_.put({scope.account_id, scope.region, message.topic, message.payload, message.qos,
+                     message.user_properties, message.timestamp_ms});
     }
   }
   // The answer waits until every durable write the publish caused (a rule's
@@ -198,6 +200,7 @@ std::optional<HttpResponse> IotDataService::read_message(HttpRequest& request,
     message.correlation_data = std::move(bytes);
   }
 
+  message.scope = iot_scope(context);
   message.topic = std::move(topic);
   message.payload = std::move(request.body);
   message.principal = context.principal.arn;
@@ -221,7 +224,8 @@ HttpResponse IotDataService::list_retained_messages(RequestContext& context) {
       return invalid("The nextToken is not valid.", context);
     }
   }
-  RetainedPage page = retained_.list(from, max_results);
+  AccountRegion scope = iot_scope(context);
+  RetainedPage page = retained_.list(scope.account_id, scope.region, from, max_results);
   nlohmann::json topics = nlohmann::json::array();
   for (const RetainedSummary& summary : page.messages) {
     topics.push_back({{"topic", summary.topic},
@@ -236,7 +240,8 @@ HttpResponse IotDataService::list_retained_messages(RequestContext& context) {
 
 HttpResponse IotDataService::get_retained_message(RequestContext& context,
                                                   const std::string& topic) {
-  std::optional<RetainedMessage> message = retained_.get(topic);
+  AccountRegion scope = iot_scope(context);
+  std::optional<RetainedMessage> message = retained_.get(scope.account_id, scope.region, topic);
   if (!message) {
     return error_response(Protocol::kRestJson,
                           {ErrorCode::kResourceNotFoundException,

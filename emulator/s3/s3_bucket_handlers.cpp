@@ -14,10 +14,6 @@ using namespace s3;
 
 constexpr std::string_view kDefaultRegion = "us-east-1";
 
-void owner(XmlWriter& xml, std::string_view element = "Owner") {
-  xml.open(element).element("ID", kOwnerId).element("DisplayName", kOwnerName).close();
-}
-
 std::optional<int> parse_max_keys(const S3Call& call, std::string_view name) {
   const std::string* text = param(call, name);
   if (!text) return 1000;
@@ -30,11 +26,12 @@ std::optional<int> parse_max_keys(const S3Call& call, std::string_view name) {
 }  // namespace
 
 HttpResponse S3Service::list_buckets(S3Call& call) {
-  (void)call;
+  const std::string& account = call.context.principal.account_id;
   XmlWriter xml("ListAllMyBucketsResult", kXmlns);
-  owner(xml);
+  write_owner(xml, account);
   xml.open("Buckets");
   for (const BucketInfo& bucket : store_.list_buckets()) {
+    if (bucket.owner != account) continue;
     xml.open("Bucket")
         .element("Name", bucket.name)
         .element("CreationDate", iso8601(bucket.created_ms))
@@ -74,9 +71,14 @@ HttpResponse S3Service::create_bucket(S3Call& call) {
                      " location constraint is incompatible for the region "
                      "specific endpoint this request was sent to.");
   }
-  if (store_.create_bucket(name, region) == ObjectStore::Status::kAlreadyExists) {
-    // us-east-1 answers a repeated create by the owner with 200, for history.
+  const std::string& account = call.context.principal.account_id;
+  if (store_.create_bucket(name, region, account) == ObjectStore::Status::kAlreadyExists) {
+    // Names are global: another account's bucket takes the name for all.
     auto existing = store_.bucket(name);
+    if (existing && existing->owner != account) {
+      return error(call, ErrorCode::kBucketAlreadyExists, "", {{"BucketName", name}});
+    }
+    // us-east-1 answers a repeated create by the owner with 200, for history.
     if (!(existing && existing->region == kDefaultRegion && region == kDefaultRegion)) {
       return error(call, ErrorCode::kBucketAlreadyOwnedByYou, "", {{"BucketName", name}});
     }
@@ -127,14 +129,15 @@ HttpResponse S3Service::get_acl(S3Call& call) {
   if (call.target.has_key && !store_.head_object(call.target.bucket, call.target.key)) {
     return error(call, ErrorCode::kNoSuchKey);
   }
-  // One account owns everything, with full control.
+  // The owner (the caller: other accounts are refused) has full control.
+  std::string id = canonical_user_id(call.context.principal.account_id);
+  std::string name = owner_display_name(call.context.principal.account_id);
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"" +
-                     std::string(kXmlns) + "\"><Owner><ID>" + std::string(kOwnerId) +
-                     "</ID><DisplayName>" + std::string(kOwnerName) +
+                     std::string(kXmlns) + "\"><Owner><ID>" + id + "</ID><DisplayName>" + name +
                      "</DisplayName></Owner><AccessControlList><Grant><Grantee "
                      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
                      "xsi:type=\"CanonicalUser\"><ID>" +
-                     std::string(kOwnerId) + "</ID><DisplayName>" + std::string(kOwnerName) +
+                     id + "</ID><DisplayName>" + name +
                      "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
                      "</AccessControlList></AccessControlPolicy>";
   return xml_response(std::move(body));
@@ -212,7 +215,7 @@ HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
     for (const auto& [algorithm, value] : object.checksums)
       xml.element("ChecksumAlgorithm", algorithm);
     xml.element("StorageClass", "STANDARD");
-    if (fetch_owner) owner(xml);
+    if (fetch_owner) write_owner(xml, call.context.principal.account_id);
     xml.close();
   }
   for (const std::string& prefix : result.common_prefixes) {
@@ -258,7 +261,7 @@ HttpResponse S3Service::list_object_versions(S3Call& call) {
         .element("ETag", quoted_etag(object))
         .element("Size", std::to_string(object.size))
         .element("StorageClass", "STANDARD");
-    owner(xml);
+    write_owner(xml, call.context.principal.account_id);
     xml.close();
   }
   for (const std::string& prefix : result.common_prefixes) {

@@ -9,19 +9,23 @@
 #include "emulator/api/api_errors.h"
 #include "emulator/http/uri.h"
 #include "emulator/s3/s3_service.h"
+#include "emulator/util/xml.h"
 
 namespace offcloud::s3 {
 
-// The canonical owner every bucket and object has: offcloud has one account.
-inline constexpr std::string_view kOwnerId =
-    "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
-inline constexpr std::string_view kOwnerName = "offcloud";
+// An account's canonical user id (64 hex digits, as S3 shows owners) and
+// display name. Account 000000000000 keeps the id offcloud always gave it.
+std::string canonical_user_id(std::string_view account_id);
+std::string owner_display_name(std::string_view account_id);
+// <element><ID>...</ID><DisplayName>...</DisplayName></element>
+void write_owner(XmlWriter& xml, std::string_view account_id, std::string_view element = "Owner");
 inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 inline constexpr std::size_t kMaxKeyBytes = 1024;
 
 HttpResponse error(const S3Call& call, ErrorCode code, std::string message = {},
                    std::vector<std::pair<std::string, std::string>> details = {});
 HttpResponse no_such_bucket(const S3Call& call);
+HttpResponse access_denied(const S3Call& call);
 HttpResponse xml_response(std::string body, int status = 200);
 
 // "2026-11-27T07:00:00.000Z", as listings show times.

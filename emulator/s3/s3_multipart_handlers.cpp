@@ -46,10 +46,6 @@ void add_checksum_headers(const HeaderList& checksums, HttpResponse* response) {
   }
 }
 
-void owner(XmlWriter& xml, std::string_view element) {
-  xml.open(element).element("ID", kOwnerId).element("DisplayName", kOwnerName).close();
-}
-
 }  // namespace
 
 BodyPlan S3Service::open_part_body(S3Call& call) {
@@ -57,7 +53,9 @@ BodyPlan S3Service::open_part_body(S3Call& call) {
   auto refuse = [](HttpResponse response) {
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
-  if (!store_.bucket(call.target.bucket)) return refuse(no_such_bucket(call));
+  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return refuse(no_such_bucket(call));
+  if (bucket->owner != call.context.principal.account_id) return refuse(access_denied(call));
   if (!part_number(call)) return refuse(bad_part_number(call));
   if (!store_.upload(call.target.bucket, *param(call, "uploadId"))) {
     return refuse(no_such_upload(call));
@@ -239,8 +237,8 @@ HttpResponse S3Service::list_parts(S3Call& call) {
   }
   XmlWriter xml("ListPartsResult", kXmlns);
   xml.element("Bucket", call.target.bucket).element("Key", call.target.key).element("UploadId", id);
-  owner(xml, "Initiator");
-  owner(xml, "Owner");
+  write_owner(xml, call.context.principal.account_id, "Initiator");
+  write_owner(xml, call.context.principal.account_id, "Owner");
   xml.element("StorageClass", "STANDARD").element("PartNumberMarker", std::to_string(marker));
   std::vector<PartInfo> parts;
   for (PartInfo& part : store_.list_parts(id)) {
@@ -280,8 +278,8 @@ HttpResponse S3Service::list_multipart_uploads(S3Call& call) {
       .element("IsTruncated", "false");
   for (const UploadInfo& upload : store_.list_uploads(call.target.bucket, prefix)) {
     xml.open("Upload").element("Key", upload.key).element("UploadId", upload.id);
-    owner(xml, "Initiator");
-    owner(xml, "Owner");
+    write_owner(xml, call.context.principal.account_id, "Initiator");
+    write_owner(xml, call.context.principal.account_id, "Owner");
     xml.element("StorageClass", "STANDARD").element("Initiated", iso8601(upload.initiated_ms));
     xml.close();
   }

@@ -333,8 +333,13 @@ CopySource S3Service::open_copy_source(S3Call& call) {
   source.bucket = decoded->substr(0, slash);
   std::string key = decoded->substr(slash + 1);
   S3Call source_call{call.http, call.context, {source.bucket, key, true}};
-  if (!store_.bucket(source.bucket)) {
+  std::optional<BucketInfo> source_bucket = store_.bucket(source.bucket);
+  if (!source_bucket) {
     source.refusal = no_such_bucket(source_call);
+    return source;
+  }
+  if (source_bucket->owner != call.context.principal.account_id) {
+    source.refusal = access_denied(source_call);
     return source;
   }
   auto opened = store_.open_object(source.bucket, key, 0, std::nullopt);

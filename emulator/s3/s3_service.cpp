@@ -8,6 +8,7 @@
 #include "emulator/util/log.h"
 #include "emulator/util/xml.h"
 #include "rules/topic_filter.h"  // is_valid_utf8
+#include "storage/digest.h"
 
 namespace offcloud {
 namespace s3 {
@@ -23,8 +24,30 @@ HttpResponse error(const S3Call& call, ErrorCode code, std::string message,
                         call.context.request_id);
 }
 
+std::string canonical_user_id(std::string_view account_id) {
+  if (account_id == kAccountId) {
+    return "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
+  }
+  return sha256_hex("offcloud canonical user " + std::string(account_id));
+}
+
+std::string owner_display_name(std::string_view account_id) {
+  return account_id == kAccountId ? "offcloud" : std::string(account_id);
+}
+
+void write_owner(XmlWriter& xml, std::string_view account_id, std::string_view element) {
+  xml.open(element)
+      .element("ID", canonical_user_id(account_id))
+      .element("DisplayName", owner_display_name(account_id))
+      .close();
+}
+
 HttpResponse no_such_bucket(const S3Call& call) {
   return error(call, ErrorCode::kNoSuchBucket);
+}
+
+HttpResponse access_denied(const S3Call& call) {
+  return error(call, ErrorCode::kAccessDenied);
 }
 
 HttpResponse xml_response(std::string body, int status) {
@@ -175,7 +198,9 @@ BodyPlan S3Service::open_body(HttpRequest& head, RequestContext& context) {
   auto refuse = [](HttpResponse response) {
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
-  if (!store_.bucket(call.target.bucket)) return refuse(s3::no_such_bucket(call));
+  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return refuse(s3::no_such_bucket(call));
+  if (bucket->owner != context.principal.account_id) return refuse(s3::access_denied(call));
   if (call.target.key.size() > s3::kMaxKeyBytes) {
     return refuse(s3::error(call, ErrorCode::kKeyTooLongError));
   }
@@ -199,6 +224,13 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
   reply(dispatch(call));
 }
 
+std::optional<HttpResponse> S3Service::refuse_other_accounts(const S3Call& call,
+                                                             const std::string& bucket) {
+  std::optional<BucketInfo> info = store_.bucket(bucket);
+  if (!info || info->owner == call.context.principal.account_id) return std::nullopt;
+  return s3::access_denied(call);
+}
+
 HttpResponse S3Service::dispatch(S3Call& call) {
   const std::string& method = call.http.method;
   const S3Target& target = call.target;
@@ -214,6 +246,13 @@ HttpResponse S3Service::dispatch(S3Call& call) {
       return list_buckets(call);
     }
     return s3::error(call, ErrorCode::kMethodNotAllowed);
+  }
+
+  // Every request that names a bucket but CreateBucket (which answers
+  // BucketAlreadyExists) is its owner's alone.
+  bool creates_bucket = !target.has_key && method == "PUT";
+  if (!creates_bucket) {
+    if (auto refusal = refuse_other_accounts(call, target.bucket)) return std::move(*refusal);
   }
 
   if (!target.has_key) {

@@ -46,6 +46,10 @@ class S3Service : public Service {
 
  private:
   HttpResponse dispatch(S3Call& call);
+  // AccessDenied when `bucket` exists and another account owns it: a
+  // bucket name is global, its bucket is its owner's alone (the grants that
+  // would share it, bucket policies and ACLs, are not emulated yet).
+  std::optional<HttpResponse> refuse_other_accounts(const S3Call& call, const std::string& bucket);
   HttpResponse dispatch_object(S3Call& call);
   CopySource open_copy_source(S3Call& call);
 

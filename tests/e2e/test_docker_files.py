@@ -272,20 +272,42 @@ class ComposeTests(unittest.TestCase):
 
 
 class ClassroomConfigTests(unittest.TestCase):
+    """docker/classroom.json is an example of what `offcloud classroom`
+    writes: one account per student, each with its own root key."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.path = os.path.join(DOCKER_DIR, "classroom.json")
+        with open(cls.path) as f:
+            cls.config = json.load(f)
+
+    def test_has_the_shape_offcloud_classroom_writes(self):
+        self.assertEqual(list(self.config), ["accounts"])
+        accounts = self.config["accounts"]
+        self.assertGreaterEqual(len(accounts), 2)
+        for number, account in enumerate(accounts, 1):
+            self.assertEqual(set(account), {"id", "name", "root_access_key_id",
+                                            "root_secret_access_key"})
+            self.assertRegex(account["id"], r"^[1-9][0-9]{11}$")
+            self.assertEqual(account["name"], "student%02d" % number)
+            self.assertRegex(account["root_access_key_id"], r"^AKIA[A-Z2-7]{16}$")
+            self.assertRegex(account["root_secret_access_key"], r"^[A-Za-z0-9+/]{40}$")
+        self.assertEqual(len({a["id"] for a in accounts}), len(accounts))
+        self.assertEqual(len({a["root_access_key_id"] for a in accounts}), len(accounts))
+
     def test_offcloud_accepts_the_config_and_each_students_key(self):
-        path = os.path.join(DOCKER_DIR, "classroom.json")
-        with open(path) as f:
-            users = json.load(f)["users"]
-        self.assertGreaterEqual(len(users), 2)
-        with harness.OffcloudServer(args=["--config", path]) as server:
-            for user in users:
-                key = user["access_keys"][0]
-                iot = server.boto3_client("iot-data", access_key=key["access_key_id"],
-                                          secret_key=key["secret_access_key"])
-                response = iot.publish(topic="classroom/" + user["name"], payload=b"{}")
+        accounts = self.config["accounts"]
+        with harness.OffcloudServer(args=["--config", self.path]) as server:
+            for account in accounts:
+                key_id, secret = account["root_access_key_id"], account["root_secret_access_key"]
+                iot = server.boto3_client("iot-data", access_key=key_id, secret_key=secret)
+                response = iot.publish(topic="classroom/" + account["name"], payload=b"{}")
                 self.assertEqual(response["ResponseMetadata"]["HTTPStatusCode"], 200)
-            iot = server.boto3_client("iot-data", access_key=users[0]["access_keys"][0]
-                                      ["access_key_id"], secret_key="wrong")
+                # Each key is the root of its own account.
+                sts = server.boto3_client("sts", access_key=key_id, secret_key=secret)
+                self.assertEqual(sts.get_caller_identity()["Account"], account["id"])
+            iot = server.boto3_client("iot-data", access_key=accounts[0]["root_access_key_id"],
+                                      secret_key="wrong")
             with self.assertRaises(ClientError) as ctx:
                 iot.publish(topic="classroom/x", payload=b"{}")
             self.assertEqual(ctx.exception.response["Error"]["Code"], "InvalidSignatureException")

@@ -41,11 +41,13 @@ class Fixture {
   }
 
   void reset() {
-    for (const std::string& name : streams_.names()) {
-      auto config = streams_.describe(name);
-      if (name != kStream || !config || config->version != 1) streams_.remove(name);
+    // Every call is made as the default account's root in us-east-1.
+    const AccountRegion scope;
+    for (const std::string& name : streams_.names(scope)) {
+      auto config = streams_.describe(scope, name);
+      if (name != kStream || !config || config->version != 1) streams_.remove(scope, name);
     }
-    if (!streams_.describe(kStream)) streams_.create(fixture_config());
+    if (!streams_.describe(scope, kStream)) streams_.create(fixture_config());
   }
 
   void call(std::string_view operation, std::string_view body) {

@@ -26,7 +26,7 @@ constexpr const char* kKeys[] = {"a.txt", "dir/b.json"};
 class Fixture {
  public:
   Fixture() : store_(fuzz::scratch_dir() + "/s3"), service_(store_) {
-    store_.create_bucket(kBucket, "us-east-1");
+    store_.create_bucket(kBucket, "us-east-1", "000000000000");
   }
 
   // Puts back what the last input changed.

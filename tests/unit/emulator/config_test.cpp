@@ -94,5 +94,47 @@ TEST(Config, IamSwitchAndPolicies) {
   std::remove(path.c_str());
 }
 
+TEST(Config, AccountsAndTheirKeys) {
+  EXPECT_TRUE(load_config({}, env_of({})).accounts_from_keys);
+  EXPECT_FALSE(load_config({"--accounts-from-keys", "false"}, env_of({})).accounts_from_keys);
+  EXPECT_FALSE(
+      load_config({}, env_of({{"OFFCLOUD_ACCOUNTS_FROM_KEYS", "false"}})).accounts_from_keys);
+  EXPECT_THROW(load_config({"--accounts-from-keys", "no"}, env_of({})), ConfigError);
+
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("offcloud-config-accounts-" + std::to_string(::getpid()) + ".json"))
+                         .string();
+  auto load_file = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    return load_config({"--config", path}, env_of({}));
+  };
+  Config config = load_file(R"({"accounts": [
+      {"id": "111122223333", "name": "student01", "root_access_key_id": "AKIAROOT",
+       "root_secret_access_key": "s", "users": [{"name": "device"}],
+       "policies": [{"name": "p", "document": {"Statement": []}}]},
+      {"id": "444455556666"}]})");
+  ASSERT_EQ(config.accounts.size(), 2u);
+  EXPECT_EQ(config.accounts[0].id, "111122223333");
+  EXPECT_EQ(config.accounts[0].name, "student01");
+  ASSERT_TRUE(config.accounts[0].root_key);
+  EXPECT_EQ(config.accounts[0].root_key->access_key_id, "AKIAROOT");
+  EXPECT_EQ(config.accounts[0].users[0].name, "device");
+  EXPECT_EQ(config.accounts[0].policies[0].name, "p");
+  EXPECT_FALSE(config.accounts[1].root_key);
+  for (const char* bad : {
+           R"({"accounts": {}})",
+           R"({"accounts": [{"id": "12345"}]})",
+           R"({"accounts": [{"id": "12345678901x"}]})",
+           R"({"accounts": [{"id": "000000000000"}]})",
+           R"({"accounts": [{"id": "111122223333"}, {"id": "111122223333"}]})",
+           R"({"accounts": [{"id": "111122223333", "root_access_key_id": "AKIA"}]})",
+           R"({"accounts": [{"id": "111122223333", "colour": "blue"}]})",
+           R"({"accounts": [{"id": 111122223333}]})",
+       }) {
+    EXPECT_THROW(load_file(bad), ConfigError) << bad;
+  }
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace offcloud

@@ -18,9 +18,10 @@ Message on(std::string topic) {
 TEST(MessageBus, DeliversToMatchingSubscribersOnly) {
   MessageBus bus;
   std::vector<std::string> handson, everything;
-  bus.subscribe(TopicFilter("handson/+"), [&](const Message& m) { handson.push_back(m.topic); });
+  bus.subscribe({}, TopicFilter("handson/+"),
+                [&](const Message& m) { handson.push_back(m.topic); });
   auto id =
-      bus.subscribe(TopicFilter("#"), [&](const Message& m) { everything.push_back(m.topic); });
+      bus.subscribe({}, TopicFilter("#"), [&](const Message& m) { everything.push_back(m.topic); });
   bus.publish(on("handson/analysisLogData"));
   bus.publish(on("other/topic"));
   bus.unsubscribe(id);
@@ -33,8 +34,8 @@ TEST(MessageBus, DeliversToMatchingSubscribersOnly) {
 TEST(MessageBus, SubscriberMaySubscribeWhileBeingCalled) {
   MessageBus bus;
   int inner = 0;
-  bus.subscribe(TopicFilter("a"), [&](const Message&) {
-    bus.subscribe(TopicFilter("a"), [&](const Message&) { ++inner; });
+  bus.subscribe({}, TopicFilter("a"), [&](const Message&) {
+    bus.subscribe({}, TopicFilter("a"), [&](const Message&) { ++inner; });
   });
   bus.publish(on("a"));
   EXPECT_EQ(inner, 0);  // the new subscriber sees only later messages
@@ -45,7 +46,7 @@ TEST(MessageBus, SubscriberMaySubscribeWhileBeingCalled) {
 TEST(MessageBus, ConcurrentPublishersLoseNothing) {
   MessageBus bus;
   std::atomic<int> received{0};
-  bus.subscribe(TopicFilter("load/#"), [&](const Message&) { ++received; });
+  bus.subscribe({}, TopicFilter("load/#"), [&](const Message&) { ++received; });
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {

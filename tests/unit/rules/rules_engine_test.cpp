@@ -19,8 +19,9 @@ constexpr char kTraceId[] = "01234567-89ab-4def-8123-456789abcdef";
 // writer thread, making the queued batches durable (or failing them).
 class RecordingSink : public FirehoseSink {
  public:
-  bool put_records(const std::string& stream, std::vector<std::string> records, Done done,
-                   std::string* error) override {
+  bool put_records(const AccountRegion& scope, const std::string& stream,
+                   std::vector<std::string> records, Done done, std::string* error) override {
+    scopes.push_back(scope);
     if (stream != "known") {
       *error = "Firehose " + stream + " not found";
       return false;
@@ -35,6 +36,7 @@ class RecordingSink : public FirehoseSink {
   }
   std::vector<std::vector<std::string>> batches;
   std::vector<Done> pending;
+  std::vector<AccountRegion> scopes;
 };
 
 class RulesEngineTest : public ::testing::Test {
@@ -59,8 +61,9 @@ class RulesEngineTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void add_rule(const std::string& name, const RuleDefinition& definition) {
-    auto compiled = engine_->compile(name, definition);
+  void add_rule(const std::string& name, const RuleDefinition& definition,
+                const AccountRegion& scope = {}) {
+    auto compiled = engine_->compile(scope, name, definition);
     if (auto* error = std::get_if<RuleCompileError>(&compiled)) {
       FAIL() << name << ": " << error->message;
     }
@@ -69,15 +72,18 @@ class RulesEngineTest : public ::testing::Test {
   }
 
   // Every message published on topics matching `filter` from now on.
-  std::shared_ptr<std::vector<Message>> capture(const std::string& filter) {
+  std::shared_ptr<std::vector<Message>> capture(const std::string& filter,
+                                                const AccountRegion& scope = {}) {
     auto messages = std::make_shared<std::vector<Message>>();
-    bus_.subscribe(TopicFilter(filter), [messages](const Message& m) { messages->push_back(m); });
+    bus_.subscribe(scope, TopicFilter(filter),
+                   [messages](const Message& m) { messages->push_back(m); });
     return messages;
   }
 
   void publish(const std::string& topic, const std::string& payload,
-               const std::string& client_id = "") {
+               const std::string& client_id = "", const AccountRegion& scope = {}) {
     Message message;
+    message.scope = scope;
     message.topic = topic;
     message.payload = payload;
     message.client_id = client_id;
@@ -86,7 +92,8 @@ class RulesEngineTest : public ::testing::Test {
   }
 
   void create_bucket(const std::string& name) {
-    ASSERT_EQ(objects_->create_bucket(name, "ap-northeast-1"), ObjectStore::Status::kOk);
+    ASSERT_EQ(objects_->create_bucket(name, "ap-northeast-1", "000000000000"),
+              ObjectStore::Status::kOk);
   }
 
   // key -> content of every object in `bucket`.
@@ -280,7 +287,7 @@ TEST_F(RulesEngineTest, DisabledReplacedAndRemovedRules) {
   publish("t", "1");
   EXPECT_TRUE(objects_in("b").empty());
 
-  engine_->set_enabled("r", true);
+  engine_->set_enabled({}, "r", true);
   publish("t", "2");
   EXPECT_EQ(objects_in("b")["one"], "2");
 
@@ -289,13 +296,13 @@ TEST_F(RulesEngineTest, DisabledReplacedAndRemovedRules) {
   EXPECT_EQ(objects_in("b")["one"], "2");
   EXPECT_EQ(objects_in("b")["two"], "3");
 
-  engine_->set_enabled("r", false);
+  engine_->set_enabled({}, "r", false);
   publish("t", "4");
-  engine_->set_enabled("r", true);
-  engine_->remove("r");
+  engine_->set_enabled({}, "r", true);
+  engine_->remove({}, "r");
   publish("t", "5");
   EXPECT_EQ(objects_in("b")["two"], "3");
-  EXPECT_EQ(engine_->find("r"), nullptr);
+  EXPECT_EQ(engine_->find({}, "r"), nullptr);
 }
 
 TEST_F(RulesEngineTest, FirehoseRecordsWithSeparatorsAndBatchMode) {
@@ -366,17 +373,17 @@ TEST_F(RulesEngineTest, PublishReceiptWaitsForFirehoseCommits) {
 }
 
 TEST_F(RulesEngineTest, CompileErrorsSayWhatFailed) {
-  auto bad_sql = engine_->compile("r", rule("SELECT * FROM", {}));
+  auto bad_sql = engine_->compile({}, "r", rule("SELECT * FROM", {}));
   ASSERT_TRUE(std::holds_alternative<RuleCompileError>(bad_sql));
   EXPECT_EQ(std::get<RuleCompileError>(bad_sql).kind, RuleCompileError::Kind::kSql);
 
   auto bad_template =
-      engine_->compile("r", rule("SELECT * FROM 'a'", {S3ActionSpec{"b", "${topic(}", ""}}));
+      engine_->compile({}, "r", rule("SELECT * FROM 'a'", {S3ActionSpec{"b", "${topic(}", ""}}));
   ASSERT_TRUE(std::holds_alternative<RuleCompileError>(bad_template));
   EXPECT_EQ(std::get<RuleCompileError>(bad_template).kind, RuleCompileError::Kind::kTemplate);
   EXPECT_NE(std::get<RuleCompileError>(bad_template).message.find("s3.key"), std::string::npos);
 
-  auto offline = engine_->compile("r", rule("SELECT aws_lambda('arn', *) FROM 'a'", {}));
+  auto offline = engine_->compile({}, "r", rule("SELECT aws_lambda('arn', *) FROM 'a'", {}));
   ASSERT_TRUE(std::holds_alternative<RuleCompileError>(offline));
   EXPECT_NE(std::get<RuleCompileError>(offline).message.find("not supported offline"),
             std::string::npos);
@@ -389,6 +396,55 @@ TEST_F(RulesEngineTest, TemplatesSeeSetVariables) {
                         RepublishActionSpec{"never/${@room}", 0}));
   publish("v", R"({"room": "kitchen", "temp": 20})");
   EXPECT_EQ(objects_in("vars")["KITCHEN/20"], R"({"temp":20})");
+}
+
+TEST_F(RulesEngineTest, ARuleSeesOnlyItsOwnAccountAndRegion) {
+  const AccountRegion tokyo{"111122223333", "ap-northeast-1"};
+  const AccountRegion virginia{"111122223333", "us-east-1"};
+  const AccountRegion other{"444455556666", "ap-northeast-1"};
+  add_rule("same", rule("SELECT * FROM 'in'", {RepublishActionSpec{"out/tokyo", 0}}), tokyo);
+  add_rule("same", rule("SELECT * FROM 'in'", {RepublishActionSpec{"out/virginia", 0}}), virginia);
+  auto tokyo_out = capture("out/#", tokyo);
+  auto virginia_out = capture("out/#", virginia);
+  auto other_out = capture("out/#", other);
+
+  publish("in", "a", "", tokyo);
+  ASSERT_EQ(tokyo_out->size(), 1u);
+  EXPECT_EQ((*tokyo_out)[0].topic, "out/tokyo");
+  EXPECT_EQ((*tokyo_out)[0].scope, tokyo) << "a republish stays in its rule's scope";
+  EXPECT_TRUE(virginia_out->empty());
+  publish("in", "b", "", other);
+  publish("in", "c");  // the default account
+  EXPECT_EQ(tokyo_out->size(), 1u);
+  EXPECT_TRUE(virginia_out->empty());
+  EXPECT_TRUE(other_out->empty());
+  publish("in", "d", "", virginia);
+  ASSERT_EQ(virginia_out->size(), 1u);
+  EXPECT_EQ((*virginia_out)[0].topic, "out/virginia");
+  EXPECT_TRUE(engine_->find(tokyo, "same"));
+  EXPECT_FALSE(engine_->find(other, "same"));
+  engine_->remove(tokyo, "same");
+  EXPECT_TRUE(engine_->find(virginia, "same")) << "removing one scope's rule keeps the other's";
+}
+
+TEST_F(RulesEngineTest, ActionsActInTheRulesAccount) {
+  const AccountRegion student{"111122223333", "ap-northeast-1"};
+  create_bucket("teachers");  // owned by 000000000000
+  auto errors = capture("errors", student);
+  RuleDefinition definition = rule(
+      "SELECT * FROM 'in'",
+      {S3ActionSpec{"teachers", "k", ""}, FirehoseActionSpec{"known", std::string("\n"), false}},
+      RepublishActionSpec{"errors", 0});
+  add_rule("r", definition, student);
+  RecordingSink sink;
+  engine_->set_firehose_sink(&sink);
+  publish("in", "x", "", student);
+  engine_->set_firehose_sink(nullptr);
+  EXPECT_TRUE(objects_in("teachers").empty()) << "another account's bucket";
+  ASSERT_EQ(errors->size(), 1u);
+  EXPECT_NE((*errors)[0].payload.find("AccessDenied"), std::string::npos) << (*errors)[0].payload;
+  ASSERT_EQ(sink.scopes.size(), 1u);
+  EXPECT_EQ(sink.scopes[0], student) << "the stream is looked up in the rule's account and region";
 }
 
 }  // namespace

@@ -56,8 +56,9 @@ class ObjectStoreTest : public ::testing::Test {
 
 TEST_F(ObjectStoreTest, BucketsAndObjects) {
   ObjectStore store(root_.string());
-  EXPECT_EQ(store.create_bucket("b", "us-east-1"), ObjectStore::Status::kOk);
-  EXPECT_EQ(store.create_bucket("b", "us-east-1"), ObjectStore::Status::kAlreadyExists);
+  EXPECT_EQ(store.create_bucket("b", "us-east-1", "000000000000"), ObjectStore::Status::kOk);
+  EXPECT_EQ(store.create_bucket("b", "us-east-1", "000000000000"),
+            ObjectStore::Status::kAlreadyExists);
   put(store, "b", "a/b", "hello");
   put(store, "b", "a/b", "replaced");
   EXPECT_EQ(read(store, "b", "a/b"), "replaced");
@@ -72,7 +73,7 @@ TEST_F(ObjectStoreTest, BucketsAndObjects) {
 
 TEST_F(ObjectStoreTest, KeysAreNeverPaths) {
   ObjectStore store(root_.string());
-  store.create_bucket("b", "us-east-1");
+  store.create_bucket("b", "us-east-1", "000000000000");
   for (const char* key : {"../x", "/etc/passwd", "a/../../y", "%2F", "\xe6\x97\xa5"}) {
     put(store, "b", key, key);
     EXPECT_EQ(read(store, "b", key), key);
@@ -90,7 +91,7 @@ TEST_F(ObjectStoreTest, KeysAreNeverPaths) {
 
 TEST_F(ObjectStoreTest, ReadersKeepTheirVersion) {
   ObjectStore store(root_.string());
-  store.create_bucket("b", "us-east-1");
+  store.create_bucket("b", "us-east-1", "000000000000");
   put(store, "b", "k", "first");
   auto opened = store.open_object("b", "k", 1, 3);
   put(store, "b", "k", "second");
@@ -101,7 +102,7 @@ TEST_F(ObjectStoreTest, ReadersKeepTheirVersion) {
 
 TEST_F(ObjectStoreTest, ListsWithPrefixDelimiterAndPages) {
   ObjectStore store(root_.string());
-  store.create_bucket("b", "us-east-1");
+  store.create_bucket("b", "us-east-1", "000000000000");
   for (const char* key : {"a", "a/", "a/b", "a/c/d", "b/x", "b/y", "c"}) put(store, "b", key, "x");
   ListRequest all;
   auto result = store.list_objects("b", all);
@@ -136,7 +137,7 @@ TEST_F(ObjectStoreTest, ListsWithPrefixDelimiterAndPages) {
 TEST_F(ObjectStoreTest, GarbageBlobsAreCollectedAtStart) {
   {
     ObjectStore store(root_.string());
-    store.create_bucket("b", "us-east-1");
+    store.create_bucket("b", "us-east-1", "000000000000");
     put(store, "b", "kept", "x");
     auto orphan = store.new_blob();
     orphan->write("never committed");
@@ -151,7 +152,7 @@ TEST_F(ObjectStoreTest, GarbageBlobsAreCollectedAtStart) {
 
 TEST_F(ObjectStoreTest, MultipartCompletesWithS3Checks) {
   ObjectStore store(root_.string());
-  store.create_bucket("b", "us-east-1");
+  store.create_bucket("b", "us-east-1", "000000000000");
   ObjectInfo attributes;
   attributes.key = "big";
   auto id = store.create_upload("b", attributes, std::nullopt);
