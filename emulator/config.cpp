@@ -195,7 +195,14 @@ std::vector<AccountConfig> parse_accounts(const nlohmann::json& accounts) {
                         ": \"root_access_key_id\" and \"root_secret_access_key\" "
                         "go together");
     }
-    if (!key_id.empty()) config.root_key = AccessKeyConfig{key_id, secret};
+    if (!key_id.empty()) {
+      bool taken = key_id == "test";
+      for (const AccountConfig& earlier : out) {
+        taken = taken || (earlier.root_key && earlier.root_key->access_key_id == key_id);
+      }
+      if (taken) throw ConfigError(where + ": root_access_key_id " + key_id + " is taken");
+      config.root_key = AccessKeyConfig{key_id, secret};
+    }
     for (const auto& [key, value] : account.items()) {
       if (key == "users") {
         config.users = parse_users(value);

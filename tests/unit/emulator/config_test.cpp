@@ -130,6 +130,12 @@ TEST(Config, AccountsAndTheirKeys) {
            R"({"accounts": [{"id": "111122223333", "root_access_key_id": "AKIA"}]})",
            R"({"accounts": [{"id": "111122223333", "colour": "blue"}]})",
            R"({"accounts": [{"id": 111122223333}]})",
+           R"({"accounts": [{"id": "111122223333", "root_access_key_id": "test",
+                              "root_secret_access_key": "x"}]})",
+           R"({"accounts": [{"id": "111122223333", "root_access_key_id": "AKIA1",
+                              "root_secret_access_key": "x"},
+                             {"id": "444455556666", "root_access_key_id": "AKIA1",
+                              "root_secret_access_key": "y"}]})",
        }) {
     EXPECT_THROW(load_file(bad), ConfigError) << bad;
   }

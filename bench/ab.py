@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Two builds of offcloud against each other on the hot rows of bench.py, in
+one run: a change's cost measured as a ratio, not against last week's table.
+
+The builds take turns, round after round, each on a fresh server and data
+dir, driven by the same offcloud-loadgen (the --after build's); each row
+reports the median over the rounds and after/before. Alternating keeps the
+machine's drift (other load, thermal state) out of the ratio.
+
+    bench/ab.py --before OLD/bin --after NEW/bin [--rounds 3] [--seconds 5]
+
+Build each side in Release first, e.g. a git worktree of the old commit:
+    git worktree add /tmp/before <commit>
+    cmake -S /tmp/before -B /tmp/before/build-release -G Ninja -DCMAKE_BUILD_TYPE=Release \\
+      -DBUILD_TESTING=OFF && cmake --build /tmp/before/build-release --target offcloud
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import shutil
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import HANDSON_TOPIC, KIB, loadgen, setup_rule  # noqa: E402
+from servers import Server  # noqa: E402
+
+ROWS = [
+    ("IoT publish, no rule", ["--workload", "iot", "--size", "300", "--topic", "bench/plain"]),
+    ("IoT publish through the hands-on rule",
+     ["--workload", "iot", "--size", "300", "--topic", HANDSON_TOPIC]),
+    ("S3 PUT 1 KiB", ["--workload", "s3-put", "--size", str(KIB)]),
+    ("S3 GET 1 KiB", ["--workload", "s3-get", "--size", str(KIB)]),
+]
+
+
+def one_round(args, bin_dir, workdir):
+    """requests/s of every row for one build, on one fresh server in its own
+    `workdir`."""
+    os.mkdir(workdir)
+    server = Server("offcloud", workdir, bin_dir)
+    rates = {}
+    try:
+        server.start()
+        setup_rule(server)
+        for label, flags in ROWS:
+            result, _ = loadgen(args, server, flags)
+            errors = result["non_2xx"] + result["no_response"] + result["failed_records"]
+            if errors:
+                raise RuntimeError("%s with %s: %d errors" % (label, bin_dir, errors))
+            rates[label] = result["requests_per_s"]
+    finally:
+        server.stop()
+    return rates
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", required=True, help="bin/ of the old build")
+    parser.add_argument("--after", required=True, help="bin/ of the new build (its loadgen too)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5, help="per row, build and round")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    args.bin = args.after  # bench.loadgen runs this build's offcloud-loadgen
+    workdir = tempfile.mkdtemp(prefix="offcloud-ab-")
+    os.chmod(workdir, 0o755)
+    began = time.monotonic()
+    samples = {"before": [], "after": []}
+    try:
+        for number in range(args.rounds):
+            for side in ("before", "after"):
+                run_dir = os.path.join(workdir, "%s-%d" % (side, number))
+                samples[side].append(one_round(args, getattr(args, side), run_dir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("%s; %d rounds, builds alternating, %g s per row, concurrency %d; took %.0f s.\n"
+          % (time.strftime("%Y-%m-%d %H:%M %Z"), args.rounds, args.seconds, args.concurrency,
+             time.monotonic() - began))
+    print("| workload | before req/s | after req/s | after / before | after, each round |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for label, _ in ROWS:
+        before = statistics.median(r[label] for r in samples["before"])
+        after = statistics.median(r[label] for r in samples["after"])
+        rounds = ", ".join("%.0f" % r[label] for r in samples["after"])
+        print("| %s | %.0f | %.0f | %.3f | %s |" % (label, before, after, after / before, rounds))
+
+
+if __name__ == "__main__":
+    main()
