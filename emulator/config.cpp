@@ -78,6 +78,20 @@ const std::vector<Option>& options() {
        [](Config& c, const std::string& v) {
          c.accounts_from_keys = parse_bool("accounts-from-keys", v);
        }},
+      {"mqtt-port", "OFFCLOUD_MQTT_PORT",
+       "MQTT over plain TCP on this port, user name = access key id, password = secret "
+       "(default: off; AWS has no such port)",
+       [](Config& c, const std::string& v) {
+         c.mqtt_port = parse_number("mqtt-port", v, 0, 65535);
+       }},
+      {"region", "OFFCLOUD_REGION",
+       "the region of MQTT connections, which sign no region (default us-east-1)",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 32 ||
+             v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+           throw ConfigError("region: '" + v + "' is not a region name");
+         c.region = v;
+       }},
       {"max-header-bytes", "OFFCLOUD_MAX_HEADER_BYTES", "largest request header (default 65536)",
        [](Config& c, const std::string& v) {
          c.max_header_bytes = parse_number<std::size_t>("max-header-bytes", v, 1024, 1 << 24);

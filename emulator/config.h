@@ -74,6 +74,12 @@ struct Config {
   // that account (LocalStack's convention), unless the config file gives
   // the account a root key.
   bool accounts_from_keys = true;
+  // MQTT on plain TCP (an offcloud extension; AWS has TLS and WebSocket
+  // only): off unless set; 0 lets the OS choose.
+  std::optional<int> mqtt_port;
+  // The region of connections that sign nothing (plain MQTT): AWS's
+  // endpoints are regional, offcloud has one.
+  std::string region = "us-east-1";
   // false (--iam off): requests are authenticated but never refused by
   // policy, as LocalStack does.
   bool iam_enforce = true;

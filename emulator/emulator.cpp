@@ -15,6 +15,8 @@
 #include "emulator/iam_config.h"
 #include "emulator/iot/iot_handlers.h"
 #include "emulator/iot/iotdata_handlers.h"
+#include "emulator/mqtt/mqtt_broker.h"
+#include "emulator/mqtt/mqtt_server.h"
 #include "emulator/router.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/util/log.h"
@@ -91,6 +93,15 @@ struct Emulator::Parts {
     router.add(std::make_unique<IamService>(iam_store, authorizer));
     router.add(std::make_unique<StsService>());
     server = std::make_unique<HttpServer>(options, router);
+    if (config.mqtt_port) {
+      mqtt_broker = std::make_unique<MqttBroker>(
+          bus, retained, credentials,
+          MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr});
+      mqtt_server = std::make_unique<MqttServer>(
+          MqttServer::Options{config.host, static_cast<std::uint16_t>(*config.mqtt_port),
+                              options.threads},
+          *mqtt_broker);
+    }
   }
 
   std::string database;
@@ -108,6 +119,8 @@ struct Emulator::Parts {
   Router router;
   HttpServer::Options options;
   std::unique_ptr<HttpServer> server;
+  std::unique_ptr<MqttBroker> mqtt_broker;
+  std::unique_ptr<MqttServer> mqtt_server;
 };
 
 Emulator::Emulator(const Config& config) : parts_(std::make_unique<Parts>(config)) {}
@@ -122,8 +135,14 @@ unsigned Emulator::threads() const {
   return parts_->options.threads;
 }
 
+std::uint16_t Emulator::mqtt_port() const {
+  return parts_->mqtt_server ? parts_->mqtt_server->port() : 0;
+}
+
 void Emulator::run() {
+  if (parts_->mqtt_server) parts_->mqtt_server->start();
   parts_->server->run();
+  if (parts_->mqtt_server) parts_->mqtt_server->stop();
   parts_->router.shutdown();
 }
 

@@ -22,6 +22,8 @@ class Emulator {
 
   // The bound port: the OS's choice when the config asked for port 0.
   std::uint16_t port() const;
+  // The plain MQTT port; 0 when it is off.
+  std::uint16_t mqtt_port() const;
   unsigned threads() const;
 
   // Serves on the calling thread plus threads() - 1 more until SIGINT,

@@ -19,6 +19,10 @@ int serve(const offcloud::Config& config) {
   Emulator emulator(config);
 
   std::printf("offcloud listening on http://%s:%u\n", config.host.c_str(), emulator.port());
+  if (emulator.mqtt_port()) {
+    std::printf("offcloud mqtt listening on mqtt://%s:%u\n", config.host.c_str(),
+                emulator.mqtt_port());
+  }
   std::fflush(stdout);
   log(LogLevel::kInfo, "data in " + std::filesystem::absolute(config.data_dir).string() + ", " +
                            std::to_string(emulator.threads()) + " threads");

@@ -65,11 +65,11 @@ class CheckLayersTest(unittest.TestCase):
         self.assertIn("offcloud_auth may not link offcloud_iam", out)
 
     def test_a_folder_missing_from_the_table_fails(self):
-        os.makedirs(os.path.join(self.tree, "emulator", "mqtt"))
-        self.append("emulator/mqtt/broker.h", '#include "emulator/util/log.h"')
+        os.makedirs(os.path.join(self.tree, "emulator", "shadow"))
+        self.append("emulator/shadow/shadow.h", '#include "emulator/util/log.h"')
         code, out = run_check(self.tree)
         self.assertEqual(code, 1)
-        self.assertIn("emulator/mqtt/broker.h: its folder is not in the table", out)
+        self.assertIn("emulator/shadow/shadow.h: its folder is not in the table", out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,195 @@
+// AWS IoT Core's message broker, on the message bus that HTTP publishes and
+// rules use too: MQTT sessions (clean and persistent), subscriptions
+// (shared ones included), retained messages, wills, client-id takeover,
+// lifecycle events, and authorization of every connect, publish, subscribe
+// and delivery by the caller's IAM policies.
+//
+// Transport-free: a transport (plain TCP today) reads packets off its
+// socket, hands each to its connection's MqttSession, and writes whatever
+// the session sends through its MqttLink. Every session lives in the account
+// and region of its principal, and sees only that scope's messages.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "emulator/auth/authorizer.h"
+#include "emulator/auth/credential_store.h"
+#include "emulator/mqtt/mqtt_packet.h"
+#include "rules/message_bus.h"
+#include "storage/retained_store.h"
+
+namespace offcloud {
+
+// AWS IoT Core's limits (AWS IoT Core endpoints and quotas).
+struct MqttLimits {
+  static constexpr std::size_t kMaxClientIdBytes = 128;
+  static constexpr std::size_t kMaxPayloadBytes = 128 * 1024;
+  static constexpr std::size_t kMaxPacketBytes = kMaxPayloadBytes + 64 * 1024;
+  static constexpr int kMinKeepAliveS = 30;
+  static constexpr int kMaxKeepAliveS = 1200;
+  static constexpr std::uint32_t kDefaultSessionExpiryS = 3600;       // persistent sessions
+  static constexpr std::uint32_t kMaxSessionExpiryS = 7 * 24 * 3600;  // MQTT 5's, at most
+  static constexpr std::size_t kMaxQueuedMessages = 100;              // per offline session (QoS 1)
+  static constexpr std::uint16_t kTopicAliasMaximum = 8;
+  static constexpr std::uint16_t kReceiveMaximum = 100;
+};
+
+// What a session needs of its connection. Both calls are thread-safe.
+class MqttLink {
+ public:
+  virtual ~MqttLink() = default;
+  // Queues bytes to be written in order.
+  virtual void send(std::string bytes) = 0;
+  // Ends the connection once what is queued is written.
+  virtual void close() = 0;
+};
+
+class MqttSession;
+class MqttSessionState;
+
+class MqttBroker {
+ public:
+  struct Options {
+    // The region of connections that sign nothing (AWS's endpoints are
+    // regional; offcloud has one).
+    std::string region = "us-east-1";
+    // Unset (--iam off): every authenticated client may do anything.
+    const Authorizer* authorizer = nullptr;
+  };
+  MqttBroker(MessageBus& bus, RetainedStore& retained, const CredentialStore& credentials,
+             Options options);
+  ~MqttBroker();
+  MqttBroker(const MqttBroker&) = delete;
+  MqttBroker& operator=(const MqttBroker&) = delete;
+
+  const Options& options() const { return options_; }
+  MessageBus& bus() { return bus_; }
+  RetainedStore& retained() { return retained_; }
+  const CredentialStore& credentials() const { return credentials_; }
+
+  // The principal a user name (access key id) and password (its secret)
+  // name, as the plain MQTT port takes them; nullopt when they do not match
+  // an active key.
+  std::optional<Principal> authenticate(const std::optional<std::string>& username,
+                                        const std::optional<std::string>& password) const;
+  // Whether `principal` may do `action` on `resource`; root may do anything.
+  bool allowed(const Principal& principal, const std::string& action, const std::string& resource,
+               const std::string& client_id, const AccountRegion& scope,
+               const std::string& source_ip) const;
+
+  // The session state of (scope, client id): the one left by a persistent
+  // session unless `clean_start`, else a new one; `present` says whether it
+  // was kept, and `displaced` is the connection that held the client id,
+  // which the caller ends (takeover).
+  std::shared_ptr<MqttSessionState> attach(const AccountRegion& scope, const std::string& client_id,
+                                           bool clean_start, bool* present,
+                                           std::shared_ptr<MqttSession>* displaced);
+  // Forgets the state of (scope, client id) if it is still `state`.
+  void forget(const std::shared_ptr<MqttSessionState>& state);
+  // Ends every connection (shutdown).
+  void close_all();
+  // Drops persistent sessions nobody came back for in time.
+  void expire_sessions();
+
+  // The client ids subscribed to the shared filter "$share/g/f" in `scope`,
+  // sorted: each message goes to one of them.
+  void join_shared(const AccountRegion& scope, const std::string& filter,
+                   const std::string& client_id);
+  void leave_shared(const AccountRegion& scope, const std::string& filter,
+                    const std::string& client_id);
+  std::vector<std::string> shared_members(const AccountRegion& scope,
+                                          const std::string& filter) const;
+
+ private:
+  using Key = std::pair<AccountRegion, std::string>;
+  MessageBus& bus_;
+  RetainedStore& retained_;
+  const CredentialStore& credentials_;
+  Options options_;
+  std::mutex mutex_;
+  std::map<Key, std::shared_ptr<MqttSessionState>> sessions_;
+  // Taken alone (never while calling out), so delivery may ask it while
+  // holding a session state's lock.
+  mutable std::mutex shared_mutex_;
+  std::map<Key, std::set<std::string>> shared_;
+};
+
+// One client's connection, from CONNECT to the end: reads packets, answers
+// them through its link, and delivers what its subscriptions receive.
+class MqttSession : public std::enable_shared_from_this<MqttSession> {
+ public:
+  // `link` may go away first (the connection ended): sends then do nothing.
+  MqttSession(MqttBroker& broker, std::weak_ptr<MqttLink> link, std::string remote_address);
+  ~MqttSession();
+
+  // False: the connection must end (after what was sent is written).
+  bool on_packet(mqtt::Packet packet);
+  // A packet that did not decode; the connection ends after this.
+  void on_malformed(const mqtt::DecodeError& error);
+  // The connection ended, by either side: the will goes out unless the
+  // client said DISCONNECT, and a clean session is forgotten.
+  void on_closed();
+
+  bool connected() const { return state_ != nullptr; }
+  int protocol_version() const { return version_; }
+  // How long the connection may stay silent: 1.5 times the keep-alive (10 s
+  // before CONNECT).
+  std::chrono::milliseconds silence_allowed() const;
+
+  // A message a subscription matched, encoded for this connection.
+  void deliver(std::string bytes) { send(std::move(bytes)); }
+  // Ends the connection from the server's side: another connection took the
+  // client id over, or the server is stopping (MQTT 5 is told why).
+  void end(mqtt::Reason reason);
+
+ private:
+  bool on_connect(mqtt::Connect& connect);
+  bool on_publish(mqtt::Publish& publish);
+  bool on_subscribe(const mqtt::Subscribe& subscribe);
+  bool on_unsubscribe(const mqtt::Unsubscribe& unsubscribe);
+  // Ends the session for `why`; MQTT 5 clients get a DISCONNECT with
+  // `reason`. Returns false, for on_packet to return.
+  bool disconnect(mqtt::Reason reason, const std::string& why);
+  bool allowed(const std::string& action, const std::string& resource) const;
+  std::string arn(const std::string& kind, const std::string& name) const;
+  // A lifecycle event ($aws/events/...) of `type`, with `fields` (a JSON
+  // object) besides the ones every event has.
+  void publish_event(const std::string& topic, const std::string& type,
+                     const nlohmann::json& fields);
+  Message to_message(const mqtt::Publish& publish) const;
+  void send(std::string bytes);
+  void close_link();
+
+  MqttBroker& broker_;
+  std::weak_ptr<MqttLink> link_;
+  std::string remote_address_;
+  std::string source_ip_;
+  std::string session_id_ = new_session_id();
+  int version_ = 4;
+  std::string client_id_;
+  Principal principal_;
+  AccountRegion scope_;
+  std::chrono::seconds keep_alive_{MqttLimits::kMaxKeepAliveS};
+  std::optional<mqtt::Will> will_;
+  bool clean_disconnect_ = false;
+  bool closed_ = false;
+  std::optional<mqtt::Reason> ended_by_server_;
+  std::uint32_t session_expiry_s_ = 0;
+  std::map<std::uint16_t, std::string> topic_aliases_;  // the client's, MQTT 5
+  std::shared_ptr<MqttSessionState> state_;
+
+  static std::string new_session_id();
+};
+
+}  // namespace offcloud

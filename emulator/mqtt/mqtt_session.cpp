@@ -1,0 +1,417 @@
+// MqttSession: one client's connection, from CONNECT to the end, as AWS IoT
+// Core's broker treats it.
+#include <nlohmann/json.hpp>
+
+#include "emulator/mqtt/mqtt_broker.h"
+#include "emulator/mqtt/mqtt_session_state.h"
+#include "emulator/util/log.h"
+#include "emulator/util/uuid.h"
+#include "rules/topic_filter.h"
+
+namespace offcloud {
+
+using mqtt::Reason;
+
+namespace {
+
+// AWS IoT's keep-alive range; 0 means its maximum.
+std::chrono::seconds effective_keep_alive(std::uint16_t asked) {
+  int seconds = asked == 0 ? MqttLimits::kMaxKeepAliveS : asked;
+  seconds = std::clamp(seconds, MqttLimits::kMinKeepAliveS, MqttLimits::kMaxKeepAliveS);
+  return std::chrono::seconds(seconds);
+}
+
+mqtt::Properties connack_properties() {
+  mqtt::Properties p;
+  p.receive_maximum = MqttLimits::kReceiveMaximum;
+  p.maximum_qos = 1;
+  p.retain_available = 1;
+  p.maximum_packet_size = static_cast<std::uint32_t>(MqttLimits::kMaxPacketBytes);
+  p.topic_alias_maximum = MqttLimits::kTopicAliasMaximum;
+  p.wildcard_subscription_available = 1;
+  p.subscription_identifier_available = 0;
+  p.shared_subscription_available = 1;
+  return p;
+}
+
+}  // namespace
+
+MqttSession::MqttSession(MqttBroker& broker, std::weak_ptr<MqttLink> link,
+                         std::string remote_address)
+    : broker_(broker), link_(std::move(link)), remote_address_(std::move(remote_address)) {
+  source_ip_ = remote_address_.substr(0, remote_address_.rfind(':'));
+}
+
+MqttSession::~MqttSession() = default;
+
+std::string MqttSession::new_session_id() {
+  return new_uuid();
+}
+
+void MqttSession::send(std::string bytes) {
+  if (auto link = link_.lock()) link->send(std::move(bytes));
+}
+
+void MqttSession::close_link() {
+  if (auto link = link_.lock()) link->close();
+}
+
+std::chrono::milliseconds MqttSession::silence_allowed() const {
+  if (!connected()) return std::chrono::seconds(10);  // for the CONNECT
+  return std::chrono::duration_cast<std::chrono::milliseconds>(keep_alive_) * 3 / 2;
+}
+
+std::string MqttSession::arn(const std::string& kind, const std::string& name) const {
+  return "arn:aws:iot:" + scope_.region + ":" + scope_.account_id + ":" + kind + "/" + name;
+}
+
+bool MqttSession::allowed(const std::string& action, const std::string& resource) const {
+  return broker_.allowed(principal_, action, resource, client_id_, scope_, source_ip_);
+}
+
+bool MqttSession::disconnect(Reason reason, const std::string& why) {
+  log(LogLevel::kInfo, "mqtt " + remote_address_ + " client " + client_id_ + ": " + why);
+  // MQTT 3.1.1 has no DISCONNECT from the server: the connection just ends.
+  if (version_ == 5) send(mqtt::encode_disconnect(reason, why));
+  return false;
+}
+
+void MqttSession::end(Reason reason) {
+  if (version_ == 5) send(mqtt::encode_disconnect(reason));
+  ended_by_server_ = reason;
+  close_link();
+}
+
+void MqttSession::on_malformed(const mqtt::DecodeError& error) {
+  if (!connected()) {
+    // A CONNECT for a protocol level offcloud does not speak is answered
+    // with CONNACK 0x01 before closing, as MQTT 3.1.1 asks.
+    if (error.reason == Reason::kUnsupportedProtocolVersion) {
+      send(mqtt::encode_connack(4, false, error.reason));
+    }
+    return;
+  }
+  disconnect(error.reason, error.message);
+}
+
+bool MqttSession::on_packet(mqtt::Packet packet) {
+  if (auto* connect = std::get_if<mqtt::Connect>(&packet)) {
+    if (connected()) return disconnect(Reason::kProtocolError, "a second CONNECT");
+    return on_connect(*connect);
+  }
+  if (!connected()) return false;  // anything before CONNECT: close at once
+  if (auto* publish = std::get_if<mqtt::Publish>(&packet)) return on_publish(*publish);
+  if (auto* subscribe = std::get_if<mqtt::Subscribe>(&packet)) return on_subscribe(*subscribe);
+  if (auto* unsubscribe = std::get_if<mqtt::Unsubscribe>(&packet)) {
+    return on_unsubscribe(*unsubscribe);
+  }
+  if (std::holds_alternative<mqtt::Pingreq>(packet)) {
+    send(mqtt::encode_pingresp());
+    return true;
+  }
+  if (auto* ack = std::get_if<mqtt::Ack>(&packet)) {
+    // A PUBACK for a QoS 1 delivery: nothing is kept to retransmit yet.
+    if (ack->type == mqtt::PacketType::kPuback) return true;
+    return disconnect(Reason::kQosNotSupported, "AWS IoT does not support QoS 2");
+  }
+  if (auto* bye = std::get_if<mqtt::Disconnect>(&packet)) {
+    // 0x04: "disconnect with will message" keeps the will.
+    clean_disconnect_ = bye->raw_reason != 0x04;
+    if (bye->properties.session_expiry_interval && session_expiry_s_ > 0) {
+      session_expiry_s_ =
+          std::min(*bye->properties.session_expiry_interval, MqttLimits::kMaxSessionExpiryS);
+    }
+    return false;
+  }
+  return disconnect(Reason::kProtocolError, "an unexpected packet");
+}
+
+bool MqttSession::on_connect(mqtt::Connect& connect) {
+  version_ = connect.protocol_version == 5 ? 5 : 4;
+  auto refuse = [&](Reason reason, const std::string& why) {
+    log(LogLevel::kInfo, "mqtt " + remote_address_ + ": CONNECT refused: " + why);
+    send(mqtt::encode_connack(version_, false, reason));
+    return false;
+  };
+  if (connect.protocol_version == 3) {
+    return refuse(Reason::kUnsupportedProtocolVersion, "MQTT 3.1 (AWS IoT speaks 3.1.1 and 5)");
+  }
+  client_id_ = connect.client_id;
+  bool assigned = false;
+  if (client_id_.empty()) {
+    // A client that lets the server choose gets a clean session only.
+    if (!connect.clean_start) {
+      return refuse(Reason::kClientIdentifierNotValid, "an empty client id with a session");
+    }
+    client_id_ = "offcloud-" + new_uuid();
+    assigned = true;
+  }
+  if (client_id_.size() > MqttLimits::kMaxClientIdBytes) {
+    return refuse(Reason::kClientIdentifierNotValid, "a client id over 128 bytes");
+  }
+  std::optional<Principal> principal = broker_.authenticate(connect.username, connect.password);
+  if (!principal) return refuse(Reason::kBadUserNameOrPassword, "unknown key or wrong secret");
+  principal_ = std::move(*principal);
+  scope_ = {principal_.account_id, broker_.options().region};
+  if (!allowed("iot:Connect", arn("client", client_id_))) {
+    return refuse(Reason::kNotAuthorized, "iot:Connect is not allowed for " + principal_.arn);
+  }
+  if (connect.will) {
+    if (!validate_publish_topic(connect.will->topic).empty() || connect.will->qos > 1 ||
+        connect.will->payload.size() > MqttLimits::kMaxPayloadBytes) {
+      return refuse(Reason::kTopicNameInvalid, "a will AWS IoT would not publish");
+    }
+    std::string topic = arn("topic", connect.will->topic);
+    if (!allowed("iot:Publish", topic) ||
+        (connect.will->retain && !allowed("iot:RetainPublish", topic))) {
+      return refuse(Reason::kNotAuthorized, "the will's topic is not allowed");
+    }
+    will_ = std::move(connect.will);
+  }
+  keep_alive_ = effective_keep_alive(connect.keep_alive_s);
+  if (version_ == 5) {
+    session_expiry_s_ = std::min(connect.properties.session_expiry_interval.value_or(0),
+                                 MqttLimits::kMaxSessionExpiryS);
+  } else {
+    session_expiry_s_ = connect.clean_start ? 0 : MqttLimits::kDefaultSessionExpiryS;
+  }
+
+  bool present = false;
+  std::shared_ptr<MqttSession> displaced;
+  std::shared_ptr<MqttSessionState> state =
+      broker_.attach(scope_, client_id_, connect.clean_start, &present, &displaced);
+  mqtt::Properties properties;
+  if (version_ == 5) {
+    properties = connack_properties();
+    if (assigned) properties.assigned_client_identifier = client_id_;
+    if (keep_alive_.count() != connect.keep_alive_s) {
+      properties.server_keep_alive = static_cast<std::uint16_t>(keep_alive_.count());
+    }
+  }
+  send(mqtt::encode_connack(version_, present, Reason::kSuccess, properties));
+  state_ = state;
+  // Queued messages follow the CONNACK; the connection that held the client
+  // id before is told to go.
+  std::shared_ptr<MqttSession> previous = state->attach(shared_from_this(), principal_, version_);
+  if (!previous) previous = displaced;
+  if (previous && previous.get() != this) previous->end(Reason::kSessionTakenOver);
+  publish_event("$aws/events/presence/connected/" + client_id_, "connected",
+                {{"ipAddress", source_ip_}, {"versionNumber", 0}});
+  return true;
+}
+
+Message MqttSession::to_message(const mqtt::Publish& publish) const {
+  Message message;
+  message.scope = scope_;
+  message.topic = publish.topic;
+  message.payload = publish.payload;
+  message.qos = publish.qos;
+  message.retain = publish.retain;
+  message.client_id = client_id_;
+  message.principal = principal_.arn;
+  message.source_ip = source_ip_;
+  message.timestamp_ms = now_ms();
+  const mqtt::Properties& p = publish.properties;
+  message.payload_is_utf8 = p.payload_format_indicator == 1;
+  message.content_type = p.content_type;
+  message.response_topic = p.response_topic;
+  message.correlation_data = p.correlation_data;
+  if (p.message_expiry_interval) message.message_expiry_s = *p.message_expiry_interval;
+  if (!p.user_properties.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [name, value] : p.user_properties) list.push_back({{name, value}});
+    message.user_properties = list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return message;
+}
+
+bool MqttSession::on_publish(mqtt::Publish& publish) {
+  if (publish.qos == 2)
+    return disconnect(Reason::kQosNotSupported, "AWS IoT does not support QoS 2");
+  if (auto alias = publish.properties.topic_alias) {
+    if (*alias == 0 || *alias > MqttLimits::kTopicAliasMaximum) {
+      return disconnect(Reason::kTopicAliasInvalid, "topic alias out of range");
+    }
+    if (publish.topic.empty()) {
+      auto it = topic_aliases_.find(*alias);
+      if (it == topic_aliases_.end()) {
+        return disconnect(Reason::kProtocolError, "an unknown topic alias");
+      }
+      publish.topic = it->second;
+    } else {
+      topic_aliases_[*alias] = publish.topic;
+    }
+  }
+  if (publish.payload.size() > MqttLimits::kMaxPayloadBytes) {
+    return disconnect(Reason::kPacketTooLarge, "a payload over 128 KiB");
+  }
+  if (std::string why = validate_publish_topic(publish.topic); !why.empty()) {
+    return disconnect(Reason::kTopicNameInvalid, why);
+  }
+  std::string topic = arn("topic", publish.topic);
+  if (!allowed("iot:Publish", topic) || (publish.retain && !allowed("iot:RetainPublish", topic))) {
+    // AWS IoT drops the connection of a client that publishes where it may
+    // not; MQTT 5 can say so on the PUBACK instead.
+    if (version_ == 5 && publish.qos == 1) {
+      send(mqtt::encode_ack(
+          5, {mqtt::PacketType::kPuback, publish.packet_id, Reason::kNotAuthorized}));
+      return true;
+    }
+    return disconnect(Reason::kNotAuthorized, "not authorized to publish to " + publish.topic);
+  }
+  Message message = to_message(publish);
+  if (message.retain) {
+    // Stored before the acknowledgment, as for the HTTP Publish API.
+    if (message.payload.empty()) {
+      broker_.retained().erase(scope_.account_id, scope_.region, message.topic);
+    } else {
+      broker_.retained().put({scope_.account_id, scope_.region, message.topic, message.payload,
+                              message.qos, message.user_properties, message.timestamp_ms});
+    }
+  }
+  if (publish.qos == 1) {
+    // PUBACK once every durable write the message caused is committed.
+    std::weak_ptr<MqttLink> link = link_;
+    int version = version_;
+    std::uint16_t id = publish.packet_id;
+    message.receipt = std::make_shared<PublishReceipt>([link, version, id](bool written) {
+      if (auto alive = link.lock()) {
+        alive->send(
+            mqtt::encode_ack(version, {mqtt::PacketType::kPuback, id,
+                                       written ? Reason::kSuccess : Reason::kUnspecifiedError}));
+      }
+    });
+  }
+  broker_.bus().publish(message);
+  return true;
+}
+
+bool MqttSession::on_subscribe(const mqtt::Subscribe& subscribe) {
+  std::vector<Reason> reasons;
+  std::vector<std::pair<std::string, int>> retained_for;  // (filter, QoS), after the SUBACK
+  nlohmann::json topics = nlohmann::json::array();
+  for (mqtt::SubscribeTopic topic : subscribe.topics) {
+    std::string match = topic.filter;
+    auto shared = shared_subscription(topic.filter);
+    if (shared) match = shared->second;
+    bool valid = validate_topic_filter(match).empty() && match.size() <= 256 &&
+                 (!shared || (!shared->first.empty() &&
+                              shared->first.find_first_of("+#") == std::string::npos));
+    if (!valid) {
+      reasons.push_back(Reason::kTopicFilterInvalid);
+      continue;
+    }
+    if (!allowed("iot:Subscribe", arn("topicfilter", topic.filter))) {
+      reasons.push_back(Reason::kNotAuthorized);
+      continue;
+    }
+    topic.qos = std::min(topic.qos, 1);  // AWS grants QoS 1 for a QoS 2 request
+    bool added = state_->subscribe(topic);
+    reasons.push_back(topic.qos == 1 ? Reason::kGrantedQos1 : Reason::kSuccess);
+    topics.push_back(topic.filter);
+    // Retained messages go to new subscribers (never to shared ones).
+    if (!shared && (topic.retain_handling == 0 || (topic.retain_handling == 1 && added))) {
+      retained_for.emplace_back(match, topic.qos);
+    }
+  }
+  send(mqtt::encode_suback(version_, subscribe.packet_id, reasons));
+  for (const auto& [filter, qos] : retained_for) {
+    TopicFilter matcher(filter);
+    std::string from;
+    for (;;) {
+      RetainedPage page = broker_.retained().list(scope_.account_id, scope_.region, from, 200);
+      for (const RetainedSummary& summary : page.messages) {
+        if (!matcher.matches(summary.topic)) continue;
+        auto stored = broker_.retained().get(scope_.account_id, scope_.region, summary.topic);
+        if (!stored) continue;
+        Message message;
+        message.scope = scope_;
+        message.topic = stored->topic;
+        message.payload = stored->payload;
+        message.qos = stored->qos;
+        message.retain = true;
+        message.user_properties = stored->user_properties;
+        state_->send_retained(message, std::min(qos, stored->qos));
+      }
+      if (!page.next_topic) break;
+      from = *page.next_topic;
+    }
+  }
+  if (!topics.empty()) {
+    publish_event("$aws/events/subscriptions/subscribed/" + client_id_, "subscribed",
+                  {{"topics", topics}});
+  }
+  return true;
+}
+
+bool MqttSession::on_unsubscribe(const mqtt::Unsubscribe& unsubscribe) {
+  std::vector<Reason> reasons;
+  nlohmann::json topics = nlohmann::json::array();
+  for (const std::string& filter : unsubscribe.filters) {
+    bool had = state_->unsubscribe(filter);
+    reasons.push_back(had ? Reason::kSuccess : Reason::kNoSubscriptionExisted);
+    if (had) topics.push_back(filter);
+  }
+  send(mqtt::encode_unsuback(version_, unsubscribe.packet_id, reasons));
+  if (!topics.empty()) {
+    publish_event("$aws/events/subscriptions/unsubscribed/" + client_id_, "unsubscribed",
+                  {{"topics", topics}});
+  }
+  return true;
+}
+
+void MqttSession::publish_event(const std::string& topic, const std::string& type,
+                                const nlohmann::json& fields) {
+  // The fields every lifecycle event has, as AWS IoT publishes them.
+  nlohmann::json body = {{"clientId", client_id_},
+                         {"timestamp", now_ms()},
+                         {"eventType", type},
+                         {"sessionIdentifier", session_id_},
+                         {"principalIdentifier", principal_.arn}};
+  body.update(fields);
+  Message event;
+  event.scope = scope_;
+  event.topic = topic;
+  event.payload = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  event.payload_is_utf8 = true;
+  event.timestamp_ms = now_ms();
+  broker_.bus().publish(event);
+}
+
+void MqttSession::on_closed() {
+  if (closed_ || !state_) {
+    closed_ = true;
+    return;
+  }
+  closed_ = true;
+  if (!clean_disconnect_ && will_) {
+    Message will;
+    will.scope = scope_;
+    will.topic = will_->topic;
+    will.payload = will_->payload;
+    will.qos = will_->qos;
+    will.retain = will_->retain;
+    will.client_id = client_id_;
+    will.principal = principal_.arn;
+    will.source_ip = source_ip_;
+    will.timestamp_ms = now_ms();
+    if (will.retain) {
+      broker_.retained().put({scope_.account_id, scope_.region, will.topic, will.payload, will.qos,
+                              std::nullopt, will.timestamp_ms});
+    }
+    broker_.bus().publish(will);
+  }
+  bool still_ours = state_->detach(this, std::chrono::seconds(session_expiry_s_));
+  if (still_ours && session_expiry_s_ == 0) broker_.forget(state_);
+  std::string reason = clean_disconnect_ ? "CLIENT_INITIATED_DISCONNECT"
+                       : ended_by_server_ == Reason::kSessionTakenOver ? "DUPLICATE_CLIENTID"
+                       : ended_by_server_ ? "SERVER_INITIATED_DISCONNECT"
+                                          : "CONNECTION_LOST";
+  publish_event("$aws/events/presence/disconnected/" + client_id_, "disconnected",
+                {{"clientInitiatedDisconnect", clean_disconnect_},
+                 {"disconnectReason", reason},
+                 {"versionNumber", 0}});
+  state_.reset();
+}
+
+}  // namespace offcloud

@@ -1,0 +1,383 @@
+"""End-to-end tests of offcloud's MQTT broker (AWS IoT Core's message broker)
+against the real binary, with real clients: mosquitto_pub and mosquitto_sub
+(Debian's mosquitto-clients) and Paho for Python (Debian's
+python3-paho-mqtt), over offcloud's plain MQTT port (--mqtt-port; user name =
+access key id, password = its secret).
+
+Every publish, whatever its protocol, reaches every matching subscriber and
+rule of its account and region: MQTT to MQTT, HTTP Publish to MQTT, MQTT to
+the rules engine, rules' republish to MQTT.
+
+Run: OFFCLOUD_BIN=build/bin/offcloud python3 tests/e2e/test_mqtt.py -v
+"""
+
+import json
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+try:
+    import paho.mqtt.client as paho
+except ImportError:  # Debian's python3-paho-mqtt, beside another python3
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import paho.mqtt.client as paho
+from paho.mqtt.properties import Properties  # noqa: E402
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+
+MQTT_LINE = re.compile(r"^offcloud mqtt listening on mqtt://127\.0\.0\.1:(\d+)\n$")
+REGION = "ap-northeast-1"
+DEVICE_KEY = ("AKIAMQTTDEVICE000001", "device-secret")
+CONFIG = {
+    "policies": [{"name": "handson-device", "document": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iot:Connect"],
+         "Resource": ["arn:aws:iot:%s:000000000000:client/device-*" % REGION]},
+        {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
+         "Resource": ["arn:aws:iot:%s:000000000000:topic/handson/*" % REGION]},
+        {"Effect": "Allow", "Action": ["iot:Subscribe"],
+         "Resource": ["arn:aws:iot:%s:000000000000:topicfilter/handson/*" % REGION]}]}}],
+    "users": [{"name": "device", "attached_policies": ["handson-device"], "access_keys": [
+        {"access_key_id": DEVICE_KEY[0], "secret_access_key": DEVICE_KEY[1]}]}],
+}
+
+
+def start_server(test_case, extra_args=()):
+    config_dir = harness.tempfile.mkdtemp(prefix="offcloud-mqtt-")
+    path = os.path.join(config_dir, "config.json")
+    with open(path, "w") as f:
+        json.dump(CONFIG, f)
+    server = harness.OffcloudServer(args=("--config", path, "--mqtt-port", "0", "--region",
+                                          REGION, "--firehose-max-interval", "1") +
+                                    tuple(extra_args))
+    server.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in list(server.extra_stdout):
+            m = MQTT_LINE.match(line)
+            if m:
+                server.mqtt_port = int(m.group(1))
+                return server
+        time.sleep(0.02)
+    server.kill()
+    raise AssertionError("no mqtt listening line: %r" % server.extra_stdout)
+
+
+class Client:
+    """A Paho client that records what it receives."""
+
+    def __init__(self, port, client_id, key=("test", "test"), version=paho.MQTTv311,
+                 clean=True, will=None):
+        self.messages = queue.Queue()
+        self.disconnects = queue.Queue()
+        self.connack = queue.Queue()
+        self.subacks = queue.Queue()
+        kwargs = {"client_id": client_id, "protocol": version}
+        if version != paho.MQTTv5:
+            kwargs["clean_session"] = clean
+        self.client = paho.Client(**kwargs)
+        self.client.username_pw_set(*key)
+        if will:
+            self.client.will_set(*will)
+        self.client.on_message = lambda c, u, m: self.messages.put(m)
+        self.client.on_connect = lambda c, u, flags, rc, *rest: self.connack.put((flags, rc))
+        self.client.on_disconnect = lambda c, u, rc, *rest: self.disconnects.put(rc)
+        self.client.on_subscribe = lambda c, u, mid, granted, *rest: self.subacks.put(granted)
+        self.version = version
+        self.port = port
+        self.clean = clean
+
+    def connect(self, expect_ok=True):
+        kwargs = {}
+        if self.version == paho.MQTTv5:
+            kwargs["clean_start"] = self.clean
+            if not self.clean:
+                props = Properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = 600
+                kwargs["properties"] = props
+        self.client.connect("127.0.0.1", self.port, keepalive=60, **kwargs)
+        self.client.loop_start()
+        flags, rc = self.connack.get(timeout=10)
+        if expect_ok:
+            assert rc == 0, "CONNACK %s" % rc
+        return flags, rc
+
+    def subscribe(self, topic, qos=1):
+        self.client.subscribe(topic, qos)
+        return self.subacks.get(timeout=10)
+
+    def next(self, timeout=10):
+        return self.messages.get(timeout=timeout)
+
+    def nothing(self, wait=0.5):
+        try:
+            message = self.messages.get(timeout=wait)
+        except queue.Empty:
+            return True
+        raise AssertionError("unexpected message on %s: %r" % (message.topic, message.payload))
+
+    def stop(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class MqttTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server(cls)
+        cls.port = cls.server.mqtt_port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+
+    def client(self, client_id, **kwargs):
+        c = Client(self.port, client_id, **kwargs)
+        self.addCleanup(c.stop)
+        return c
+
+    def mosquitto(self, tool, *args, key=("test", "test"), timeout=15):
+        return subprocess.run([tool, "-h", "127.0.0.1", "-p", str(self.port), "-u", key[0],
+                               "-P", key[1]] + list(args), capture_output=True, text=True,
+                              timeout=timeout)
+
+    def test_mosquitto_clients_publish_and_subscribe(self):
+        sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port), "-u",
+                                "test", "-P", "test", "-t", "room/+/temp", "-C", "2", "-v",
+                                "-i", "sub-1"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)  # let it subscribe
+        for room, value in (("a", "21"), ("b", "22")):
+            done = self.mosquitto("mosquitto_pub", "-t", "room/%s/temp" % room, "-m", value,
+                                  "-q", "1")
+            self.assertEqual(done.returncode, 0, done.stderr)
+        out, _ = sub.communicate(timeout=10)
+        self.assertEqual(out.splitlines(), ["room/a/temp 21", "room/b/temp 22"])
+
+    def test_wrong_secret_and_unknown_key_are_refused(self):
+        for key in (("test", "wrong"), ("AKIANOBODY0000000000", "x")):
+            done = self.mosquitto("mosquitto_pub", "-t", "a", "-m", "x", key=key)
+            self.assertNotEqual(done.returncode, 0)
+            self.assertIn("bad user name or password", done.stderr.lower())
+
+    def test_http_publish_reaches_mqtt_and_mqtt_reaches_rules(self):
+        sub = self.client("sub-http")
+        sub.connect()
+        sub.subscribe("bridge/#")
+        iot_data = self.server.boto3_client("iot-data", region=REGION)
+        iot_data.publish(topic="bridge/http", qos=1, payload=b'{"via": "http"}')
+        message = sub.next()
+        self.assertEqual((message.topic, message.payload), ("bridge/http", b'{"via": "http"}'))
+        # A rule republishes what MQTT publishes; the subscriber sees both.
+        self.server.boto3_client("iot", region=REGION).create_topic_rule(
+            ruleName="echo", topicRulePayload={
+                "sql": "SELECT *, clientid() AS client FROM 'bridge/in'",
+                "actions": [{"republish": {"topic": "bridge/out",
+                                           "roleArn": "arn:aws:iam::000000000000:role/r"}}]})
+        pub = self.client("pub-rule")
+        pub.connect()
+        pub.client.publish("bridge/in", b'{"n": 1}', qos=1).wait_for_publish(5)
+        seen = {}
+        for _ in range(2):
+            m = sub.next()
+            seen[m.topic] = json.loads(m.payload)
+        self.assertEqual(seen["bridge/in"], {"n": 1})
+        self.assertEqual(seen["bridge/out"], {"n": 1, "client": "pub-rule"})
+
+    def test_the_handson_with_an_mqtt_device(self):
+        s3 = self.server.boto3_client("s3", region=REGION)
+        s3.create_bucket(Bucket="handson-mqtt",
+                         CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.server.boto3_client("firehose", region=REGION).create_delivery_stream(
+            DeliveryStreamName="handson-mqtt", DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                "BucketARN": "arn:aws:s3:::handson-mqtt",
+                "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 60}})
+        self.server.boto3_client("iot", region=REGION).create_topic_rule(
+            ruleName="handson_mqtt", topicRulePayload={
+                "sql": "SELECT * FROM 'handson/analysisLogData'",
+                "actions": [{"firehose": {"deliveryStreamName": "handson-mqtt", "separator": "\n",
+                                          "roleArn": "arn:aws:iam::000000000000:role/r"}}]})
+        everything = self.client("console-like", version=paho.MQTTv5)
+        everything.connect()
+        everything.subscribe("#")
+        device = self.client("device-01", key=DEVICE_KEY)
+        device.connect()
+        records = [{"face_id": i, "Smile": i % 2 == 0} for i in range(3)]
+        for record in records:
+            device.client.publish("handson/analysisLogData", json.dumps(record),
+                                  qos=1).wait_for_publish(5)
+        seen = [json.loads(everything.next().payload) for _ in range(3)]
+        self.assertEqual(seen, records)
+        deadline = time.monotonic() + 20
+        keys = []
+        while time.monotonic() < deadline and not keys:
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="handson-mqtt").get("Contents", [])]
+            time.sleep(0.2)
+        self.assertEqual(len(keys), 1, keys)
+        body = s3.get_object(Bucket="handson-mqtt", Key=keys[0])["Body"].read().decode()
+        self.assertEqual([json.loads(line) for line in body.splitlines()], records)
+
+    def test_iam_policies_decide_connect_publish_and_subscribe(self):
+        # iot:Connect only for client ids device-*.
+        other = Client(self.port, "laptop", key=DEVICE_KEY)
+        _, rc = other.connect(expect_ok=False)
+        other.client.loop_stop()
+        self.assertEqual(rc, 5)  # not authorized
+        device = self.client("device-02", key=DEVICE_KEY)
+        device.connect()
+        granted = device.subscribe("elsewhere/#")
+        self.assertEqual(granted, (128,))
+        self.assertEqual(device.subscribe("handson/#"), (1,))
+        # Publishing outside handson/* ends the connection, as AWS does.
+        device.client.publish("elsewhere/x", b"x", qos=1)
+        self.assertIsNotNone(device.disconnects.get(timeout=10))
+
+    def test_retained_messages_and_get_retained_message(self):
+        pub = self.client("retainer")
+        pub.connect()
+        pub.client.publish("lamp/state", b"on", qos=1, retain=True).wait_for_publish(5)
+        sub = self.client("late")
+        sub.connect()
+        sub.subscribe("lamp/+")
+        message = sub.next()
+        self.assertEqual((message.topic, message.payload, message.retain),
+                         ("lamp/state", b"on", 1))
+        got = self.server.boto3_client("iot-data", region=REGION).get_retained_message(
+            topic="lamp/state")
+        self.assertEqual(got["payload"], b"on")
+        pub.client.publish("lamp/state", b"", qos=1, retain=True).wait_for_publish(5)
+        sub.next()  # the empty message itself
+        again = self.client("later")
+        again.connect()
+        again.subscribe("lamp/+")
+        self.assertTrue(again.nothing())
+
+    def test_last_will_on_a_lost_connection(self):
+        watcher = self.client("watcher")
+        watcher.connect()
+        watcher.subscribe("wills/#")
+        raw = socket.create_connection(("127.0.0.1", self.port))
+        connect = bytes([0x10]) + self._remaining(
+            b"\x00\x04MQTT\x04" + bytes([0b11000110]) + b"\x00\x3c" + self._s(b"dying") +
+            self._s(b"wills/dying") + self._s(b"gone") + self._s(b"test") + self._s(b"test"))
+        raw.sendall(connect)
+        self.assertEqual(raw.recv(4), b"\x20\x02\x00\x00")
+        raw.close()  # no DISCONNECT: the will goes out
+        message = watcher.next()
+        self.assertEqual((message.topic, message.payload), ("wills/dying", b"gone"))
+
+    def test_a_second_connection_takes_the_client_id_over(self):
+        first = self.client("same-id")
+        first.connect()
+        second = self.client("same-id")
+        second.connect()
+        self.assertIsNotNone(first.disconnects.get(timeout=10))
+
+    def test_qos2_and_malformed_packets_end_the_connection_not_the_server(self):
+        client = self.client("qos2")
+        client.connect()
+        client.client.publish("a/b", b"x", qos=2)
+        self.assertIsNotNone(client.disconnects.get(timeout=10))
+        for junk in (b"\x30\xff\xff\xff\xff\x01", b"\xf0\x00", b"\x10\x02\x00\x01"):
+            raw = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            raw.sendall(junk)
+            self.assertEqual(raw.recv(100), b"")  # closed
+            raw.close()
+        alive = self.client("still-alive")
+        alive.connect()
+
+    def test_persistent_session_keeps_qos1_messages(self):
+        offline = Client(self.port, "sleeper", clean=False)
+        offline.connect()
+        offline.subscribe("mail/#", qos=1)
+        offline.stop()
+        time.sleep(0.3)
+        pub = self.client("postman")
+        pub.connect()
+        pub.client.publish("mail/1", b"letter", qos=1).wait_for_publish(5)
+        back = self.client("sleeper", clean=False)
+        flags, _ = back.connect()
+        self.assertEqual(flags["session present"], 1)
+        message = back.next()
+        self.assertEqual((message.topic, message.payload), ("mail/1", b"letter"))
+
+    def test_mqtt5_properties_pass_through(self):
+        sub = self.client("v5-sub", version=paho.MQTTv5)
+        sub.connect()
+        sub.subscribe("v5/#")
+        pub = self.client("v5-pub", version=paho.MQTTv5)
+        pub.connect()
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = ("device", "sensor-1")
+        props.ResponseTopic = "v5/replies"
+        props.CorrelationData = b"\x01\x02"
+        props.ContentType = "application/json"
+        pub.client.publish("v5/data", b"{}", qos=1, properties=props).wait_for_publish(5)
+        message = sub.next()
+        self.assertEqual(message.properties.UserProperty, [("device", "sensor-1")])
+        self.assertEqual(message.properties.ResponseTopic, "v5/replies")
+        self.assertEqual(message.properties.CorrelationData, b"\x01\x02")
+        self.assertEqual(message.properties.ContentType, "application/json")
+
+    def test_shared_subscription_splits_the_messages(self):
+        members = [self.client("worker-%d" % i) for i in range(2)]
+        for member in members:
+            member.connect()
+            member.subscribe("$share/workers/jobs/#")
+        pub = self.client("boss")
+        pub.connect()
+        for i in range(20):
+            pub.client.publish("jobs/%d" % i, str(i), qos=1).wait_for_publish(5)
+        time.sleep(1)
+        counts = [member.messages.qsize() for member in members]
+        self.assertEqual(sum(counts), 20, counts)
+
+    def test_accounts_do_not_see_each_other(self):
+        mine = self.client("me")
+        mine.connect()
+        mine.subscribe("shared/topic")
+        stranger = self.client("stranger", key=("123456789012", "test"))
+        stranger.connect()
+        stranger.subscribe("shared/topic")
+        stranger.client.publish("shared/topic", b"from another account", qos=1).wait_for_publish(5)
+        self.assertEqual(stranger.next().payload, b"from another account")
+        self.assertTrue(mine.nothing())
+
+    def test_lifecycle_events(self):
+        watcher = self.client("events")
+        watcher.connect()
+        watcher.subscribe("$aws/events/presence/+/+")
+        visitor = self.client("visitor")
+        visitor.connect()
+        event = json.loads(watcher.next().payload)
+        self.assertEqual((event["eventType"], event["clientId"]), ("connected", "visitor"))
+        visitor.stop()
+        event = json.loads(watcher.next().payload)
+        self.assertEqual(event["eventType"], "disconnected")
+        self.assertTrue(event["clientInitiatedDisconnect"])
+
+    @staticmethod
+    def _s(data):
+        return len(data).to_bytes(2, "big") + data
+
+    @staticmethod
+    def _remaining(body):
+        n, out = len(body), b""
+        while True:
+            digit, n = n % 128, n // 128
+            out += bytes([digit | (0x80 if n else 0)])
+            if not n:
+                return out + body
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
