@@ -17,6 +17,7 @@
 #include "emulator/iot/iotdata_handlers.h"
 #include "emulator/mqtt/mqtt_broker.h"
 #include "emulator/mqtt/mqtt_server.h"
+#include "emulator/mqtt/mqtt_websocket.h"
 #include "emulator/router.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/util/log.h"
@@ -74,6 +75,8 @@ struct Emulator::Parts {
         delivery_streams(firehose_buffer, objects, {config.firehose_max_interval_s}),
         rule_store(database),
         rules(bus, objects, rules_options()),
+        mqtt_broker(bus, retained, credentials,
+                    MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr}),
         router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr),
         options(server_options(config)) {
     credentials.set_accounts_from_keys(config.accounts_from_keys);
@@ -92,15 +95,13 @@ struct Emulator::Parts {
     router.add(std::make_unique<FirehoseService>(delivery_streams));
     router.add(std::make_unique<IamService>(iam_store, authorizer));
     router.add(std::make_unique<StsService>());
+    router.add(std::make_unique<MqttWebSocketService>(mqtt_broker));
     server = std::make_unique<HttpServer>(options, router);
     if (config.mqtt_port) {
-      mqtt_broker = std::make_unique<MqttBroker>(
-          bus, retained, credentials,
-          MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr});
       mqtt_server = std::make_unique<MqttServer>(
           MqttServer::Options{config.host, static_cast<std::uint16_t>(*config.mqtt_port),
                               options.threads},
-          *mqtt_broker);
+          mqtt_broker);
     }
   }
 
@@ -116,10 +117,10 @@ struct Emulator::Parts {
   DeliveryStreams delivery_streams;
   RuleStore rule_store;
   RulesEngine rules;
+  MqttBroker mqtt_broker;
   Router router;
   HttpServer::Options options;
   std::unique_ptr<HttpServer> server;
-  std::unique_ptr<MqttBroker> mqtt_broker;
   std::unique_ptr<MqttServer> mqtt_server;
 };
 

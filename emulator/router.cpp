@@ -45,6 +45,7 @@ std::string_view unsigned_service(const HttpRequest& request) {
     return "iotdata";
   }
   if (path.starts_with("/rules") || path == "/endpoint") return "iot";
+  if (path == "/mqtt") return "iotdevicegateway";
   return "s3";
 }
 
@@ -279,6 +280,39 @@ void Router::handle(HttpRequest&& request, Reply reply) {
                                                           : ErrorCode::kInternalFailureException;
     finish(error_response(route.protocol, {code, ""}, context.request_id));
   }
+}
+
+UpgradePlan Router::plan_upgrade(HttpRequest& head) {
+  auto started = std::chrono::steady_clock::now();
+  RequestContext context;
+  context.request_id = new_uuid();
+  UpgradePlan plan;
+  auto refuse = [&](const std::string& service, Protocol protocol, const ApiError& error) {
+    plan.refusal = error_response(protocol, error, context.request_id);
+    add_request_id(protocol, context.request_id, &*plan.refusal);
+    log_request(head.remote_address, service, "Upgrade", plan.refusal->status, started);
+    return std::move(plan);
+  };
+  std::optional<QueryParams> query = parse_query(head.query);
+  if (!query) {
+    return refuse("-", Protocol::kRestJson,
+                  {ErrorCode::kInvalidRequest, "The query string is malformed."});
+  }
+  Route route = route_for(head, *query);
+  if (auto error = admit(head, *query, route, context)) {
+    return refuse(route.service_name, route.protocol, *error);
+  }
+  context.query = std::move(*query);
+  std::optional<UpgradePlan> upgrade = route.service->upgrade(head, context);
+  if (!upgrade) {
+    return refuse(route.service_name, route.protocol,
+                  {ErrorCode::kInvalidRequest,
+                   "The " + route.service_name + " service takes no WebSocket connections."});
+  }
+  if (!upgrade->refusal) {
+    log_request(head.remote_address, route.service_name, "Connect", 101, started);
+  }
+  return std::move(*upgrade);
 }
 
 HttpResponse Router::reject(RequestFault fault, std::string_view message, const HttpRequest& head) {

@@ -31,6 +31,9 @@ class Router : public RequestHandler {
   // authenticated here, on their head, and their body goes to the service.
   BodyPlan plan_body(HttpRequest& head) override;
   void handle(HttpRequest&& request, Reply reply) override;
+  // A WebSocket upgrade (MQTT over WebSocket at /mqtt): authenticated by its
+  // presigned URL, then handed to the service its credential scope names.
+  UpgradePlan plan_upgrade(HttpRequest& head) override;
   // Shaped as the service the request was meant for would shape it.
   HttpResponse reject(RequestFault fault, std::string_view message,
                       const HttpRequest& head) override;

@@ -11,6 +11,7 @@
 #include "emulator/auth/iam_request.h"
 #include "emulator/auth/signature_v4.h"
 #include "emulator/http/http_types.h"
+#include "emulator/http/request_handler.h"
 #include "emulator/http/uri.h"
 
 namespace offcloud {
@@ -51,6 +52,11 @@ class Service {
   // `request` and `context` stay valid until `reply` is called. A streamed
   // body has been read whole into request.body_reader.
   virtual void handle(HttpRequest& request, RequestContext& context, Reply reply) = 0;
+  // A WebSocket upgrade, authenticated like any request (a presigned URL);
+  // nullopt: the service takes none.
+  virtual std::optional<UpgradePlan> upgrade(HttpRequest& /*head*/, RequestContext& /*context*/) {
+    return std::nullopt;
+  }
   // Called once on shutdown after the last request: flush what is buffered.
   virtual void shutdown() {}
 };

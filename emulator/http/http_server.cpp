@@ -1,6 +1,7 @@
 #include "emulator/http/http_server.h"
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -18,6 +19,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "emulator/util/log.h"
 
@@ -27,6 +29,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
@@ -38,7 +41,69 @@ constexpr std::size_t kDrainBytes = 8 * 1024 * 1024;
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool idle = true;  // waiting for a request; touched only on the stream's strand
+  bool idle = true;       // waiting for a request; touched only on the stream's strand
+  bool upgraded = false;  // a WebSocket now, closed when the server stops
+};
+
+// A connection upgraded to WebSocket. Reads run in the connection's
+// coroutine; sends come from any thread, are queued on the connection's
+// strand and written one message after the other.
+class WebSocketChannel : public MessageChannel,
+                         public std::enable_shared_from_this<WebSocketChannel> {
+ public:
+  explicit WebSocketChannel(std::shared_ptr<Connection> connection)
+      : connection_(std::move(connection)), ws_(connection_->stream) {}
+
+  websocket::stream<beast::tcp_stream&>& ws() { return ws_; }
+
+  void send(std::string bytes) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)] {
+      if (self->closing_) return;
+      self->queue_.push_back(std::move(bytes));
+      if (!self->writing_) self->write_next();
+    });
+  }
+
+  void close() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->closing_ = true;
+      if (!self->writing_) self->shut();
+    });
+  }
+
+ private:
+  void write_next() {
+    if (queue_.empty()) {
+      writing_ = false;
+      if (closing_) shut();
+      return;
+    }
+    writing_ = true;
+    ws_.async_write(asio::buffer(queue_.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->queue_.pop_front();
+                      if (ec) {
+                        self->queue_.clear();
+                        self->closing_ = true;
+                      }
+                      self->write_next();
+                    });
+  }
+
+  // Ends the TCP connection; the pending read fails and the coroutine ends.
+  void shut() {
+    if (shut_) return;
+    shut_ = true;
+    boost::system::error_code ignored;
+    connection_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  std::shared_ptr<Connection> connection_;
+  websocket::stream<beast::tcp_stream&> ws_;
+  std::deque<std::string> queue_;  // on the strand only
+  bool writing_ = false;
+  bool closing_ = false;
+  bool shut_ = false;
 };
 
 using RequestParser = http::request_parser<http::buffer_body>;
@@ -84,6 +149,8 @@ struct HttpServer::Impl {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
   asio::awaitable<HttpResponse> dispatch(HttpRequest request);
+  asio::awaitable<void> serve_websocket(std::shared_ptr<Connection> connection,
+                                        http::request<http::buffer_body> upgrade, UpgradePlan plan);
   asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse response,
                                        bool drain);
   void stop();
@@ -325,6 +392,17 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     }
 
     HttpRequest request = request_head(parser, remote);
+    if (websocket::is_upgrade(parser.get())) {
+      UpgradePlan upgrade = handler.plan_upgrade(request);
+      if (upgrade.refusal || !upgrade.open) {
+        HttpResponse refusal = upgrade.refusal ? std::move(*upgrade.refusal) : HttpResponse{};
+        if (!upgrade.refusal) refusal.status = 400;
+        co_await send_and_close(stream, std::move(refusal), false);
+        break;
+      }
+      co_await serve_websocket(connection, parser.release(), std::move(upgrade));
+      co_return;
+    }
     bool expects_continue = iequals(request.headers.get("expect"), "100-continue");
     BodyPlan plan = handler.plan_body(request);
     if (plan.refusal) {
@@ -408,6 +486,41 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
   stream.close();
 }
 
+asio::awaitable<void> HttpServer::Impl::serve_websocket(std::shared_ptr<Connection> connection,
+                                                        http::request<http::buffer_body> upgrade,
+                                                        UpgradePlan plan) {
+  auto channel = std::make_shared<WebSocketChannel>(connection);
+  auto& ws = channel->ws();
+  // The read deadline is the handler's, set on the TCP stream before each
+  // read; the WebSocket layer keeps none of its own.
+  ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
+                                                websocket::stream_base::none(), false});
+  std::string subprotocol = plan.subprotocol;
+  ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
+    if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
+  }));
+  ws.read_message_max(options.max_body_bytes);
+  connection->stream.expires_never();
+  auto [accept_ec] = co_await ws.async_accept(upgrade, kNoThrow);
+  if (accept_ec) co_return;
+  ws.binary(true);
+  connection->upgraded = true;
+  if (stopping) connection->stream.cancel();
+  std::shared_ptr<ChannelHandler> reader = plan.open(channel);
+  beast::flat_buffer buffer;
+  for (;;) {
+    connection->stream.expires_after(reader->silence_allowed());
+    auto [ec, n] = co_await ws.async_read(buffer, kNoThrow);
+    if (ec) break;
+    auto data = buffer.cdata();
+    bool keep = reader->on_message(std::string_view(static_cast<const char*>(data.data()), n));
+    buffer.consume(buffer.size());
+    if (!keep) break;
+  }
+  reader->on_closed();
+  channel->close();
+}
+
 void HttpServer::Impl::stop() {
   asio::post(control, [this] {
     if (stopping.exchange(true)) return;
@@ -419,7 +532,7 @@ void HttpServer::Impl::stop() {
       // A connection mid-request finishes it; an idle one is closed now.
       auto connection = entry.second;
       asio::post(connection->stream.get_executor(), [connection] {
-        if (connection->idle) connection->stream.cancel();
+        if (connection->idle || connection->upgraded) connection->stream.cancel();
       });
     }
   });

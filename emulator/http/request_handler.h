@@ -5,7 +5,11 @@
 // request was for.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "emulator/http/http_types.h"
@@ -20,6 +24,37 @@ enum class RequestFault {
   kIncompleteBody,  // the client shut its side before the declared length
 };
 
+// A connection upgraded to WebSocket, as the layer above sees it: binary
+// messages both ways. Both calls are thread-safe.
+class MessageChannel {
+ public:
+  virtual ~MessageChannel() = default;
+  // Queues one binary message; messages go out in order.
+  virtual void send(std::string bytes) = 0;
+  // Ends the connection once what is queued is written.
+  virtual void close() = 0;
+};
+
+// What reads an upgraded connection's messages.
+class ChannelHandler {
+ public:
+  virtual ~ChannelHandler() = default;
+  // One message's bytes; false ends the connection.
+  virtual bool on_message(std::string_view bytes) = 0;
+  // The connection ended, by either side. Called once.
+  virtual void on_closed() = 0;
+  // How long the connection may stay silent before it is closed.
+  virtual std::chrono::milliseconds silence_allowed() const = 0;
+};
+
+// The answer to a WebSocket upgrade request: a refusal, or the subprotocol
+// to accept and the handler for the connection's messages.
+struct UpgradePlan {
+  std::optional<HttpResponse> refusal;
+  std::string subprotocol;  // echoed in Sec-WebSocket-Protocol when not empty
+  std::function<std::shared_ptr<ChannelHandler>(std::weak_ptr<MessageChannel>)> open;
+};
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
@@ -29,6 +64,9 @@ class RequestHandler {
 
   // Answers through `reply`, exactly once, from any thread.
   virtual void handle(HttpRequest&& request, std::function<void(HttpResponse)> reply) = 0;
+
+  // A WebSocket upgrade request (its head; it has no body).
+  virtual UpgradePlan plan_upgrade(HttpRequest& head) = 0;
 
   // An error found before the request was whole; `head` may be empty.
   virtual HttpResponse reject(RequestFault fault, std::string_view message,

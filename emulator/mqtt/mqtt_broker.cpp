@@ -10,7 +10,16 @@ MqttBroker::MqttBroker(MessageBus& bus, RetainedStore& retained, const Credentia
                        Options options)
     : bus_(bus), retained_(retained), credentials_(credentials), options_(std::move(options)) {}
 
-MqttBroker::~MqttBroker() = default;
+MqttBroker::~MqttBroker() {
+  // Session states leave the bus and their shared groups as they go: before
+  // those maps do.
+  std::map<Key, std::shared_ptr<MqttSessionState>> sessions;
+  {
+    std::lock_guard lock(mutex_);
+    sessions.swap(sessions_);
+  }
+  sessions.clear();
+}
 
 std::optional<Principal> MqttBroker::authenticate(
     const std::optional<std::string>& username, const std::optional<std::string>& password) const {

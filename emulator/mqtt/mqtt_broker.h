@@ -133,10 +133,17 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   MqttSession(MqttBroker& broker, std::weak_ptr<MqttLink> link, std::string remote_address);
   ~MqttSession();
 
-  // False: the connection must end (after what was sent is written).
+  // Bytes off the connection, cut into packets for on_packet(); false: the
+  // connection must end (after what was sent is written).
+  bool on_bytes(std::string_view bytes);
+  // One packet; false: the connection must end.
   bool on_packet(mqtt::Packet packet);
   // A packet that did not decode; the connection ends after this.
   void on_malformed(const mqtt::DecodeError& error);
+  // A transport that authenticated the client itself (SigV4 on the
+  // WebSocket's URL) sets the principal and region before any byte; CONNECT's
+  // user name and password are then ignored, as AWS ignores them.
+  void preauthenticate(Principal principal, std::string region);
   // The connection ended, by either side: the will goes out unless the
   // client said DISCONNECT, and a clean session is forgotten.
   void on_closed();
@@ -188,6 +195,8 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   std::uint32_t session_expiry_s_ = 0;
   std::map<std::uint16_t, std::string> topic_aliases_;  // the client's, MQTT 5
   std::shared_ptr<MqttSessionState> state_;
+  std::optional<std::string> preauthenticated_region_;
+  std::string unread_;  // bytes of a packet not whole yet
 
   static std::string new_session_id();
 };

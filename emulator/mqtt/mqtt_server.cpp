@@ -64,54 +64,14 @@ class Connection : public MqttLink, public std::enable_shared_from_this<Connecti
     auto endpoint = stream_.socket().remote_endpoint(ignored);
     std::string remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     auto session = std::make_shared<MqttSession>(broker, weak_from_this(), remote);
-    std::string buffer;
-    bool open = true;
-    while (open && !closing_) {
-      // 1. The fixed header: type, flags and remaining length.
-      auto header = mqtt::read_fixed_header(buffer);
-      if (std::holds_alternative<std::nullopt_t>(header)) {
-        open = co_await read_more(buffer, session->silence_allowed());
-        continue;
-      }
-      if (auto* error = std::get_if<mqtt::DecodeError>(&header)) {
-        session->on_malformed(*error);
-        break;
-      }
-      const mqtt::FixedHeader& fixed = std::get<mqtt::FixedHeader>(header);
-      if (fixed.remaining_length > MqttLimits::kMaxPacketBytes) {
-        session->on_malformed({mqtt::Reason::kPacketTooLarge, "a packet over AWS IoT's limit"});
-        break;
-      }
-      // 2. The whole body.
-      std::size_t whole = fixed.header_size + fixed.remaining_length;
-      while (open && buffer.size() < whole) {
-        open = co_await read_more(buffer, session->silence_allowed());
-      }
-      if (!open) break;
-      // 3. One packet for the session.
-      auto decoded = mqtt::decode(
-          fixed, std::string_view(buffer).substr(fixed.header_size, fixed.remaining_length),
-          session->protocol_version());
-      buffer.erase(0, whole);
-      if (auto* error = std::get_if<mqtt::DecodeError>(&decoded)) {
-        session->on_malformed(*error);
-        break;
-      }
-      open = session->on_packet(std::get<mqtt::Packet>(std::move(decoded)));
+    char chunk[kReadChunk];
+    for (;;) {
+      stream_.expires_after(session->silence_allowed());
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(chunk), kNoThrow);
+      if (ec || closing_ || !session->on_bytes(std::string_view(chunk, n))) break;
     }
     session->on_closed();
     close();
-  }
-
-  // Appends what the socket has; false when it closed, failed or stayed
-  // silent past `deadline`.
-  asio::awaitable<bool> read_more(std::string& buffer, std::chrono::milliseconds deadline) {
-    char chunk[kReadChunk];
-    stream_.expires_after(deadline);
-    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(chunk), kNoThrow);
-    if (ec) co_return false;
-    buffer.append(chunk, n);
-    co_return true;
   }
 
   void write_next() {

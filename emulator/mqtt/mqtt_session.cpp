@@ -94,6 +94,42 @@ void MqttSession::on_malformed(const mqtt::DecodeError& error) {
   disconnect(error.reason, error.message);
 }
 
+void MqttSession::preauthenticate(Principal principal, std::string region) {
+  principal_ = std::move(principal);
+  preauthenticated_region_ = std::move(region);
+}
+
+bool MqttSession::on_bytes(std::string_view bytes) {
+  unread_.append(bytes);
+  std::size_t at = 0;
+  bool open = true;
+  while (open) {
+    std::string_view rest = std::string_view(unread_).substr(at);
+    auto header = mqtt::read_fixed_header(rest);
+    if (std::holds_alternative<std::nullopt_t>(header)) break;
+    if (auto* error = std::get_if<mqtt::DecodeError>(&header)) {
+      on_malformed(*error);
+      return false;
+    }
+    const mqtt::FixedHeader& fixed = std::get<mqtt::FixedHeader>(header);
+    if (fixed.remaining_length > MqttLimits::kMaxPacketBytes) {
+      on_malformed({Reason::kPacketTooLarge, "a packet over AWS IoT's limit"});
+      return false;
+    }
+    if (rest.size() < fixed.header_size + fixed.remaining_length) break;
+    auto decoded =
+        mqtt::decode(fixed, rest.substr(fixed.header_size, fixed.remaining_length), version_);
+    at += fixed.header_size + fixed.remaining_length;
+    if (auto* error = std::get_if<mqtt::DecodeError>(&decoded)) {
+      on_malformed(*error);
+      return false;
+    }
+    open = on_packet(std::get<mqtt::Packet>(std::move(decoded)));
+  }
+  unread_.erase(0, at);
+  return open;
+}
+
 bool MqttSession::on_packet(mqtt::Packet packet) {
   if (auto* connect = std::get_if<mqtt::Connect>(&packet)) {
     if (connected()) return disconnect(Reason::kProtocolError, "a second CONNECT");
@@ -149,10 +185,14 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
   if (client_id_.size() > MqttLimits::kMaxClientIdBytes) {
     return refuse(Reason::kClientIdentifierNotValid, "a client id over 128 bytes");
   }
-  std::optional<Principal> principal = broker_.authenticate(connect.username, connect.password);
-  if (!principal) return refuse(Reason::kBadUserNameOrPassword, "unknown key or wrong secret");
-  principal_ = std::move(*principal);
-  scope_ = {principal_.account_id, broker_.options().region};
+  if (preauthenticated_region_) {
+    scope_ = {principal_.account_id, *preauthenticated_region_};
+  } else {
+    std::optional<Principal> principal = broker_.authenticate(connect.username, connect.password);
+    if (!principal) return refuse(Reason::kBadUserNameOrPassword, "unknown key or wrong secret");
+    principal_ = std::move(*principal);
+    scope_ = {principal_.account_id, broker_.options().region};
+  }
   if (!allowed("iot:Connect", arn("client", client_id_))) {
     return refuse(Reason::kNotAuthorized, "iot:Connect is not allowed for " + principal_.arn);
   }

@@ -74,6 +74,7 @@ class JsSdkTests(unittest.TestCase):
     def test_found_js_tests(self):
         self.assertIn("publish_v2.test.js", JS_TESTS)
         self.assertIn("s3_v3.test.js", JS_TESTS)
+        self.assertIn("mqtt_ws.test.js", JS_TESTS)
 
 
 def _add_js_test(filename):

@@ -2,7 +2,9 @@
 against the real binary, with real clients: mosquitto_pub and mosquitto_sub
 (Debian's mosquitto-clients) and Paho for Python (Debian's
 python3-paho-mqtt), over offcloud's plain MQTT port (--mqtt-port; user name =
-access key id, password = its secret).
+access key id, password = its secret) and over WebSocket at /mqtt on the main
+port with a SigV4 presigned URL (service iotdevicegateway), as AWS's SDKs
+connect.
 
 Every publish, whatever its protocol, reaches every matching subscriber and
 rule of its account and region: MQTT to MQTT, HTTP Publish to MQTT, MQTT to
@@ -24,6 +26,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from botocore.auth import SigV4QueryAuth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
 
 try:
     import paho.mqtt.client as paho
@@ -70,11 +75,18 @@ def start_server(test_case, extra_args=()):
     raise AssertionError("no mqtt listening line: %r" % server.extra_stdout)
 
 
+def presigned_mqtt_path(port, key, region=REGION, service="iotdevicegateway"):
+    """/mqtt?X-Amz-..., signed as the AWS IoT Device SDKs sign it."""
+    request = AWSRequest(method="GET", url="http://127.0.0.1:%d/mqtt" % port)
+    SigV4QueryAuth(Credentials(*key), service, region, expires=300).add_auth(request)
+    return request.url[request.url.index("/mqtt"):]
+
+
 class Client:
     """A Paho client that records what it receives."""
 
     def __init__(self, port, client_id, key=("test", "test"), version=paho.MQTTv311,
-                 clean=True, will=None):
+                 clean=True, will=None, websocket_path=None):
         self.messages = queue.Queue()
         self.disconnects = queue.Queue()
         self.connack = queue.Queue()
@@ -82,8 +94,13 @@ class Client:
         kwargs = {"client_id": client_id, "protocol": version}
         if version != paho.MQTTv5:
             kwargs["clean_session"] = clean
+        if websocket_path:
+            kwargs["transport"] = "websockets"
         self.client = paho.Client(**kwargs)
-        self.client.username_pw_set(*key)
+        if websocket_path:
+            self.client.ws_set_options(path=websocket_path)
+        else:
+            self.client.username_pw_set(*key)
         if will:
             self.client.will_set(*will)
         self.client.on_message = lambda c, u, m: self.messages.put(m)
@@ -377,6 +394,77 @@ class MqttTest(unittest.TestCase):
             out += bytes([digit | (0x80 if n else 0)])
             if not n:
                 return out + body
+
+
+class MqttOverWebSocketTest(unittest.TestCase):
+    """GET /mqtt on the main port, upgraded to WebSocket, authenticated by
+    the URL's SigV4 signature; IAM decides as for any request."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start_server(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+
+    def ws_client(self, client_id, key=("test", "test"), **kwargs):
+        path = presigned_mqtt_path(self.server.port, key)
+        c = Client(self.server.port, client_id, websocket_path=path, **kwargs)
+        self.addCleanup(c.stop)
+        return c
+
+    def test_websocket_and_tcp_clients_share_the_bus(self):
+        ws = self.ws_client("browser-1")
+        ws.connect()
+        ws.subscribe("handson/#")
+        tcp = Client(self.server.mqtt_port, "tcp-1")
+        self.addCleanup(tcp.stop)
+        tcp.connect()
+        tcp.client.publish("handson/analysisLogData", b'{"n": 1}', qos=1).wait_for_publish(5)
+        message = ws.next()
+        self.assertEqual((message.topic, message.payload),
+                         ("handson/analysisLogData", b'{"n": 1}'))
+        # And the other way, with MQTT 5 over WebSocket.
+        tcp.subscribe("replies/#")
+        ws5 = self.ws_client("browser-5", version=paho.MQTTv5)
+        ws5.connect()
+        ws5.client.publish("replies/x", b"pong", qos=1).wait_for_publish(5)
+        self.assertEqual(tcp.next().payload, b"pong")
+
+    def test_the_signature_decides_who_connects(self):
+        device = self.ws_client("device-ws", key=DEVICE_KEY)
+        device.connect()
+        self.assertEqual(device.subscribe("elsewhere/#"), (128,))
+        self.assertEqual(device.subscribe("handson/#"), (1,))
+        # iot:Connect is for client ids device-* only.
+        laptop = Client(self.server.port, "laptop-ws",
+                        websocket_path=presigned_mqtt_path(self.server.port, DEVICE_KEY))
+        _, rc = laptop.connect(expect_ok=False)
+        laptop.client.loop_stop()
+        self.assertEqual(rc, 5)
+
+    def test_unsigned_or_badly_signed_upgrades_are_refused(self):
+        good = presigned_mqtt_path(self.server.port, ("test", "test"))
+        bad = good.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+        wrong_service = presigned_mqtt_path(self.server.port, ("test", "test"), service="s3")
+        for path in ("/mqtt", bad, wrong_service):
+            connection = self.server.http()
+            connection.request("GET", path, headers={
+                "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "mqtt"})
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            self.assertGreaterEqual(response.status, 400, path)
+        # A plain GET of /mqtt is told to upgrade.
+        connection = self.server.http()
+        connection.request("GET", good)
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        self.assertEqual(response.status, 426)
 
 
 if __name__ == "__main__":
