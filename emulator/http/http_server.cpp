@@ -51,14 +51,28 @@ struct Connection {
 class WebSocketChannel : public MessageChannel,
                          public std::enable_shared_from_this<WebSocketChannel> {
  public:
-  explicit WebSocketChannel(std::shared_ptr<Connection> connection)
-      : connection_(std::move(connection)), ws_(connection_->stream) {}
+  WebSocketChannel(std::shared_ptr<Connection> connection, std::size_t max_queued_bytes)
+      : connection_(std::move(connection)),
+        ws_(connection_->stream),
+        max_queued_bytes_(max_queued_bytes) {}
 
   websocket::stream<beast::tcp_stream&>& ws() { return ws_; }
 
   void send(std::string bytes) override {
     asio::post(ws_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)] {
       if (self->closing_) return;
+      if (self->queued_bytes_ + bytes.size() > self->max_queued_bytes_) {
+        // Too slow a reader: it goes (the message being written stays
+        // until its write completes).
+        while (self->queue_.size() > (self->writing_ ? 1 : 0)) {
+          self->queued_bytes_ -= self->queue_.back().size();
+          self->queue_.pop_back();
+        }
+        self->closing_ = true;
+        if (!self->writing_) self->shut();
+        return;
+      }
+      self->queued_bytes_ += bytes.size();
       self->queue_.push_back(std::move(bytes));
       if (!self->writing_) self->write_next();
     });
@@ -81,9 +95,11 @@ class WebSocketChannel : public MessageChannel,
     writing_ = true;
     ws_.async_write(asio::buffer(queue_.front()),
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->queued_bytes_ -= self->queue_.front().size();
                       self->queue_.pop_front();
                       if (ec) {
                         self->queue_.clear();
+                        self->queued_bytes_ = 0;
                         self->closing_ = true;
                       }
                       self->write_next();
@@ -100,7 +116,9 @@ class WebSocketChannel : public MessageChannel,
 
   std::shared_ptr<Connection> connection_;
   websocket::stream<beast::tcp_stream&> ws_;
+  std::size_t max_queued_bytes_;
   std::deque<std::string> queue_;  // on the strand only
+  std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
   bool shut_ = false;
@@ -489,7 +507,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
 asio::awaitable<void> HttpServer::Impl::serve_websocket(std::shared_ptr<Connection> connection,
                                                         http::request<http::buffer_body> upgrade,
                                                         UpgradePlan plan) {
-  auto channel = std::make_shared<WebSocketChannel>(connection);
+  auto channel = std::make_shared<WebSocketChannel>(connection, plan.max_queued_bytes);
   auto& ws = channel->ws();
   // The read deadline is the handler's, set on the TCP stream before each
   // read; the WebSocket layer keeps none of its own.
@@ -499,16 +517,18 @@ asio::awaitable<void> HttpServer::Impl::serve_websocket(std::shared_ptr<Connecti
   ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
     if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
   }));
-  ws.read_message_max(options.max_body_bytes);
+  ws.read_message_max(plan.max_message_bytes);
   connection->stream.expires_never();
   auto [accept_ec] = co_await ws.async_accept(upgrade, kNoThrow);
   if (accept_ec) co_return;
   ws.binary(true);
   connection->upgraded = true;
-  if (stopping) connection->stream.cancel();
+  // stop() runs on this strand: during the handshake it found the
+  // connection not upgraded yet and left it to this check.
+  if (stopping) co_return;
   std::shared_ptr<ChannelHandler> reader = plan.open(channel);
   beast::flat_buffer buffer;
-  for (;;) {
+  while (!stopping) {
     connection->stream.expires_after(reader->silence_allowed());
     auto [ec, n] = co_await ws.async_read(buffer, kNoThrow);
     if (ec) break;

@@ -51,7 +51,11 @@ class ChannelHandler {
 // to accept and the handler for the connection's messages.
 struct UpgradePlan {
   std::optional<HttpResponse> refusal;
-  std::string subprotocol;  // echoed in Sec-WebSocket-Protocol when not empty
+  std::string subprotocol;                  // echoed in Sec-WebSocket-Protocol when not empty
+  std::size_t max_message_bytes = 1 << 20;  // a larger message ends the connection
+  // What may wait to be written before the connection is dropped as too
+  // slow a reader.
+  std::size_t max_queued_bytes = 16 << 20;
   std::function<std::shared_ptr<ChannelHandler>(std::weak_ptr<MessageChannel>)> open;
 };
 

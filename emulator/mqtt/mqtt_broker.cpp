@@ -46,25 +46,49 @@ std::shared_ptr<MqttSessionState> MqttBroker::attach(const AccountRegion& scope,
                                                      const std::string& client_id, bool clean_start,
                                                      bool* present,
                                                      std::shared_ptr<MqttSession>* displaced) {
-  std::shared_ptr<MqttSessionState> replaced;  // destroyed outside the lock
+  // Declared before the lock, so destroyed (leaving the bus) after it.
+  std::vector<std::shared_ptr<MqttSessionState>> gone;
+  auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
+  // Persistent sessions nobody came back for go, at most once a minute.
+  if (now - last_sweep_ > std::chrono::seconds(60)) {
+    last_sweep_ = now;
+    sweep_locked(now, &gone);
+  }
   auto& slot = sessions_[{scope, client_id}];
+  if (slot && slot->expired(now)) gone.push_back(std::move(slot));
   *present = slot != nullptr && !clean_start;
   if (slot) *displaced = slot->session();
   if (!*present) {
-    replaced = std::move(slot);
+    if (slot) gone.push_back(std::move(slot));
     slot = std::make_shared<MqttSessionState>(*this, scope, client_id);
   }
+  // Until the new connection attaches, the one leaving cannot end the state.
+  slot->claim();
   return slot;
 }
 
-void MqttBroker::forget(const std::shared_ptr<MqttSessionState>& state) {
+void MqttBroker::release(const std::shared_ptr<MqttSessionState>& state, const MqttSession* session,
+                         std::chrono::seconds expiry) {
   std::shared_ptr<MqttSessionState> gone;
   std::lock_guard lock(mutex_);
+  if (!state->detach(session, expiry) || expiry.count() > 0) return;
   auto it = sessions_.find({state->scope(), state->client_id()});
   if (it != sessions_.end() && it->second == state) {
     gone = std::move(it->second);
     sessions_.erase(it);
+  }
+}
+
+void MqttBroker::sweep_locked(std::chrono::steady_clock::time_point now,
+                              std::vector<std::shared_ptr<MqttSessionState>>* gone) {
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (it->second->expired(now)) {
+      gone->push_back(std::move(it->second));
+      it = sessions_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -79,7 +103,9 @@ void MqttBroker::leave_shared(const AccountRegion& scope, const std::string& fil
   std::lock_guard lock(shared_mutex_);
   auto it = shared_.find({scope, filter});
   if (it == shared_.end()) return;
-  it->second.erase(client_id);
+  if (auto member = it->second.find(client_id); member != it->second.end()) {
+    it->second.erase(member);  // one membership, not every one of that id
+  }
   if (it->second.empty()) shared_.erase(it);
 }
 
@@ -88,7 +114,11 @@ std::vector<std::string> MqttBroker::shared_members(const AccountRegion& scope,
   std::lock_guard lock(shared_mutex_);
   auto it = shared_.find({scope, filter});
   if (it == shared_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  std::vector<std::string> members;
+  for (const std::string& member : it->second) {
+    if (members.empty() || members.back() != member) members.push_back(member);
+  }
+  return members;
 }
 
 void MqttBroker::close_all() {
@@ -106,14 +136,8 @@ void MqttBroker::expire_sessions() {
   auto now = std::chrono::steady_clock::now();
   std::vector<std::shared_ptr<MqttSessionState>> expired;  // leave the bus outside the lock
   std::lock_guard lock(mutex_);
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (it->second->expired(now)) {
-      expired.push_back(std::move(it->second));
-      it = sessions_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  last_sweep_ = now;
+  sweep_locked(now, &expired);
 }
 
 }  // namespace offcloud

@@ -10,6 +10,7 @@
 // and region of its principal, and sees only that scope's messages.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -43,6 +44,11 @@ struct MqttLimits {
   static constexpr std::size_t kMaxQueuedMessages = 100;              // per offline session (QoS 1)
   static constexpr std::uint16_t kTopicAliasMaximum = 8;
   static constexpr std::uint16_t kReceiveMaximum = 100;
+  static constexpr std::size_t kMaxFiltersPerSubscribe = 8;
+  static constexpr std::size_t kMaxSubscriptionsPerConnection = 50;
+  // What may wait to be written to one connection before it is dropped as
+  // too slow a reader.
+  static constexpr std::size_t kMaxQueuedBytes = 16 * 1024 * 1024;
 };
 
 // What a session needs of its connection. Both calls are thread-safe.
@@ -95,11 +101,15 @@ class MqttBroker {
   std::shared_ptr<MqttSessionState> attach(const AccountRegion& scope, const std::string& client_id,
                                            bool clean_start, bool* present,
                                            std::shared_ptr<MqttSession>* displaced);
-  // Forgets the state of (scope, client id) if it is still `state`.
-  void forget(const std::shared_ptr<MqttSessionState>& state);
+  // The connection `session` let go of `state`: it stays for `expiry`
+  // (persistent sessions), or goes now, unless another connection has
+  // claimed it since (takeover).
+  void release(const std::shared_ptr<MqttSessionState>& state, const MqttSession* session,
+               std::chrono::seconds expiry);
   // Ends every connection (shutdown).
   void close_all();
-  // Drops persistent sessions nobody came back for in time.
+  // Drops persistent sessions nobody came back for in time (attach() does
+  // it too, at most once a minute).
   void expire_sessions();
 
   // The client ids subscribed to the shared filter "$share/g/f" in `scope`,
@@ -119,10 +129,15 @@ class MqttBroker {
   Options options_;
   std::mutex mutex_;
   std::map<Key, std::shared_ptr<MqttSessionState>> sessions_;
+  std::chrono::steady_clock::time_point last_sweep_ = std::chrono::steady_clock::now();
+  void sweep_locked(std::chrono::steady_clock::time_point now,
+                    std::vector<std::shared_ptr<MqttSessionState>>* gone);
   // Taken alone (never while calling out), so delivery may ask it while
   // holding a session state's lock.
   mutable std::mutex shared_mutex_;
-  std::map<Key, std::set<std::string>> shared_;
+  // A client id may be in a group twice for a moment (a state being
+  // replaced and its successor), so members are counted.
+  std::map<Key, std::multiset<std::string>> shared_;
 };
 
 // One client's connection, from CONNECT to the end: reads packets, answers
@@ -191,11 +206,15 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   std::optional<mqtt::Will> will_;
   bool clean_disconnect_ = false;
   bool closed_ = false;
-  std::optional<mqtt::Reason> ended_by_server_;
+  // Set by end(), from another connection's thread (takeover) or shutdown.
+  std::atomic<int> ended_by_server_{-1};
   std::uint32_t session_expiry_s_ = 0;
   std::map<std::uint16_t, std::string> topic_aliases_;  // the client's, MQTT 5
   std::shared_ptr<MqttSessionState> state_;
   std::optional<std::string> preauthenticated_region_;
+  std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+  std::set<std::string> subscribed_;  // this connection's filters
+  std::size_t subscriptions_ = 0;
   std::string unread_;  // bytes of a packet not whole yet
 
   static std::string new_session_id();

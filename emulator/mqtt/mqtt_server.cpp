@@ -38,7 +38,19 @@ class Connection : public MqttLink, public std::enable_shared_from_this<Connecti
 
   void send(std::string bytes) override {
     asio::post(stream_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)] {
-      if (self->closed_) return;
+      if (self->closed_ || self->closing_) return;
+      if (self->queued_bytes_ + bytes.size() > MqttLimits::kMaxQueuedBytes) {
+        // A reader this slow would hold the broker's memory: it goes. (The
+        // message being written stays until its write completes.)
+        while (self->queue_.size() > (self->writing_ ? 1 : 0)) {
+          self->queued_bytes_ -= self->queue_.back().size();
+          self->queue_.pop_back();
+        }
+        self->closing_ = true;
+        if (!self->writing_) self->shut();
+        return;
+      }
+      self->queued_bytes_ += bytes.size();
       self->queue_.push_back(std::move(bytes));
       if (!self->writing_) self->write_next();
     });
@@ -83,9 +95,13 @@ class Connection : public MqttLink, public std::enable_shared_from_this<Connecti
     writing_ = true;
     asio::async_write(stream_.socket(), asio::buffer(queue_.front()),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                        self->queue_.pop_front();
+                        if (!self->queue_.empty()) {
+                          self->queued_bytes_ -= self->queue_.front().size();
+                          self->queue_.pop_front();
+                        }
                         if (ec) {
                           self->queue_.clear();
+                          self->queued_bytes_ = 0;
                           self->closing_ = true;
                         }
                         self->write_next();
@@ -102,6 +118,7 @@ class Connection : public MqttLink, public std::enable_shared_from_this<Connecti
 
   beast::tcp_stream stream_;
   std::deque<std::string> queue_;  // on the strand only
+  std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;

@@ -57,7 +57,13 @@ void MqttSession::close_link() {
 }
 
 std::chrono::milliseconds MqttSession::silence_allowed() const {
-  if (!connected()) return std::chrono::seconds(10);  // for the CONNECT
+  if (!connected()) {
+    // CONNECT must be whole within 10 s of the connection, however slowly
+    // its bytes trickle in.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        opened_ + std::chrono::seconds(10) - std::chrono::steady_clock::now());
+    return std::max(left, std::chrono::milliseconds(1));
+  }
   return std::chrono::duration_cast<std::chrono::milliseconds>(keep_alive_) * 3 / 2;
 }
 
@@ -78,7 +84,7 @@ bool MqttSession::disconnect(Reason reason, const std::string& why) {
 
 void MqttSession::end(Reason reason) {
   if (version_ == 5) send(mqtt::encode_disconnect(reason));
-  ended_by_server_ = reason;
+  ended_by_server_ = static_cast<int>(reason);
   close_link();
 }
 
@@ -330,7 +336,15 @@ bool MqttSession::on_subscribe(const mqtt::Subscribe& subscribe) {
   std::vector<Reason> reasons;
   std::vector<std::pair<std::string, int>> retained_for;  // (filter, QoS), after the SUBACK
   nlohmann::json topics = nlohmann::json::array();
-  for (mqtt::SubscribeTopic topic : subscribe.topics) {
+  for (std::size_t i = 0; i < subscribe.topics.size(); ++i) {
+    mqtt::SubscribeTopic topic = subscribe.topics[i];
+    // AWS IoT's quotas: 8 filters in one SUBSCRIBE, 50 per connection.
+    if (i >= MqttLimits::kMaxFiltersPerSubscribe ||
+        (subscriptions_ >= MqttLimits::kMaxSubscriptionsPerConnection &&
+         !subscribed_.contains(topic.filter))) {
+      reasons.push_back(Reason::kQuotaExceeded);
+      continue;
+    }
     std::string match = topic.filter;
     auto shared = shared_subscription(topic.filter);
     if (shared) match = shared->second;
@@ -347,6 +361,7 @@ bool MqttSession::on_subscribe(const mqtt::Subscribe& subscribe) {
     }
     topic.qos = std::min(topic.qos, 1);  // AWS grants QoS 1 for a QoS 2 request
     bool added = state_->subscribe(topic);
+    if (subscribed_.insert(topic.filter).second) ++subscriptions_;
     reasons.push_back(topic.qos == 1 ? Reason::kGrantedQos1 : Reason::kSuccess);
     topics.push_back(topic.filter);
     // Retained messages go to new subscribers (never to shared ones).
@@ -389,6 +404,7 @@ bool MqttSession::on_unsubscribe(const mqtt::Unsubscribe& unsubscribe) {
   nlohmann::json topics = nlohmann::json::array();
   for (const std::string& filter : unsubscribe.filters) {
     bool had = state_->unsubscribe(filter);
+    if (subscribed_.erase(filter)) --subscriptions_;
     reasons.push_back(had ? Reason::kSuccess : Reason::kNoSubscriptionExisted);
     if (had) topics.push_back(filter);
   }
@@ -435,18 +451,20 @@ void MqttSession::on_closed() {
     will.principal = principal_.arn;
     will.source_ip = source_ip_;
     will.timestamp_ms = now_ms();
-    if (will.retain) {
+    if (will.retain && will.payload.empty()) {
+      broker_.retained().erase(scope_.account_id, scope_.region, will.topic);
+    } else if (will.retain) {
       broker_.retained().put({scope_.account_id, scope_.region, will.topic, will.payload, will.qos,
                               std::nullopt, will.timestamp_ms});
     }
     broker_.bus().publish(will);
   }
-  bool still_ours = state_->detach(this, std::chrono::seconds(session_expiry_s_));
-  if (still_ours && session_expiry_s_ == 0) broker_.forget(state_);
+  broker_.release(state_, this, std::chrono::seconds(session_expiry_s_));
   std::string reason = clean_disconnect_ ? "CLIENT_INITIATED_DISCONNECT"
-                       : ended_by_server_ == Reason::kSessionTakenOver ? "DUPLICATE_CLIENTID"
-                       : ended_by_server_ ? "SERVER_INITIATED_DISCONNECT"
-                                          : "CONNECTION_LOST";
+                       : ended_by_server_ == static_cast<int>(Reason::kSessionTakenOver)
+                           ? "DUPLICATE_CLIENTID"
+                       : ended_by_server_ >= 0 ? "SERVER_INITIATED_DISCONNECT"
+                                               : "CONNECTION_LOST";
   publish_event("$aws/events/presence/disconnected/" + client_id_, "disconnected",
                 {{"clientInitiatedDisconnect", clean_disconnect_},
                  {"disconnectReason", reason},

@@ -25,16 +25,26 @@ MqttSessionState::~MqttSessionState() {
   }
 }
 
+void MqttSessionState::claim() {
+  std::lock_guard lock(mutex_);
+  ++claims_;
+  expires_at_.reset();
+}
+
 std::shared_ptr<MqttSession> MqttSessionState::attach(const std::shared_ptr<MqttSession>& session,
                                                       const Principal& principal, int version) {
   std::lock_guard lock(mutex_);
   std::shared_ptr<MqttSession> previous = session_.lock();
+  if (claims_ > 0) --claims_;
   session_ = session;
   principal_ = principal;
   version_ = version;
   expires_at_.reset();
   while (!queue_.empty()) {
-    send_locked(*session, queue_.front().first, queue_.front().second, false);
+    // Decided for whoever resumed the session, as on live delivery.
+    if (receive_allowed(queue_.front().first.topic)) {
+      send_locked(*session, queue_.front().first, queue_.front().second, false);
+    }
     queue_.pop_front();
   }
   return previous;
@@ -44,6 +54,7 @@ bool MqttSessionState::detach(const MqttSession* session, std::chrono::seconds e
   std::lock_guard lock(mutex_);
   if (session_.lock().get() != session) return false;
   session_.reset();
+  if (claims_ > 0) return false;  // taken over: the next connection keeps it
   expires_at_ = std::chrono::steady_clock::now() + expiry;
   return true;
 }
@@ -89,7 +100,15 @@ bool MqttSessionState::unsubscribe(const std::string& filter) {
 
 void MqttSessionState::send_retained(const Message& message, int qos) {
   std::lock_guard lock(mutex_);
+  if (!receive_allowed(message.topic)) return;
   if (auto session = session_.lock()) send_locked(*session, message, qos, true);
+}
+
+bool MqttSessionState::receive_allowed(const std::string& topic) const {
+  // AWS checks iot:Receive on every message it delivers.
+  std::string resource =
+      "arn:aws:iot:" + scope_.region + ":" + scope_.account_id + ":topic/" + topic;
+  return broker_.allowed(principal_, "iot:Receive", resource, client_id_, scope_, "");
 }
 
 void MqttSessionState::on_message(const std::string& filter, const Message& message) {
@@ -115,14 +134,15 @@ void MqttSessionState::on_message(const std::string& filter, const Message& mess
   if (!session) {
     // A persistent session between connections keeps QoS 1 messages.
     if (qos > 0 && queue_.size() < MqttLimits::kMaxQueuedMessages) {
-      queue_.emplace_back(message, qos);
+      // Without the receipt: its publisher is answered now, not when this
+      // session comes back.
+      Message queued = message;
+      queued.receipt.reset();
+      queue_.emplace_back(std::move(queued), qos);
     }
     return;
   }
-  // AWS checks iot:Receive on every message it delivers.
-  std::string resource =
-      "arn:aws:iot:" + scope_.region + ":" + scope_.account_id + ":topic/" + message.topic;
-  if (!broker_.allowed(principal_, "iot:Receive", resource, client_id_, scope_, "")) return;
+  if (!receive_allowed(message.topic)) return;
   send_locked(*session, message, qos, options.retain_as_published && message.retain);
 }
 

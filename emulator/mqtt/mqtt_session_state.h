@@ -36,6 +36,9 @@ class MqttSessionState : public std::enable_shared_from_this<MqttSessionState> {
   bool expired(std::chrono::steady_clock::time_point now);
   // The connection holding the session, if any.
   std::shared_ptr<MqttSession> session();
+  // A connection is about to attach(): until it does, detach() by the one
+  // leaving neither ends nor expires the state.
+  void claim();
 
   // Adds or replaces the subscription for `options.filter` ("$share/g/f"
   // for a shared one); false when it replaced one.
@@ -50,6 +53,7 @@ class MqttSessionState : public std::enable_shared_from_this<MqttSessionState> {
     MessageBus::SubscriptionId bus_id = 0;
   };
   void on_message(const std::string& filter, const Message& message);
+  bool receive_allowed(const std::string& topic) const;  // with mutex_ held
   void send_locked(MqttSession& session, const Message& message, int qos, bool retain);
 
   MqttBroker& broker_;
@@ -63,6 +67,7 @@ class MqttSessionState : public std::enable_shared_from_this<MqttSessionState> {
   std::deque<std::pair<Message, int>> queue_;
   std::uint16_t next_packet_id_ = 0;
   std::optional<std::chrono::steady_clock::time_point> expires_at_;
+  int claims_ = 0;
 };
 
 // "$share/<group>/<filter>" -> (group, filter); nullopt for a plain filter.

@@ -62,8 +62,26 @@ std::optional<UpgradePlan> MqttWebSocketService::upgrade(HttpRequest& head,
         context.request_id);
     return plan;
   }
-  // Browsers and SDKs offer "mqtt" (some also "mqttv3.1"); AWS answers mqtt.
-  plan.subprotocol = "mqtt";
+  // The subprotocol is echoed only when offered (RFC 6455): clients offer
+  // "mqtt" (some "mqttv3.1" too); a client that offered none gets none.
+  std::string_view offered = head.headers.get("sec-websocket-protocol");
+  for (std::size_t at = 0; at < offered.size();) {
+    std::size_t comma = std::min(offered.find(',', at), offered.size());
+    std::string_view name = offered.substr(at, comma - at);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name == "mqtt") plan.subprotocol = "mqtt";
+    at = comma + 1;
+  }
+  if (!offered.empty() && plan.subprotocol.empty()) {
+    plan.refusal = error_response(
+        Protocol::kRestJson,
+        {ErrorCode::kInvalidRequestException, "The WebSocket subprotocol must be mqtt.", {}, 400},
+        context.request_id);
+    return plan;
+  }
+  plan.max_message_bytes = MqttLimits::kMaxPacketBytes + 8;
+  plan.max_queued_bytes = MqttLimits::kMaxQueuedBytes;
   MqttBroker* broker = &broker_;
   std::string remote = head.remote_address;
   Principal principal = context.principal;
