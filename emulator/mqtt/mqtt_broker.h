@@ -169,8 +169,13 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   // before CONNECT).
   std::chrono::milliseconds silence_allowed() const;
 
-  // A message a subscription matched, encoded for this connection.
-  void deliver(std::string bytes) { send(std::move(bytes)); }
+  // A message a subscription matched, encoded for this connection. One
+  // larger than the client's Maximum Packet Size (MQTT 5) is dropped, as the
+  // specification asks of a server.
+  void deliver(std::string bytes) {
+    if (bytes.size() > client_maximum_packet_size_) return;
+    send(std::move(bytes));
+  }
   // Ends the connection from the server's side: another connection took the
   // client id over, or the server is stopping (MQTT 5 is told why).
   void end(mqtt::Reason reason);
@@ -209,6 +214,8 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   // Set by end(), from another connection's thread (takeover) or shutdown.
   std::atomic<int> ended_by_server_{-1};
   std::uint32_t session_expiry_s_ = 0;
+  // Set at CONNECT, before any delivery can come.
+  std::size_t client_maximum_packet_size_ = SIZE_MAX;
   std::map<std::uint16_t, std::string> topic_aliases_;  // the client's, MQTT 5
   std::shared_ptr<MqttSessionState> state_;
   std::optional<std::string> preauthenticated_region_;

@@ -218,6 +218,9 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
   if (version_ == 5) {
     session_expiry_s_ = std::min(connect.properties.session_expiry_interval.value_or(0),
                                  MqttLimits::kMaxSessionExpiryS);
+    if (connect.properties.maximum_packet_size) {
+      client_maximum_packet_size_ = *connect.properties.maximum_packet_size;
+    }
   } else {
     session_expiry_s_ = connect.clean_start ? 0 : MqttLimits::kDefaultSessionExpiryS;
   }

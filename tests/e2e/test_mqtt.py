@@ -351,6 +351,22 @@ class MqttTest(unittest.TestCase):
         self.assertTrue(info.is_published())
         self.assertLess(time.monotonic() - started, 3)
 
+    def test_the_clients_maximum_packet_size_is_honoured(self):
+        small = Client(self.port, "small-client", version=paho.MQTTv5)
+        self.addCleanup(small.stop)
+        props = Properties(PacketTypes.CONNECT)
+        props.MaximumPacketSize = 200
+        small.client.connect("127.0.0.1", self.port, keepalive=60, properties=props)
+        small.client.loop_start()
+        self.assertEqual(small.connack.get(timeout=10)[1], 0)
+        small.subscribe("sizes/#")
+        pub = self.client("sizes-pub")
+        pub.connect()
+        pub.client.publish("sizes/big", b"x" * 1000, qos=1).wait_for_publish(5)
+        pub.client.publish("sizes/small", b"y", qos=1).wait_for_publish(5)
+        message = small.next()
+        self.assertEqual((message.topic, message.payload), ("sizes/small", b"y"))
+
     def test_subscription_quotas(self):
         client = self.client("greedy")
         client.connect()
