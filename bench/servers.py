@@ -1,7 +1,9 @@
 """The servers bench/bench.py measures, each on its own free loopback port
-with its own temp directory: offcloud, nginx (the baseline, bench/nginx.conf)
-and s3rver (pinned in bench/package-lock.json). Also what is read from
-/proc about them: RSS of the whole process tree, and its peak since a reset."""
+with its own temp directory: offcloud, nginx (the baseline, bench/nginx.conf),
+s3rver (pinned in bench/package-lock.json) and mosquitto (Debian's MQTT
+broker, the MQTT rows' baseline, with a config file written here). Also what
+is read from /proc about them: RSS of the whole process tree, and its peak
+since a reset."""
 import os
 import signal
 import socket
@@ -9,7 +11,22 @@ import subprocess
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-KEYS = {"offcloud": ("test", "test"), "nginx": ("test", "test"), "s3rver": ("S3RVER", "S3RVER")}
+KEYS = {"offcloud": ("test", "test"), "nginx": ("test", "test"), "s3rver": ("S3RVER", "S3RVER"),
+        "mosquitto": ("test", "test")}
+
+# mosquitto as the MQTT rows measure it: loopback only, anyone may connect,
+# as many connections as the file descriptor limit allows, nothing written
+# to disk. QoS 1 deliveries are not capped in flight (mosquitto's default is
+# 20 per client), as offcloud does not cap them either; mosquitto 2.0.11 with
+# the cap also strands messages queued behind it once publishing stops.
+MOSQUITTO_CONF = """listener @PORT@ 127.0.0.1
+allow_anonymous true
+max_connections -1
+max_inflight_messages 0
+persistence false
+log_dest stderr
+log_type error
+"""
 
 
 def free_port():
@@ -24,6 +41,27 @@ def answers(port):
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             return s.recv(5) == b"HTTP/"
+    except OSError:
+        return False
+
+
+def mqtt_answers(port):
+    """Whether an MQTT CONNECT to the port gets a CONNACK that accepts it."""
+    user, password = b"test", b"test"
+    client_id = b"bench-probe-%d" % os.getpid()
+    body = (b"\x00\x04MQTT\x04\xc2\x00\x3c" + len(client_id).to_bytes(2, "big") + client_id +
+            len(user).to_bytes(2, "big") + user + len(password).to_bytes(2, "big") + password)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(bytes([0x10, len(body)]) + body)
+            answer = b""
+            while len(answer) < 4:
+                chunk = s.recv(4 - len(answer))
+                if not chunk:
+                    return False
+                answer += chunk
+            s.sendall(b"\xe0\x00")  # DISCONNECT
+            return answer[0] == 0x20 and answer[3] == 0
     except OSError:
         return False
 
@@ -60,8 +98,9 @@ def status_kib(pid, field):
 class Server:
     """One server process, started with start() and ended with stop()."""
 
-    def __init__(self, name, workdir, bin_dir):
-        self.name, self.bin_dir = name, bin_dir
+    def __init__(self, name, workdir, bin_dir, mqtt=False):
+        """`mqtt`: offcloud opens its plain MQTT port too (self.mqtt_port)."""
+        self.name, self.bin_dir, self.mqtt = name, bin_dir, mqtt or name == "mosquitto"
         self.key, self.secret = KEYS[name]
         self.dir = os.path.join(workdir, name)
         self.proc = None
@@ -69,8 +108,18 @@ class Server:
 
     def argv(self, port, data_dir):
         if self.name == "offcloud":
-            return [os.path.join(self.bin_dir, "offcloud"), "--port", str(port), "--data-dir",
+            # IAM stays on (--iam enforce, the default): the root key's
+            # requests are allowed without evaluating policies, as on AWS.
+            argv = [os.path.join(self.bin_dir, "offcloud"), "--port", str(port), "--data-dir",
                     data_dir, "--log-level", "warn"]
+            if self.mqtt:
+                argv += ["--mqtt-port", str(self.mqtt_port)]
+            return argv
+        if self.name == "mosquitto":
+            conf = os.path.join(data_dir, "mosquitto.conf")
+            with open(conf, "w") as f:
+                f.write(MOSQUITTO_CONF.replace("@PORT@", str(port)))
+            return ["mosquitto", "-c", conf]
         if self.name == "s3rver":
             return ["node", os.path.join(HERE, "node_modules", ".bin", "s3rver"), "-d", data_dir,
                     "-a", "127.0.0.1", "-p", str(port), "--silent"]
@@ -89,18 +138,33 @@ class Server:
         self.runs += 1
         self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
+        if self.name == "mosquitto":
+            self.mqtt_port = self.port  # mosquitto has no HTTP
+        elif self.mqtt:
+            self.mqtt_port = free_port()
+        if self.mqtt:
+            self.mqtt_endpoint = "mqtt://127.0.0.1:%d" % self.mqtt_port
         data_dir = "%s-%d" % (self.dir, self.runs)
         os.makedirs(os.path.dirname(data_dir), mode=0o755, exist_ok=True)
         os.mkdir(data_dir)
         self.data_dir = data_dir
         argv = self.argv(self.port, data_dir)
+        # offcloud's MQTT over TLS port (8883 by default) on a free port, not
+        # one another process may hold.
+        env = dict(os.environ, OFFCLOUD_MQTT_TLS_PORT="0")
         started = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while not answers(self.port):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env=env)
+        while not self.ready():
             if self.proc.poll() is not None or time.monotonic() - started > 30:
                 raise RuntimeError("%s did not start: %s" % (self.name, " ".join(argv)))
             time.sleep(0.001)
         return time.monotonic() - started
+
+    def ready(self):
+        if self.name == "mosquitto":
+            return mqtt_answers(self.mqtt_port)
+        return answers(self.port) and (not self.mqtt or mqtt_answers(self.mqtt_port))
 
     def rss_mib(self):
         return sum(status_kib(p, "VmRSS") for p in tree(self.proc.pid)) / 1024.0

@@ -6,6 +6,11 @@
 //   offcloud-loadgen --workload iot --concurrency 8 --requests 10000
 //   offcloud-loadgen --workload s3-put --size 1048576 --duration 10
 //
+// The MQTT workloads (client/mqtt_load.h) run many connections on a few
+// threads instead, and measure what subscribers receive:
+//
+//   offcloud-loadgen --workload mqtt-fan-in --endpoint mqtt://127.0.0.1:1883 --qos 1
+//
 // Exit status: 0 every request got a 2xx, 1 some did not, 2 bad usage or
 // setup failure.
 #include <unistd.h>
@@ -27,6 +32,7 @@
 #include "client/aws_config.h"
 #include "client/firehose_client.h"
 #include "client/iot_data_client.h"
+#include "client/mqtt_load.h"
 #include "client/s3_client.h"
 #include "storage/digest.h"
 
@@ -37,6 +43,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: offcloud-loadgen --workload iot|firehose|s3-put|s3-get [options]\n"
+    "       offcloud-loadgen --workload mqtt-fan-in|mqtt-fan-out|mqtt-idle|mqtt-connect\n"
+    "                        --endpoint mqtt://HOST:PORT [options]\n"
     "  --concurrency N    threads, each with its own connection (default 4)\n"
     "  --requests N       stop after N requests in all (default 1000)\n"
     "  --duration S       or stop after S seconds\n"
@@ -51,9 +59,26 @@ constexpr const char* kUsage =
     "                     baseline server that answers anything with 200\n"
     "  --json             print the results as one JSON object\n"
     "  --no-verify-ssl    accept any https certificate (AWS_CA_BUNDLE adds trusted ones)\n"
-    "  --endpoint URL, --region R, --profile P   as the aws CLI finds them by default\n";
+    "  --endpoint URL, --region R, --profile P   as the aws CLI finds them by default\n"
+    "MQTT (MQTT 3.1.1; user name and password: the access key id and secret, if any):\n"
+    "  mqtt-fan-in        publishers, each on its own topic, to subscribers of \"#\"\n"
+    "  mqtt-fan-out       publishers on one topic to its subscribers\n"
+    "  mqtt-idle          --connections that connect, then keep alive for --duration\n"
+    "  mqtt-connect       --connections opened at once: connect times (TCP to CONNACK)\n"
+    "  --publishers N     (fan-in 100, fan-out 1)\n"
+    "  --subscribers N    (fan-in 1, fan-out 100)\n"
+    "  --connections N    idle and connect (default 1000)\n"
+    "  --messages N       per publisher; without it publishers run --duration (10 s)\n"
+    "  --qos 0|1          publish and subscribe QoS\n"
+    "  --inflight N       QoS 1 PUBLISHes awaiting PUBACK per publisher (default 10)\n"
+    "  --max-lag N        messages per publisher some subscriber has not had yet\n"
+    "                     (default 100; 0: unbounded)\n"
+    "  --threads N        client threads (default 1)\n"
+    "  --keep-alive S     CONNECT's keep-alive (default 60)\n"
+    "  --connect-parallelism N   idle: connects outstanding at once (default 256)\n"
+    "  --size BYTES       payload (at least 24, its header)\n";
 
-enum class Workload { kIot, kFirehose, kS3Put, kS3Get };
+enum class Workload { kIot, kFirehose, kS3Put, kS3Get, kMqtt };
 
 struct Options {
   Workload workload = Workload::kIot;
@@ -72,6 +97,16 @@ struct Options {
   bool json = false;
   bool verify_ssl = true;
   std::string endpoint, region, profile;
+  // MQTT: -1 is the workload's default.
+  MqttScenario mqtt_scenario = MqttScenario::kFanIn;
+  int publishers = -1, subscribers = -1;
+  int connections = 1000;
+  long messages = 0;
+  int inflight = 10;
+  int max_lag = 100;
+  int threads = 1;
+  int keep_alive_s = 60;
+  int connect_parallelism = 256;
 };
 
 class UsageError : public std::runtime_error {
@@ -105,9 +140,21 @@ Options parse_args(int argc, char** argv) {
                                                                  {"firehose", Workload::kFirehose},
                                                                  {"s3-put", Workload::kS3Put},
                                                                  {"s3-get", Workload::kS3Get}};
+      static const std::map<std::string, MqttScenario> kMqtt = {
+          {"mqtt-fan-in", MqttScenario::kFanIn},
+          {"mqtt-fan-out", MqttScenario::kFanOut},
+          {"mqtt-idle", MqttScenario::kIdle},
+          {"mqtt-connect", MqttScenario::kConnectStorm}};
       auto it = kWorkloads.find(options.workload_name);
-      if (it == kWorkloads.end()) throw UsageError("unknown workload " + options.workload_name);
-      options.workload = it->second;
+      auto mqtt = kMqtt.find(options.workload_name);
+      if (it != kWorkloads.end()) {
+        options.workload = it->second;
+      } else if (mqtt != kMqtt.end()) {
+        options.workload = Workload::kMqtt;
+        options.mqtt_scenario = mqtt->second;
+      } else {
+        throw UsageError("unknown workload " + options.workload_name);
+      }
     } else if (arg == "--concurrency") {
       options.concurrency = static_cast<int>(parse_number(arg, value(), 1));
     } else if (arg == "--requests") {
@@ -145,6 +192,26 @@ Options parse_args(int argc, char** argv) {
       options.profile = value();
     } else if (arg == "--no-verify-ssl") {
       options.verify_ssl = false;
+    } else if (arg == "--publishers") {
+      options.publishers = static_cast<int>(parse_number(arg, value(), 1));
+    } else if (arg == "--subscribers") {
+      options.subscribers = static_cast<int>(parse_number(arg, value(), 1));
+    } else if (arg == "--connections") {
+      options.connections = static_cast<int>(parse_number(arg, value(), 1));
+    } else if (arg == "--messages") {
+      options.messages = parse_number(arg, value(), 1);
+    } else if (arg == "--inflight") {
+      options.inflight = static_cast<int>(parse_number(arg, value(), 1));
+      if (options.inflight > 65535) throw UsageError("--inflight is at most 65535");
+    } else if (arg == "--max-lag") {
+      options.max_lag = static_cast<int>(parse_number(arg, value(), 0));
+    } else if (arg == "--threads") {
+      options.threads = static_cast<int>(parse_number(arg, value(), 1));
+    } else if (arg == "--keep-alive") {
+      options.keep_alive_s = static_cast<int>(parse_number(arg, value(), 0));
+      if (options.keep_alive_s > 65535) throw UsageError("--keep-alive is at most 65535");
+    } else if (arg == "--connect-parallelism") {
+      options.connect_parallelism = static_cast<int>(parse_number(arg, value(), 0));
     } else {
       throw UsageError("unknown argument " + arg);
     }
@@ -317,6 +384,7 @@ class LoadGenerator {
             options_.bucket, "loadgen/" + std::to_string(thread) + "/" + std::to_string(sequence),
             object_);
       case Workload::kS3Get:
+      case Workload::kMqtt:  // run_mqtt()'s, never here
         break;
     }
     return get_object_request(options_.bucket, "loadgen/object");
@@ -390,11 +458,51 @@ class LoadGenerator {
   std::vector<Tally> tallies_;
 };
 
+// The MQTT workloads: their own engine (client/mqtt_load.cpp).
+int run_mqtt(const Options& options) {
+  MqttLoadOptions mqtt;
+  try {
+    if (options.endpoint.empty())
+      throw UsageError("MQTT workloads need --endpoint mqtt://HOST:PORT");
+    parse_mqtt_endpoint(options.endpoint, &mqtt);
+    try {
+      Credentials credentials = AwsConfig(&std::getenv, options.profile).credentials();
+      mqtt.username = credentials.access_key_id;
+      mqtt.password = credentials.secret_access_key;
+    } catch (const ConfigurationError&) {
+      // No key anywhere: an anonymous CONNECT (a broker may allow it).
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "offcloud-loadgen: " << e.what() << "\n";
+    if (dynamic_cast<const UsageError*>(&e)) std::cerr << kUsage;
+    return 2;
+  }
+  bool fan_in = options.mqtt_scenario == MqttScenario::kFanIn;
+  mqtt.scenario = options.mqtt_scenario;
+  mqtt.name = options.workload_name;
+  mqtt.publishers = options.publishers > 0 ? options.publishers : fan_in ? 100 : 1;
+  mqtt.subscribers = options.subscribers > 0 ? options.subscribers : fan_in ? 1 : 100;
+  mqtt.connections = options.connections;
+  mqtt.qos = options.qos;
+  mqtt.size = options.size;
+  mqtt.inflight = options.inflight;
+  mqtt.max_lag = options.max_lag;
+  mqtt.messages = options.messages;
+  // Count-bound runs get a minute at most; time-bound ones 10 s by default.
+  mqtt.duration_s = options.duration_s > 0 ? options.duration_s : options.messages ? 60 : 10;
+  mqtt.threads = options.threads;
+  mqtt.keep_alive_s = static_cast<std::uint16_t>(options.keep_alive_s);
+  mqtt.connect_parallelism = options.connect_parallelism;
+  mqtt.json = options.json;
+  return run_mqtt_load(mqtt, std::cout, std::cerr);
+}
+
 int run(int argc, char** argv) {
   Options options;
   Target target;
   try {
     options = parse_args(argc, argv);
+    if (options.workload == Workload::kMqtt) return run_mqtt(options);
     AwsConfig config(&std::getenv, options.profile);
     target.credentials = config.credentials();
     target.region = options.region.empty() ? config.region() : options.region;

@@ -1,13 +1,39 @@
 #include "emulator/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
+
+#include <arpa/inet.h>
 
 #include <nlohmann/json.hpp>
 
 namespace offcloud {
 namespace {
+
+// An IPv4 or IPv6 address, or a DNS name (letters, digits and hyphens in
+// dot-separated labels, not all digits): what a certificate can name.
+bool is_hostname_or_address(const std::string& name) {
+  unsigned char address[16];
+  if (inet_pton(AF_INET, name.c_str(), address) == 1) return true;
+  if (inet_pton(AF_INET6, name.c_str(), address) == 1) return true;
+  if (name.empty() || name.size() > 253) return false;
+  if (name.find_first_not_of("0123456789.") == std::string::npos) return false;  // a bad IPv4
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t dot = std::min(name.find('.', start), name.size());
+    std::string_view label(name.data() + start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
+        label.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+            std::string_view::npos) {
+      return false;
+    }
+    start = dot + 1;
+  }
+  return true;
+}
 
 template <typename T>
 T parse_number(const std::string& name, const std::string& text, T min, T max) {
@@ -83,6 +109,33 @@ const std::vector<Option>& options() {
        "(default: off; AWS has no such port)",
        [](Config& c, const std::string& v) {
          c.mqtt_port = parse_number("mqtt-port", v, 0, 65535);
+       }},
+      {"mqtt-tls-port", "OFFCLOUD_MQTT_TLS_PORT",
+       "MQTT over mutual TLS (X.509 client certificates from IoT), as AWS IoT Core's port; "
+       "off to close it (default 8883)",
+       [](Config& c, const std::string& v) {
+         if (v == "off") {
+           c.mqtt_tls_port.reset();
+         } else {
+           c.mqtt_tls_port = parse_number("mqtt-tls-port", v, 0, 65535);
+         }
+       }},
+      {"tls-port", "OFFCLOUD_TLS_PORT",
+       "HTTPS on this port too, serving what the main port serves (default: off)",
+       [](Config& c, const std::string& v) { c.tls_port = parse_number("tls-port", v, 0, 65535); }},
+      {"hostname", "OFFCLOUD_HOSTNAME",
+       "a name or address the TLS certificate names besides localhost and 127.0.0.1; "
+       "comma-separated for several",
+       [](Config& c, const std::string& v) {
+         std::size_t at = 0;
+         while (at <= v.size()) {
+           std::size_t comma = std::min(v.find(',', at), v.size());
+           std::string name = v.substr(at, comma - at);
+           if (!is_hostname_or_address(name))
+             throw ConfigError("hostname: '" + name + "' is not a host name or address");
+           c.hostnames.push_back(name);
+           at = comma + 1;
+         }
        }},
       {"region", "OFFCLOUD_REGION",
        "the region of MQTT connections, which sign no region (default us-east-1)",

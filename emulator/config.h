@@ -77,6 +77,13 @@ struct Config {
   // MQTT on plain TCP (an offcloud extension; AWS has TLS and WebSocket
   // only): off unless set; 0 lets the OS choose.
   std::optional<int> mqtt_port;
+  // MQTT over mutual TLS, as AWS IoT Core's port 8883; unset: off.
+  std::optional<int> mqtt_tls_port = 8883;
+  // HTTPS beside the plain port, serving the same; unset: off.
+  std::optional<int> tls_port;
+  // Names the TLS server certificate carries besides localhost and
+  // 127.0.0.1 (a classroom's host name or address).
+  std::vector<std::string> hostnames;
   // The region of connections that sign nothing (plain MQTT): AWS's
   // endpoints are regional, offcloud has one.
   std::string region = "us-east-1";

@@ -6,6 +6,7 @@
 
 #include "emulator/auth/authorizer.h"
 #include "emulator/auth/credential_store.h"
+#include "emulator/auth/local_ca.h"
 #include "emulator/auth/sigv4_verifier.h"
 #include "emulator/firehose/delivery_streams.h"
 #include "emulator/firehose/firehose_handlers.h"
@@ -25,6 +26,7 @@
 #include "rules/rules_engine.h"
 #include "storage/firehose_buffer.h"
 #include "storage/iam_store.h"
+#include "storage/iot_registry.h"
 #include "storage/object_store.h"
 #include "storage/retained_store.h"
 #include "storage/rule_store.h"
@@ -74,9 +76,13 @@ struct Emulator::Parts {
         firehose_buffer(database, config.fsync),
         delivery_streams(firehose_buffer, objects, {config.firehose_max_interval_s}),
         rule_store(database),
+        iot_registry(database),
+        local_ca((fs::path(config.data_dir) / "ca").string(), config.hostnames),
         rules(bus, objects, rules_options()),
+        mqtt_sessions(database, config.fsync),
         mqtt_broker(bus, retained, credentials,
-                    MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr}),
+                    MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr,
+                                        &iot_registry, &mqtt_sessions}),
         router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr),
         options(server_options(config)) {
     credentials.set_accounts_from_keys(config.accounts_from_keys);
@@ -91,16 +97,28 @@ struct Emulator::Parts {
     rules.set_firehose_sink(&delivery_streams);
     router.add(std::make_unique<IotDataService>(bus, retained));
     router.add(std::make_unique<S3Service>(objects));
-    router.add(std::make_unique<IotService>(rule_store, rules));
+    router.add(std::make_unique<IotService>(rule_store, rules, iot_registry, local_ca));
     router.add(std::make_unique<FirehoseService>(delivery_streams));
     router.add(std::make_unique<IamService>(iam_store, authorizer));
     router.add(std::make_unique<StsService>());
     router.add(std::make_unique<MqttWebSocketService>(mqtt_broker));
+    router.set_ca_certificate(local_ca.ca_pem());
+    if (config.tls_port) {
+      options.tls_port = static_cast<std::uint16_t>(*config.tls_port);
+      options.tls_certificate_pem = local_ca.server_certificate_pem();
+      options.tls_key_pem = local_ca.server_key_pem();
+    }
     server = std::make_unique<HttpServer>(options, router);
     if (config.mqtt_port) {
       mqtt_server = std::make_unique<MqttServer>(
           MqttServer::Options{config.host, static_cast<std::uint16_t>(*config.mqtt_port),
                               options.threads},
+          mqtt_broker);
+    }
+    if (config.mqtt_tls_port) {
+      mqtt_tls_server = std::make_unique<MqttServer>(
+          MqttServer::Options{config.host, static_cast<std::uint16_t>(*config.mqtt_tls_port),
+                              options.threads, &local_ca},
           mqtt_broker);
     }
   }
@@ -116,12 +134,16 @@ struct Emulator::Parts {
   FirehoseBuffer firehose_buffer;
   DeliveryStreams delivery_streams;
   RuleStore rule_store;
+  IotRegistry iot_registry;
+  LocalCa local_ca;
   RulesEngine rules;
+  MqttSessionStore mqtt_sessions;
   MqttBroker mqtt_broker;
   Router router;
   HttpServer::Options options;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<MqttServer> mqtt_server;
+  std::unique_ptr<MqttServer> mqtt_tls_server;
 };
 
 Emulator::Emulator(const Config& config) : parts_(std::make_unique<Parts>(config)) {}
@@ -140,10 +162,20 @@ std::uint16_t Emulator::mqtt_port() const {
   return parts_->mqtt_server ? parts_->mqtt_server->port() : 0;
 }
 
+std::uint16_t Emulator::tls_port() const {
+  return parts_->server->tls_port();
+}
+
+std::uint16_t Emulator::mqtt_tls_port() const {
+  return parts_->mqtt_tls_server ? parts_->mqtt_tls_server->port() : 0;
+}
+
 void Emulator::run() {
   if (parts_->mqtt_server) parts_->mqtt_server->start();
+  if (parts_->mqtt_tls_server) parts_->mqtt_tls_server->start();
   parts_->server->run();
   if (parts_->mqtt_server) parts_->mqtt_server->stop();
+  if (parts_->mqtt_tls_server) parts_->mqtt_tls_server->stop();
   parts_->router.shutdown();
 }
 

@@ -22,8 +22,12 @@ class Emulator {
 
   // The bound port: the OS's choice when the config asked for port 0.
   std::uint16_t port() const;
+  // The HTTPS port; 0 when it is off.
+  std::uint16_t tls_port() const;
   // The plain MQTT port; 0 when it is off.
   std::uint16_t mqtt_port() const;
+  // The MQTT over TLS port; 0 when it is off.
+  std::uint16_t mqtt_tls_port() const;
   unsigned threads() const;
 
   // Serves on the calling thread plus threads() - 1 more until SIGINT,

@@ -19,9 +19,17 @@ int serve(const offcloud::Config& config) {
   Emulator emulator(config);
 
   std::printf("offcloud listening on http://%s:%u\n", config.host.c_str(), emulator.port());
+  if (emulator.tls_port()) {
+    std::printf("offcloud https listening on https://%s:%u\n", config.host.c_str(),
+                emulator.tls_port());
+  }
   if (emulator.mqtt_port()) {
     std::printf("offcloud mqtt listening on mqtt://%s:%u\n", config.host.c_str(),
                 emulator.mqtt_port());
+  }
+  if (emulator.mqtt_tls_port()) {
+    std::printf("offcloud mqtt listening on mqtts://%s:%u\n", config.host.c_str(),
+                emulator.mqtt_tls_port());
   }
   std::fflush(stdout);
   log(LogLevel::kInfo, "data in " + std::filesystem::absolute(config.data_dir).string() + ", " +

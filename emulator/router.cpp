@@ -1,6 +1,7 @@
 #include "emulator/router.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -9,6 +10,7 @@
 
 #include "emulator/auth/signature_v2.h"
 #include "emulator/auth_errors.h"
+#include "emulator/console/console.h"
 #include "emulator/util/log.h"
 #include "emulator/util/uuid.h"
 
@@ -47,6 +49,22 @@ std::string_view unsigned_service(const HttpRequest& request) {
   if (path.starts_with("/rules") || path == "/endpoint") return "iot";
   if (path == "/mqtt") return "iotdevicegateway";
   return "s3";
+}
+
+// A request for the server's root that carries no credentials at all (no
+// Authorization header, no presigned query), to the path-style endpoint: a
+// browser, which the console's sign-in page serves better than S3's
+// AccessDenied. A virtual-hosted bucket's root stays S3's.
+bool opens_console(const HttpRequest& request) {
+  if (request.headers.find("authorization")) return false;
+  std::string query = request.query;
+  for (char& c : query) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (query.find("x-amz-") != std::string::npos ||
+      query.find("awsaccesskeyid") != std::string::npos ||
+      query.find("signature") != std::string::npos) {
+    return false;
+  }
+  return s3_virtual_host_bucket(request.headers.get("host")).empty();
 }
 
 void add_request_id(Protocol protocol, const std::string& request_id, HttpResponse* response) {
@@ -125,6 +143,11 @@ Router::Route Router::route_for(const HttpRequest& request, const QueryParams& q
 std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryParams& query,
                                       const Route& route, RequestContext& context) {
   if (route.auth.state == ParsedAuth::State::kUnsigned) {
+    if (route.service && route.service->serves_anonymously(request, query)) {
+      context.principal = Principal{};
+      context.principal.account_id.clear();  // nobody's
+      return std::nullopt;
+    }
     if (route.service_name == "s3" && is_sigv2_presigned(query) && route.service) {
       auto failure = verify_sigv2_presigned(request, query, credentials_,
                                             std::chrono::system_clock::now(), &context.principal);
@@ -164,8 +187,8 @@ std::optional<ApiError> Router::authorize(const HttpRequest& request, const Quer
                                           const Route& route, RequestContext& context) const {
   if (!authorizer_ || context.principal.is_root) return std::nullopt;
   std::vector<IamRequest> asks = route.service->iam_requests(request, query, context);
-  ConditionContext conditions =
-      request_conditions(context.principal, request.remote_address, context.region, now_ms());
+  ConditionContext conditions = request_conditions(context.principal, request.remote_address,
+                                                   context.region, now_ms(), request.secure);
   std::optional<Denial> denial = authorizer_->authorize(context.principal, asks, conditions);
   if (!denial) return std::nullopt;
   // The log line names the refused operation.
@@ -250,6 +273,28 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     exchange->service_name = "offcloud";
     context.operation = "Health";
     return finish(health());
+  }
+  if (req.path == "/_offcloud/ca.pem" && (req.method == "GET" || req.method == "HEAD") &&
+      !ca_pem_.empty()) {
+    exchange->service_name = "offcloud";
+    context.operation = "GetCaCertificate";
+    HttpResponse response;
+    response.headers.add("Content-Type", "application/x-pem-file");
+    response.headers.add("Content-Disposition", "attachment; filename=\"offcloud-ca.pem\"");
+    response.body = ca_pem_;
+    return finish(std::move(response));
+  }
+  // The web console (emulator/console/), and a browser opening the root
+  // with no credentials sent there; a signed GET / stays S3's ListBuckets.
+  if (console::is_console_path(req.path)) {
+    exchange->service_name = "offcloud";
+    context.operation = "Console";
+    return finish(console::serve(req));
+  }
+  if (req.path == "/" && (req.method == "GET" || req.method == "HEAD") && opens_console(req)) {
+    exchange->service_name = "offcloud";
+    context.operation = "Console";
+    return finish(console::redirect_to_console());
   }
 
   Route route;

@@ -38,6 +38,10 @@ class Router : public RequestHandler {
   HttpResponse reject(RequestFault fault, std::string_view message,
                       const HttpRequest& head) override;
 
+  // What GET /_offcloud/ca.pem serves: the local CA's certificate, which
+  // devices trust where AWS's instructions say AmazonRootCA1.pem.
+  void set_ca_certificate(std::string pem) { ca_pem_ = std::move(pem); }
+
   // Lets every service flush; after the last request.
   void shutdown();
 
@@ -58,6 +62,7 @@ class Router : public RequestHandler {
   SigV4Verifier& verifier_;
   const Authorizer* authorizer_;
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
+  std::string ca_pem_;
 };
 
 }  // namespace offcloud

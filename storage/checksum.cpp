@@ -53,7 +53,67 @@ std::string big_endian(std::uint64_t value, int bytes) {
   return out;
 }
 
+std::optional<std::uint64_t> from_big_endian(std::string_view base64, std::size_t bytes) {
+  std::string raw;
+  if (!base64_decode(base64, &raw) || raw.size() != bytes) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : raw) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+// a(x) * b(x) modulo the polynomial, in the reflected representation the
+// tables use (the top bit is x^0), as zlib's crc32_combine computes it.
+template <typename T>
+T multiply_mod(T a, T b, T polynomial) {
+  if (a == 0) return 0;
+  T m = T{1} << (sizeof(T) * 8 - 1);
+  T product = 0;
+  for (;;) {
+    if (a & m) {
+      product ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1) ? (b >> 1) ^ polynomial : b >> 1;
+  }
+  return product;
+}
+
+// CRC(A || B) = CRC(A) * x^(8 * |B|) + CRC(B): the pre- and post-inversion
+// of these CRCs cancel out.
+template <typename T>
+T combine(T crc_a, T crc_b, std::uint64_t b_length, T polynomial) {
+  T one = T{1} << (sizeof(T) * 8 - 1);
+  T shift = one;       // x^0
+  T power = one >> 8;  // x^8: one byte
+  for (std::uint64_t n = b_length; n; n >>= 1) {
+    if (n & 1) shift = multiply_mod(shift, power, polynomial);
+    power = multiply_mod(power, power, polynomial);
+  }
+  return multiply_mod(shift, crc_a, polynomial) ^ crc_b;
+}
+
 }  // namespace
+
+std::optional<std::string> combine_crc_base64(ChecksumAlgorithm algorithm, std::string_view a,
+                                              std::string_view b, std::uint64_t b_length) {
+  if (algorithm == ChecksumAlgorithm::kCrc64Nvme) {
+    auto crc_a = from_big_endian(a, 8), crc_b = from_big_endian(b, 8);
+    if (!crc_a || !crc_b) return std::nullopt;
+    return base64_encode(
+        big_endian(combine<std::uint64_t>(*crc_a, *crc_b, b_length, 0x9A6C9329AC4BC9B5ull), 8));
+  }
+  if (algorithm != ChecksumAlgorithm::kCrc32 && algorithm != ChecksumAlgorithm::kCrc32c) {
+    return std::nullopt;
+  }
+  auto crc_a = from_big_endian(a, 4), crc_b = from_big_endian(b, 4);
+  if (!crc_a || !crc_b) return std::nullopt;
+  std::uint32_t polynomial = algorithm == ChecksumAlgorithm::kCrc32 ? 0xEDB88320u : 0x82F63B78u;
+  return base64_encode(
+      big_endian(combine<std::uint32_t>(static_cast<std::uint32_t>(*crc_a),
+                                        static_cast<std::uint32_t>(*crc_b), b_length, polynomial),
+                 4));
+}
 
 std::optional<ChecksumAlgorithm> parse_checksum_algorithm(std::string_view name) {
   std::string upper(name);

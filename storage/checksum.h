@@ -19,6 +19,13 @@ enum class ChecksumAlgorithm { kCrc32, kCrc32c, kCrc64Nvme, kSha1, kSha256 };
 std::optional<ChecksumAlgorithm> parse_checksum_algorithm(std::string_view name);
 std::string_view checksum_name(ChecksumAlgorithm algorithm);  // "CRC32", ...
 
+// The CRC of A followed by B, from the CRCs of A and of B (base64, as
+// Checksum::finish_base64 gives them) and B's length, without reading
+// either: a FULL_OBJECT multipart checksum from its parts'. nullopt for the
+// SHA algorithms and for values that are not CRCs of the algorithm.
+std::optional<std::string> combine_crc_base64(ChecksumAlgorithm algorithm, std::string_view a,
+                                              std::string_view b, std::uint64_t b_length);
+
 class Checksum {
  public:
   explicit Checksum(ChecksumAlgorithm algorithm);

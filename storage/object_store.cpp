@@ -49,6 +49,29 @@ HeaderList from_json(const std::string& text) {
   return list;
 }
 
+std::string parts_to_json(const std::vector<ObjectPart>& parts) {
+  if (parts.empty()) return "";
+  nlohmann::json array = nlohmann::json::array();
+  for (const ObjectPart& part : parts) {
+    array.push_back({part.size, nlohmann::json::parse(to_json(part.checksums))});
+  }
+  return array.dump();
+}
+
+std::vector<ObjectPart> parts_from_json(const std::string& text) {
+  std::vector<ObjectPart> parts;
+  if (text.empty()) return parts;
+  for (const auto& item : nlohmann::json::parse(text)) {
+    ObjectPart part;
+    part.size = item[0].get<std::uint64_t>();
+    for (const auto& pair : item[1]) {
+      part.checksums.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    }
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
 }  // namespace detail
 
 namespace {
@@ -59,7 +82,8 @@ namespace fs = std::filesystem;
 constexpr std::size_t kWriteBuffer = 1 << 20;
 
 constexpr const char* kObjectColumns =
-    "key, size, etag, content_type, headers, metadata, checksums, last_modified_ms, blob";
+    "key, size, etag, content_type, headers, metadata, checksums, last_modified_ms, blob,"
+    " checksum_type, storage_class, parts, acl, tags";
 
 ObjectInfo read_object(const Statement& row) {
   ObjectInfo info;
@@ -72,6 +96,16 @@ ObjectInfo read_object(const Statement& row) {
   info.checksums = from_json(row.column_text(6));
   info.last_modified_ms = row.column_int(7);
   info.blob = row.column_text(8);
+  info.checksum_type = row.column_text(9);
+  // Objects stored before checksum types were kept: a multipart object's
+  // checksum was COMPOSITE, any other's FULL_OBJECT.
+  if (info.checksum_type.empty() && !info.checksums.empty()) {
+    info.checksum_type = info.etag.find('-') == std::string::npos ? "FULL_OBJECT" : "COMPOSITE";
+  }
+  info.storage_class = row.column_text(10);
+  info.parts = parts_from_json(row.column_text(11));
+  info.acl = row.column_text(12);
+  info.tags = from_json(row.column_text(13));
   return info;
 }
 
@@ -198,10 +232,48 @@ ObjectStore::ObjectStore(const std::string& root)
       " size INTEGER NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
       " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
-  if (!db_.has_column("bucket", "owner")) {
-    db_.exec("ALTER TABLE bucket ADD COLUMN owner TEXT NOT NULL DEFAULT '000000000000'");
-  }
+  migrate();
   collect_garbage();
+}
+
+void ObjectStore::migrate() {
+  // Columns later versions added; data dirs of earlier ones get them with
+  // what those versions meant (every object STANDARD, private, no parts
+  // recorded).
+  struct Column {
+    const char* table;
+    const char* name;
+    const char* definition;
+  };
+  static constexpr Column kAdded[] = {
+      {"bucket", "owner", "TEXT NOT NULL DEFAULT '000000000000'"},
+      {"bucket", "acl", "TEXT NOT NULL DEFAULT ''"},
+      {"object", "checksum_type", "TEXT NOT NULL DEFAULT ''"},
+      {"object", "storage_class", "TEXT NOT NULL DEFAULT 'STANDARD'"},
+      {"object", "parts", "TEXT NOT NULL DEFAULT ''"},
+      {"object", "acl", "TEXT NOT NULL DEFAULT ''"},
+      {"upload", "checksum_type", "TEXT NOT NULL DEFAULT ''"},
+      {"upload", "storage_class", "TEXT NOT NULL DEFAULT 'STANDARD'"},
+      {"upload", "acl", "TEXT NOT NULL DEFAULT ''"},
+      {"object", "tags", "TEXT NOT NULL DEFAULT ''"},
+      {"upload", "tags", "TEXT NOT NULL DEFAULT ''"},
+  };
+  for (const Column& column : kAdded) {
+    if (!db_.has_column(column.table, column.name)) {
+      db_.exec(std::string("ALTER TABLE ") + column.table + " ADD COLUMN " + column.name + " " +
+               column.definition);
+    }
+  }
+  // Uploads completed lately, so that a repeated CompleteMultipartUpload
+  // answers as the first did.
+  db_.exec(
+      "CREATE TABLE IF NOT EXISTS completed_upload (id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
+      " key TEXT NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
+      " checksum_type TEXT NOT NULL, completed_ms INTEGER NOT NULL) WITHOUT ROWID;");
+  // Bucket configurations (CORS, policy, ...), opaque documents.
+  db_.exec(
+      "CREATE TABLE IF NOT EXISTS bucket_config (bucket TEXT NOT NULL, kind TEXT NOT NULL,"
+      " document TEXT NOT NULL, PRIMARY KEY (bucket, kind)) WITHOUT ROWID;");
 }
 
 std::string ObjectStore::blob_path(const std::string& id) const {
@@ -243,21 +315,46 @@ ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const st
 
 std::optional<BucketInfo> ObjectStore::bucket(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto select = db_.cached("SELECT region, created_ms, owner FROM bucket WHERE name = ?1");
+  auto select = db_.cached("SELECT region, created_ms, owner, acl FROM bucket WHERE name = ?1");
   select->bind(1, name);
   if (!select->step()) return std::nullopt;
-  return BucketInfo{name, select->column_text(0), select->column_int(1), select->column_text(2)};
+  return BucketInfo{name, select->column_text(0), select->column_int(1), select->column_text(2),
+                    select->column_text(3)};
 }
 
 std::vector<BucketInfo> ObjectStore::list_buckets() {
   std::lock_guard lock(mutex_);
   std::vector<BucketInfo> buckets;
-  auto select = db_.cached("SELECT name, region, created_ms, owner FROM bucket ORDER BY name");
+  auto select = db_.cached("SELECT name, region, created_ms, owner, acl FROM bucket ORDER BY name");
   while (select->step()) {
     buckets.push_back({select->column_text(0), select->column_text(1), select->column_int(2),
-                       select->column_text(3)});
+                       select->column_text(3), select->column_text(4)});
   }
   return buckets;
+}
+
+ObjectStore::Status ObjectStore::set_bucket_acl(const std::string& name, const std::string& acl) {
+  std::lock_guard lock(mutex_);
+  auto update = db_.cached("UPDATE bucket SET acl = ?2 WHERE name = ?1");
+  update->bind(1, name);
+  update->bind(2, acl);
+  update->step();
+  auto changed = db_.cached("SELECT changes()");
+  changed->step();
+  return changed->column_int(0) ? Status::kOk : Status::kNoSuchBucket;
+}
+
+ObjectStore::Status ObjectStore::set_object_acl(const std::string& bucket, const std::string& key,
+                                                const std::string& acl) {
+  std::lock_guard lock(mutex_);
+  auto update = db_.cached("UPDATE object SET acl = ?3 WHERE bucket = ?1 AND key = ?2");
+  update->bind(1, bucket);
+  update->bind(2, key);
+  update->bind(3, acl);
+  update->step();
+  auto changed = db_.cached("SELECT changes()");
+  changed->step();
+  return changed->column_int(0) ? Status::kOk : Status::kNoSuchKey;
 }
 
 ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
@@ -265,12 +362,19 @@ ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
   auto any = db_.cached("SELECT 1 FROM object WHERE bucket = ?1 LIMIT 1");
   any->bind(1, name);
   if (any->step()) return Status::kNotEmpty;
+  Transaction transaction(db_);
   auto remove = db_.cached("DELETE FROM bucket WHERE name = ?1");
   remove->bind(1, name);
   remove->step();
   auto changed = db_.cached("SELECT changes()");
   changed->step();
-  return changed->column_int(0) ? Status::kOk : Status::kNoSuchBucket;
+  if (!changed->column_int(0)) return Status::kNoSuchBucket;
+  // Its configurations go with it: a new bucket of the same name starts bare.
+  auto configs = db_.cached("DELETE FROM bucket_config WHERE bucket = ?1");
+  configs->bind(1, name);
+  configs->step();
+  transaction.commit();
+  return Status::kOk;
 }
 
 std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
@@ -286,11 +390,11 @@ std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
 }
 
 ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInfo info,
-                                            BlobWriter& blob) {
+                                            BlobWriter& blob, const WriteCondition& condition) {
   info.blob = blob.id();
   info.size = blob.size();
   if (info.etag.empty()) info.etag = blob.md5_hex();
-  Status status = commit_object(bucket, info);
+  Status status = commit_object(bucket, info, condition);
   if (status == Status::kOk) blob.release();
   return status;
 }
@@ -304,7 +408,8 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   if (old->step()) replaced = old->column_text(0);
   auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
-      " metadata, checksums, last_modified_ms, blob) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+      " metadata, checksums, last_modified_ms, blob, checksum_type, storage_class, parts, acl,"
+      " tags) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
   insert->bind(1, bucket);
   insert->bind(2, info.key);
   insert->bind(3, static_cast<std::int64_t>(info.size));
@@ -315,13 +420,40 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   insert->bind(8, to_json(info.checksums));
   insert->bind(9, info.last_modified_ms);
   insert->bind(10, info.blob);
+  insert->bind(11, info.checksum_type);
+  insert->bind(12, info.storage_class);
+  insert->bind(13, parts_to_json(info.parts));
+  insert->bind(14, info.acl);
+  insert->bind(15, to_json(info.tags));
   insert->step();
   if (replaced == info.blob) replaced.reset();
   return replaced;
 }
 
-ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
-                                               const ObjectInfo& object) {
+ObjectStore::Status ObjectStore::check_condition(const std::string& bucket, const std::string& key,
+                                                 const WriteCondition& condition) {
+  if (condition.empty()) return Status::kOk;
+  auto select = db_.cached("SELECT etag, blob FROM object WHERE bucket = ?1 AND key = ?2");
+  select->bind(1, bucket);
+  select->bind(2, key);
+  std::optional<std::pair<std::string, std::string>> current;
+  if (select->step()) current.emplace(select->column_text(0), select->column_text(1));
+  std::string now_blob = current ? current->second : std::string();
+  bool changed = condition.seen && *condition.seen != now_blob;
+  if (condition.if_match) {
+    std::string_view wanted = *condition.if_match;
+    if (wanted.size() >= 2 && wanted.front() == '"' && wanted.back() == '"') {
+      wanted = wanted.substr(1, wanted.size() - 2);
+    }
+    if (!current) return changed ? Status::kConflict : Status::kNoSuchKey;
+    if (wanted != "*" && wanted != current->first) return Status::kPreconditionFailed;
+  }
+  if (condition.if_none_match && current) return Status::kPreconditionFailed;
+  return changed ? Status::kConflict : Status::kOk;
+}
+
+ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const ObjectInfo& object,
+                                               const WriteCondition& condition) {
   ObjectInfo info = object;
   if (info.last_modified_ms == 0) info.last_modified_ms = now_ms();
   std::optional<std::string> replaced;
@@ -331,6 +463,9 @@ ObjectStore::Status ObjectStore::commit_object(const std::string& bucket,
     exists->bind(1, bucket);
     if (!exists->step()) return Status::kNoSuchBucket;
     Transaction transaction(db_);
+    if (Status status = check_condition(bucket, info.key, condition); status != Status::kOk) {
+      return status;
+    }
     replaced = upsert_object(bucket, info);
     transaction.commit();
   }
@@ -389,6 +524,19 @@ bool ObjectStore::delete_object_now(const std::string& bucket, const std::string
   }
   remove_blob(blob);
   return true;
+}
+
+bool ObjectStore::put_object_tags(const std::string& bucket, const std::string& key,
+                                  const HeaderList& tags) {
+  std::lock_guard lock(mutex_);
+  auto update = db_.cached("UPDATE object SET tags = ?3 WHERE bucket = ?1 AND key = ?2");
+  update->bind(1, bucket);
+  update->bind(2, key);
+  update->bind(3, to_json(tags));
+  update->step();
+  auto changed = db_.cached("SELECT changes()");
+  changed->step();
+  return changed->column_int(0) != 0;
 }
 
 ListResult ObjectStore::list_objects(const std::string& bucket, const ListRequest& request) {

@@ -31,6 +31,13 @@ struct BucketInfo {
   // The account that owns it: bucket names are global, their buckets are
   // not. Buckets made before accounts belong to 000000000000.
   std::string owner;
+  std::string acl;  // opaque to the store (the S3 front end's encoding); "": the owner's alone
+};
+
+// One part of an object made by a multipart upload, as it was uploaded.
+struct ObjectPart {
+  std::uint64_t size = 0;
+  HeaderList checksums;  // ("CRC32", base64), ...
 };
 
 struct ObjectInfo {
@@ -38,11 +45,32 @@ struct ObjectInfo {
   std::uint64_t size = 0;
   std::string etag;  // without quotes: MD5 hex, or "<md5 of md5s>-<parts>"
   std::string content_type;
-  HeaderList headers;    // Content-Encoding, Content-Disposition, Cache-Control, ...
-  HeaderList metadata;   // x-amz-meta-* without the prefix, names lower-case
-  HeaderList checksums;  // ("CRC32", base64), ...
+  HeaderList headers;         // Content-Encoding, Content-Disposition, Cache-Control, ...
+  HeaderList metadata;        // x-amz-meta-* without the prefix, names lower-case
+  HeaderList checksums;       // ("CRC32", base64), ...
+  HeaderList tags;            // the tag set, in the order it was given
+  std::string checksum_type;  // "FULL_OBJECT" or "COMPOSITE" when there are checksums
+  std::string storage_class = "STANDARD";
+  // A multipart object's parts, in order (GET ?partNumber, GetObjectAttributes);
+  // empty for other objects, and for multipart objects stored before offcloud
+  // kept them.
+  std::vector<ObjectPart> parts;
+  std::string acl;  // opaque to the store, as BucketInfo::acl
   std::int64_t last_modified_ms = 0;
   std::string blob;  // the blob file's id
+};
+
+// If-Match / If-None-Match on a write, checked under the lock the write
+// commits under, so no other write slips in between the check and the
+// commit. `seen` is what the key held when the request began (its blob id,
+// or "" for nothing): a change since then that the condition itself lets
+// through (a delete under If-None-Match) is a conflict, as AWS answers a
+// conditional write that raced with another request.
+struct WriteCondition {
+  bool if_none_match = false;           // If-None-Match: *
+  std::optional<std::string> if_match;  // an ETag, quotes optional; "*": any object
+  std::optional<std::string> seen;
+  bool empty() const { return !if_none_match && !if_match; }
 };
 
 // Writes one new blob, hashing as it goes. Until commit, nothing refers to
@@ -121,8 +149,9 @@ struct UploadInfo {
   std::string bucket;
   std::string key;
   std::int64_t initiated_ms = 0;
-  ObjectInfo attributes;  // content type, headers, metadata for the object
+  ObjectInfo attributes;  // content type, headers, metadata, storage class, ACL
   std::optional<ChecksumAlgorithm> checksum;
+  std::string checksum_type;  // "COMPOSITE" or "FULL_OBJECT" with a checksum
 };
 
 struct PartInfo {
@@ -145,18 +174,30 @@ class ObjectStore {
   // `root` holds s3.db and the blobs/ folder; created if missing.
   explicit ObjectStore(const std::string& root);
 
-  enum class Status { kOk, kAlreadyExists, kNoSuchBucket, kNotEmpty };
+  enum class Status {
+    kOk,
+    kAlreadyExists,
+    kNoSuchBucket,
+    kNotEmpty,
+    kNoSuchKey,           // If-Match on a key that holds nothing
+    kPreconditionFailed,  // the WriteCondition does not hold
+    kConflict             // it holds, but the key changed since the request began
+  };
 
   Status create_bucket(const std::string& name, const std::string& region,
                        const std::string& owner);
   std::optional<BucketInfo> bucket(const std::string& name);
   std::vector<BucketInfo> list_buckets();
   Status delete_bucket(const std::string& name);
+  Status set_bucket_acl(const std::string& name, const std::string& acl);
 
   std::unique_ptr<BlobWriter> new_blob();
   // Makes a closed blob `info.key` in `bucket`, replacing what was there.
   // Fills info.blob, size and etag from the writer when they are empty.
-  Status put_object(const std::string& bucket, ObjectInfo info, BlobWriter& blob);
+  Status put_object(const std::string& bucket, ObjectInfo info, BlobWriter& blob,
+                    const WriteCondition& condition = {});
+  // kNoSuchKey when there is no such object.
+  Status set_object_acl(const std::string& bucket, const std::string& key, const std::string& acl);
   std::optional<ObjectInfo> head_object(const std::string& bucket, const std::string& key);
   // The object and a reader for bytes [offset, offset + length) of it.
   std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> open_object(
@@ -164,13 +205,27 @@ class ObjectStore {
       std::optional<std::uint64_t> length);
   // True when something was deleted.
   bool delete_object(const std::string& bucket, const std::string& key);
+  // Replaces the tag set of bucket/key, leaving the object otherwise as it
+  // was (Last-Modified too, as S3 does). False when there is no such object.
+  bool put_object_tags(const std::string& bucket, const std::string& key, const HeaderList& tags);
   ListResult list_objects(const std::string& bucket, const ListRequest& request);
+
+  // Bucket configurations (object_store_config.cpp): one opaque document
+  // per bucket and kind ("cors", "policy", ...), as the front-end chose to
+  // store it; deleted with the bucket. put_bucket_config is false when
+  // there is no such bucket.
+  bool put_bucket_config(const std::string& bucket, const std::string& kind,
+                         const std::string& document);
+  std::optional<std::string> bucket_config(const std::string& bucket, const std::string& kind);
+  void delete_bucket_config(const std::string& bucket, const std::string& kind);
 
   // Multipart uploads (object_store_multipart.cpp). Parts are blobs of their
   // own until completion concatenates them into the object's blob.
   static constexpr std::uint64_t kMinPartSize = 5 * 1024 * 1024;
+  // `checksum_type` goes with `checksum`: "COMPOSITE" or "FULL_OBJECT".
   std::optional<std::string> create_upload(const std::string& bucket, const ObjectInfo& attributes,
-                                           std::optional<ChecksumAlgorithm> checksum);
+                                           std::optional<ChecksumAlgorithm> checksum,
+                                           const std::string& checksum_type = "COMPOSITE");
   std::optional<UploadInfo> upload(const std::string& bucket, const std::string& id);
   std::vector<UploadInfo> list_uploads(const std::string& bucket, const std::string& prefix);
   // Replaces a part of the same number. False when the upload is gone.
@@ -183,21 +238,40 @@ class ObjectStore {
     kNoSuchUpload,
     kInvalidPart,
     kInvalidPartOrder,
-    kEntityTooSmall
+    kEntityTooSmall,
+    kNoSuchKey,           // as Status::kNoSuchKey
+    kPreconditionFailed,  // as Status::kPreconditionFailed
+    kConflict,            // as Status::kConflict
+    kBadDigest            // the whole object's checksum is not `expected_checksum`
   };
   struct CompleteResult {
     CompleteStatus status = CompleteStatus::kOk;
     int bad_part = 0;  // the part the status is about
     ObjectInfo object;
+    bool repeated = false;  // the upload had completed already: `object` is what it made then
   };
+  // `expected_checksum`: the full object's checksum the client declared
+  // (base64, of the upload's algorithm), if any. An upload completed in the
+  // last kCompletedMemoryMs completes again with the same result, as on AWS.
+  static constexpr std::int64_t kCompletedMemoryMs = 24LL * 3600 * 1000;
   CompleteResult complete_upload(const std::string& bucket, const std::string& upload_id,
-                                 const std::vector<CompletedPart>& parts);
+                                 const std::vector<CompletedPart>& parts,
+                                 const WriteCondition& condition = {},
+                                 const std::optional<std::string>& expected_checksum = {});
 
  private:
   // Commits `info` (whose blob is already on disk) as bucket/key.
-  Status commit_object(const std::string& bucket, const ObjectInfo& info);
+  Status commit_object(const std::string& bucket, const ObjectInfo& info,
+                       const WriteCondition& condition);
   // Inside a transaction: writes the row, returns the blob it replaced.
   std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info);
+  // Under mutex_: whether `condition` lets a write to bucket/key through.
+  Status check_condition(const std::string& bucket, const std::string& key,
+                         const WriteCondition& condition);
+  void migrate();
+  // What a completion of `upload_id` made, if it completed lately.
+  std::optional<ObjectInfo> completed_upload(const std::string& bucket,
+                                             const std::string& upload_id);
   std::string blob_path(const std::string& id) const;
   void remove_blob(const std::string& id);
   void collect_garbage();

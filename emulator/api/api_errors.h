@@ -99,8 +99,44 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
     "The specified upload does not exist. The upload ID may be invalid, or "                       \
     "the upload may have been aborted or completed.")                                              \
   X(PreconditionFailed, 412, "At least one of the pre-conditions you specified did not hold")      \
+  X(ConditionalRequestConflict, 409,                                                               \
+    "A conflicting operation occurred. If using PutObject you can retry the request. If using "    \
+    "multipart upload you should initiate another CreateMultipartUpload request and re-upload "    \
+    "each part.")                                                                                  \
+  X(InvalidPartNumber, 416, "The requested partnumber is not satisfiable")                         \
+  X(InvalidStorageClass, 400, "The storage class you specified is not valid")                      \
+  X(MissingSecurityHeader, 400, "Your request was missing a required header")                      \
+  X(UnexpectedContent, 400, "This request does not support content")                               \
+  X(AccessControlListNotSupported, 400, "The bucket does not allow ACLs")                           \
+  X(InvalidBucketAclWithObjectOwnership, 400,                                                      \
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")              \
+  X(MalformedACLError, 400,                                                                        \
+    "The XML you provided was not well-formed or did not validate against our published schema")   \
+  X(AccessForbidden, 403,                                                                          \
+    "CORSResponse: This CORS request is not allowed. This is usually because the evalution of "    \
+    "Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers "    \
+    "are not whitelisted by the resource's CORS spec.")                                            \
+  X(BadRequest, 400, "Bad Request")                                                                \
+  X(InvalidTag, 400, "The TagKey you have provided is invalid")                                    \
+  X(MalformedPolicy, 400, "Policies must be valid JSON and the first byte must be '{'")            \
+  X(NoSuchBucketPolicy, 404, "The bucket policy does not exist")                                   \
+  X(NoSuchCORSConfiguration, 404, "The CORS configuration does not exist")                         \
+  X(NoSuchLifecycleConfiguration, 404, "The lifecycle configuration does not exist")               \
+  X(NoSuchPublicAccessBlockConfiguration, 404,                                                     \
+    "The public access block configuration was not found")                                         \
+  X(NoSuchTagSet, 404, "The TagSet does not exist")                                                \
+  X(OwnershipControlsNotFoundError, 404, "The bucket ownership controls were not found")           \
   /* IoT control plane. */                                                                         \
   X(ResourceAlreadyExistsException, 409, "The resource already exists.")                           \
+  X(CertificateStateException, 406, "The certificate operation is not allowed.")                   \
+  X(CertificateValidationException, 400, "The certificate is invalid.")                            \
+  X(DeleteConflictException, 409, "You can't delete the resource because it is attached to "       \
+    "one or more resources.")                                                                      \
+  X(MalformedPolicyException, 400, "The policy documentation is not valid.")                       \
+  X(VersionConflictException, 409, "An exception thrown when the version of an entity "            \
+    "specified with the expectedVersion parameter does not match the latest version in the "       \
+    "system.")                                                                                     \
+  X(VersionsLimitExceededException, 409, "The number of policy versions exceeds the limit.")       \
   X(SqlParseException, 400, "The Rule-SQL expression can't be parsed correctly.")                  \
   X(UnauthorizedException, 401, "You are not authorized to perform this operation.")               \
   /* IAM and STS. */                                                                               \

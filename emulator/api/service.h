@@ -41,6 +41,13 @@ class Service {
     return false;
   }
   virtual BodyPlan open_body(HttpRequest& /*head*/, RequestContext& /*context*/) { return {}; }
+  // Whether the router may hand `request` over unsigned, with no principal
+  // (S3's CORS preflight: browsers send OPTIONS without credentials). The
+  // service then serves that request and nothing else.
+  virtual bool serves_anonymously(const HttpRequest& /*request*/,
+                                  const QueryParams& /*query*/) const {
+    return false;
+  }
 
   // What the request asks of IAM, decided before handle() runs (on the head
   // alone for a streamed body), as AWS's service authorization reference

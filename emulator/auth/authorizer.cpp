@@ -25,7 +25,7 @@ std::string iam_user_arn(std::string_view account_id, std::string_view path,
 }
 
 ConditionContext request_conditions(const Principal& principal, std::string_view remote_address,
-                                    std::string_view region, long long now_ms) {
+                                    std::string_view region, long long now_ms, bool secure) {
   ConditionContext context;
   std::string_view ip = remote_address.substr(0, remote_address.rfind(':'));
   if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
@@ -33,7 +33,7 @@ ConditionContext request_conditions(const Principal& principal, std::string_view
   std::string now = iso8601_ms(now_ms);
   context.set("aws:CurrentTime", now.substr(0, 19) + "Z");
   context.set("aws:EpochTime", std::to_string(now_ms / 1000));
-  context.set("aws:SecureTransport", "false");
+  context.set("aws:SecureTransport", secure ? "true" : "false");
   context.set("aws:PrincipalArn", principal.arn);
   context.set("aws:PrincipalAccount", principal.account_id);
   if (!principal.is_root) {

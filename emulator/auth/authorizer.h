@@ -34,10 +34,11 @@ std::string iam_user_arn(std::string_view account_id, std::string_view path,
                          std::string_view user_name);
 
 // The condition keys every request carries: aws:SourceIp (from "ip:port"),
-// aws:CurrentTime, aws:EpochTime, aws:SecureTransport (offcloud speaks plain
-// HTTP), aws:username, aws:userid, aws:PrincipalArn, aws:RequestedRegion...
+// aws:CurrentTime, aws:EpochTime, aws:SecureTransport (`secure`: the request
+// came over TLS), aws:username, aws:userid, aws:PrincipalArn,
+// aws:RequestedRegion...
 ConditionContext request_conditions(const Principal& principal, std::string_view remote_address,
-                                    std::string_view region, long long now_ms);
+                                    std::string_view region, long long now_ms, bool secure = false);
 
 // AWS's words for a refusal: "User: <arn> is not authorized to perform:
 // <action> on resource: <resource> because no identity-based policy allows

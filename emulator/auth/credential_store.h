@@ -35,6 +35,11 @@ struct Principal {
   std::string user_id;    // IAM's AIDA... id; the account id for root
   std::string account_id{kAccountId};
   bool is_root = false;
+  // An X.509 client of AWS IoT: its certificate's id (arn is the
+  // certificate's), whose IoT policies decide instead of IAM.
+  std::string certificate_id;
+  // Policy variables the credential brings (iot:Certificate.Subject.CommonName, ...).
+  std::vector<std::pair<std::string, std::string>> context_keys;
 };
 
 struct Credential {

@@ -349,9 +349,11 @@ bool condition_holds(const PolicyCondition& condition, const PolicyDocument& doc
   return std::any_of(request_values->begin(), request_values->end(), one_holds);
 }
 
-bool statement_applies(const PolicyStatement& statement, const PolicyDocument& document,
-                       std::string_view action, std::string_view resource,
-                       const ConditionContext& context) {
+// Whether the statement names the action and the resource (its conditions
+// aside).
+bool statement_covers(const PolicyStatement& statement, const PolicyDocument& document,
+                      std::string_view action, std::string_view resource,
+                      const ConditionContext& context) {
   bool action_listed = std::any_of(
       statement.actions.begin(), statement.actions.end(),
       [&](const std::string& pattern) { return wildcard_match(pattern, action, true); });
@@ -361,11 +363,140 @@ bool statement_applies(const PolicyStatement& statement, const PolicyDocument& d
                                        auto resolved = resolve(pattern, document, context);
                                        return resolved && arn_match(*resolved, resource);
                                      });
-  if (resource_listed == statement.not_resource) return false;
+  return resource_listed != statement.not_resource;
+}
+
+bool conditions_hold(const PolicyStatement& statement, const PolicyDocument& document,
+                     const ConditionContext& context) {
   return std::all_of(
       statement.conditions.begin(), statement.conditions.end(),
       [&](const PolicyCondition& c) { return condition_holds(c, document, context); });
 }
+
+bool statement_applies(const PolicyStatement& statement, const PolicyDocument& document,
+                       std::string_view action, std::string_view resource,
+                       const ConditionContext& context) {
+  return statement_covers(statement, document, action, resource, context) &&
+         conditions_hold(statement, document, context);
+}
+
+// ---- Statement positions --------------------------------------------------
+
+// Just enough of JSON to find where values start and end, in text that
+// parse_policy() has already accepted.
+class SpanScanner {
+ public:
+  explicit SpanScanner(std::string_view text) : text_(text) {}
+
+  std::vector<StatementSpan> statements() {
+    std::vector<StatementSpan> spans;
+    skip_space();
+    if (!peek('{')) return spans;
+    ++at_;
+    for (;;) {
+      skip_space();
+      if (peek('}') || at_ >= text_.size()) break;
+      std::string key = string_value();
+      skip_space();
+      if (peek(':')) ++at_;
+      skip_space();
+      if (key == "Statement") {
+        spans.clear();  // a repeated key: the last one counts, as for the parser
+        if (peek('[')) {
+          ++at_;
+          for (;;) {
+            skip_space();
+            if (peek(']') || at_ >= text_.size()) break;
+            spans.push_back(span_of_value());
+            skip_space();
+            if (peek(',')) ++at_;
+          }
+          if (peek(']')) ++at_;
+        } else {
+          spans.push_back(span_of_value());
+        }
+      } else {
+        skip_value();
+      }
+      skip_space();
+      if (peek(',')) ++at_;
+    }
+    return spans;
+  }
+
+ private:
+  bool peek(char c) const { return at_ < text_.size() && text_[at_] == c; }
+
+  void skip_space() {
+    while (at_ < text_.size() &&
+           (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
+      ++at_;
+    }
+  }
+
+  // The raw text of a string (escapes kept: keys compared here have none).
+  std::string string_value() {
+    std::string out;
+    if (!peek('"')) return out;
+    ++at_;
+    while (at_ < text_.size() && text_[at_] != '"') {
+      if (text_[at_] == '\\' && at_ + 1 < text_.size()) out += text_[at_++];
+      out += text_[at_++];
+    }
+    ++at_;
+    return out;
+  }
+
+  void skip_value() {
+    if (peek('"')) {
+      string_value();
+      return;
+    }
+    if (peek('{') || peek('[')) {
+      int depth = 0;
+      while (at_ < text_.size()) {
+        char c = text_[at_];
+        if (c == '"') {
+          string_value();
+          continue;
+        }
+        ++at_;
+        if (c == '{' || c == '[') ++depth;
+        if ((c == '}' || c == ']') && --depth == 0) return;
+      }
+      return;
+    }
+    while (at_ < text_.size() && text_[at_] != ',' && text_[at_] != '}' && text_[at_] != ']' &&
+           text_[at_] != ' ' && text_[at_] != '\t' && text_[at_] != '\n' && text_[at_] != '\r') {
+      ++at_;
+    }
+  }
+
+  StatementSpan span_of_value() {
+    std::size_t start = at_;
+    skip_value();
+    return {position(start), position(at_)};
+  }
+
+  // Lines and columns from 1; a column counts characters (UTF-8 sequences),
+  // not bytes.
+  TextPosition position(std::size_t offset) const {
+    TextPosition out{1, 1};
+    for (std::size_t i = 0; i < offset && i < text_.size(); ++i) {
+      auto c = static_cast<unsigned char>(text_[i]);
+      if (c == '\n') {
+        ++out.line;
+        out.column = 1;
+      } else if ((c & 0xC0) != 0x80) {
+        ++out.column;
+      }
+    }
+    return out;
+  }
+
+  std::string_view text_;
+  std::size_t at_ = 0;
+};
 
 // ---- Parsing --------------------------------------------------------------
 
@@ -618,6 +749,41 @@ Decision evaluate(const std::vector<const PolicyDocument*>& policies, std::strin
     }
   }
   return allowed ? Decision::kAllow : Decision::kImplicitDeny;
+}
+
+Explanation explain(const std::vector<const PolicyDocument*>& policies, std::string_view action,
+                    std::string_view resource, const ConditionContext& context) {
+  Explanation out;
+  std::vector<MatchedStatement> allows, denies;
+  std::set<std::string> missing_seen;
+  for (std::size_t p = 0; p < policies.size(); ++p) {
+    const PolicyDocument& document = *policies[p];
+    for (std::size_t s = 0; s < document.statements.size(); ++s) {
+      const PolicyStatement& statement = document.statements[s];
+      if (!statement_covers(statement, document, action, resource, context)) continue;
+      for (const PolicyCondition& condition : statement.conditions) {
+        const std::vector<std::string>* values = context.find(condition.key);
+        if ((!values || values->empty()) && missing_seen.insert(lowered(condition.key)).second) {
+          out.missing_context_keys.push_back(condition.key);
+        }
+      }
+      if (!conditions_hold(statement, document, context)) continue;
+      (statement.allow ? allows : denies).push_back({p, s});
+    }
+  }
+  if (!denies.empty()) {
+    out.decision = Decision::kExplicitDeny;
+    out.matched = std::move(denies);
+  } else if (!allows.empty()) {
+    out.decision = Decision::kAllow;
+    out.matched = std::move(allows);
+  }
+  return out;
+}
+
+std::vector<StatementSpan> statement_spans(std::string_view text) {
+  if (!parse_policy(text, nullptr)) return {};
+  return SpanScanner(text).statements();
 }
 
 }  // namespace offcloud

@@ -66,6 +66,44 @@ enum class Decision { kAllow, kExplicitDeny, kImplicitDeny };
 Decision evaluate(const std::vector<const PolicyDocument*>& policies, std::string_view action,
                   std::string_view resource, const ConditionContext& context);
 
+// Why evaluate() decided as it did, for IAM's policy simulator.
+struct MatchedStatement {
+  std::size_t policy = 0;     // index into the policies evaluated
+  std::size_t statement = 0;  // index into that policy's statements
+};
+
+struct Explanation {
+  Decision decision = Decision::kImplicitDeny;
+  // The statements that decided: every Deny that applied when one did (the
+  // Allows then do not count), else every Allow that applied; none for an
+  // implicit deny.
+  std::vector<MatchedStatement> matched;
+  // Condition keys tested by statements that name this action and resource
+  // but absent from the context, as the policy spells them, each once.
+  std::vector<std::string> missing_context_keys;
+};
+
+// The decision evaluate() makes, with the statements that made it. Slower:
+// every statement is looked at; evaluate() stays the hot path.
+Explanation explain(const std::vector<const PolicyDocument*>& policies, std::string_view action,
+                    std::string_view resource, const ConditionContext& context);
+
+// A place in a policy's text: the line and the column (in characters),
+// both from 1.
+struct TextPosition {
+  int line = 0;
+  int column = 0;
+};
+
+// Where each statement of `text` lies, in the order parse_policy() gives
+// them, as IAM's simulator reports them: from its '{' to just after its '}'.
+// Empty when `text` is not a policy parse_policy() accepts.
+struct StatementSpan {
+  TextPosition start;
+  TextPosition end;
+};
+std::vector<StatementSpan> statement_spans(std::string_view text);
+
 // IAM's wildcards: '*' any run of characters, '?' any one.
 bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore_case);
 // An ARN pattern against an ARN, component by component as IAM does, so a

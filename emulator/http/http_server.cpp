@@ -13,12 +13,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "emulator/util/log.h"
@@ -38,28 +40,49 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto kDrainTime = std::chrono::seconds(1);
 constexpr std::size_t kDrainBytes = 8 * 1024 * 1024;
 
-struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// How long a TLS client has to finish its handshake.
+constexpr auto kHandshakeTime = std::chrono::seconds(10);
+
+// What stop() needs of a connection, plain or TLS.
+struct ConnectionBase {
+  virtual ~ConnectionBase() = default;
+  // On the connection's strand: a connection mid-request finishes it; an
+  // idle or upgraded one is closed now.
+  virtual void post_stop() = 0;
   bool idle = true;       // waiting for a request; touched only on the stream's strand
   bool upgraded = false;  // a WebSocket now, closed when the server stops
+};
+
+template <class Stream>
+struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stream>> {
+  explicit Connection(Stream s) : stream(std::move(s)) {}
+  beast::tcp_stream& transport() { return beast::get_lowest_layer(stream); }
+  void post_stop() override {
+    asio::post(stream.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle || self->upgraded) self->transport().cancel();
+    });
+  }
+  Stream stream;
 };
 
 // A connection upgraded to WebSocket. Reads run in the connection's
 // coroutine; sends come from any thread, are queued on the connection's
 // strand and written one message after the other.
+template <class Stream>
 class WebSocketChannel : public MessageChannel,
-                         public std::enable_shared_from_this<WebSocketChannel> {
+                         public std::enable_shared_from_this<WebSocketChannel<Stream>> {
  public:
-  WebSocketChannel(std::shared_ptr<Connection> connection, std::size_t max_queued_bytes)
+  WebSocketChannel(std::shared_ptr<Connection<Stream>> connection, std::size_t max_queued_bytes)
       : connection_(std::move(connection)),
         ws_(connection_->stream),
         max_queued_bytes_(max_queued_bytes) {}
 
-  websocket::stream<beast::tcp_stream&>& ws() { return ws_; }
+  websocket::stream<Stream&>& ws() { return ws_; }
 
   void send(std::string bytes) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)] {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), bytes = std::move(bytes)] {
       if (self->closing_) return;
       if (self->queued_bytes_ + bytes.size() > self->max_queued_bytes_) {
         // Too slow a reader: it goes (the message being written stays
@@ -79,7 +102,7 @@ class WebSocketChannel : public MessageChannel,
   }
 
   void close() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
       self->closing_ = true;
       if (!self->writing_) self->shut();
     });
@@ -94,7 +117,7 @@ class WebSocketChannel : public MessageChannel,
     }
     writing_ = true;
     ws_.async_write(asio::buffer(queue_.front()),
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                    [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                       self->queued_bytes_ -= self->queue_.front().size();
                       self->queue_.pop_front();
                       if (ec) {
@@ -111,11 +134,11 @@ class WebSocketChannel : public MessageChannel,
     if (shut_) return;
     shut_ = true;
     boost::system::error_code ignored;
-    connection_->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    connection_->transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
-  std::shared_ptr<Connection> connection_;
-  websocket::stream<beast::tcp_stream&> ws_;
+  std::shared_ptr<Connection<Stream>> connection_;
+  websocket::stream<Stream&> ws_;
   std::size_t max_queued_bytes_;
   std::deque<std::string> queue_;  // on the strand only
   std::size_t queued_bytes_ = 0;
@@ -162,18 +185,27 @@ struct HttpServer::Impl {
         ioc(static_cast<int>(options.threads)),
         control(asio::make_strand(ioc)),
         acceptor(control),
+        tls_acceptor(control),
+        tls(asio::ssl::context::tls_server),
         signals(control, SIGINT, SIGTERM) {}
 
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  void listen(tcp::acceptor& on, std::uint16_t port);
+  void configure_tls();
+  asio::awaitable<void> accept_loop(tcp::acceptor& on, bool secure);
+  template <class Stream>
+  void start(Stream stream);
+  template <class Stream>
+  asio::awaitable<void> serve(std::shared_ptr<Connection<Stream>> connection);
   asio::awaitable<HttpResponse> dispatch(HttpRequest request);
-  asio::awaitable<void> serve_websocket(std::shared_ptr<Connection> connection,
+  template <class Stream>
+  asio::awaitable<void> serve_websocket(std::shared_ptr<Connection<Stream>> connection,
                                         http::request<http::buffer_body> upgrade, UpgradePlan plan);
-  asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse response,
-                                       bool drain);
+  template <class Stream>
+  asio::awaitable<void> send_and_close(Stream& stream, HttpResponse response, bool drain);
   void stop();
 
-  asio::awaitable<bool> send(beast::tcp_stream& stream, HttpResponse response, bool head_request,
+  template <class Stream>
+  asio::awaitable<bool> send(Stream& stream, HttpResponse response, bool head_request,
                              bool keep_alive);
 
   Options options;
@@ -183,18 +215,20 @@ struct HttpServer::Impl {
   // several network threads they would otherwise touch the acceptor at once.
   asio::strand<asio::io_context::executor_type> control;
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;  // open only with options.tls_port
+  asio::ssl::context tls;
   asio::signal_set signals;
   std::atomic<bool> stopping{false};
 
   std::mutex mutex;
-  std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> connections;
+  std::unordered_map<std::uint64_t, std::shared_ptr<ConnectionBase>> connections;
   std::uint64_t next_connection = 0;
 };
 
-asio::awaitable<void> HttpServer::Impl::accept_loop() {
+asio::awaitable<void> HttpServer::Impl::accept_loop(tcp::acceptor& on, bool secure) {
   while (!stopping) {
     auto strand = asio::make_strand(ioc);  // each connection's own
-    auto [ec, socket] = co_await acceptor.async_accept(strand, kNoThrow);
+    auto [ec, socket] = co_await on.async_accept(strand, kNoThrow);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       // Out of file descriptors, most likely: back off instead of spinning.
@@ -205,26 +239,54 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    std::uint64_t id;
-    {
-      std::lock_guard lock(mutex);
-      id = next_connection++;
-      connections.emplace(id, connection);
+    if (secure) {
+      start(TlsStream(beast::tcp_stream(std::move(socket)), tls));
+    } else {
+      start(PlainStream(std::move(socket)));
     }
-    asio::co_spawn(connection->stream.get_executor(), serve(connection),
-                   [this, id](std::exception_ptr error) {
-                     if (error) {
-                       try {
-                         std::rethrow_exception(error);
-                       } catch (const std::exception& e) {
-                         log(LogLevel::kError, std::string("connection failed: ") + e.what());
-                       }
-                     }
-                     std::lock_guard lock(mutex);
-                     connections.erase(id);
-                   });
   }
+}
+
+template <class Stream>
+void HttpServer::Impl::start(Stream stream) {
+  auto connection = std::make_shared<Connection<Stream>>(std::move(stream));
+  std::uint64_t id;
+  {
+    std::lock_guard lock(mutex);
+    id = next_connection++;
+    connections.emplace(id, connection);
+  }
+  asio::co_spawn(connection->stream.get_executor(), serve(connection),
+                 [this, id](std::exception_ptr error) {
+                   if (error) {
+                     try {
+                       std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       log(LogLevel::kError, std::string("connection failed: ") + e.what());
+                     }
+                   }
+                   std::lock_guard lock(mutex);
+                   connections.erase(id);
+                 });
+}
+
+void HttpServer::Impl::listen(tcp::acceptor& on, std::uint16_t port) {
+  tcp::resolver resolver(ioc);
+  auto endpoints = resolver.resolve(options.host, std::to_string(port));
+  tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  on.open(endpoint.protocol());
+  on.set_option(tcp::acceptor::reuse_address(true));
+  on.bind(endpoint);
+  on.listen(asio::socket_base::max_listen_connections);
+}
+
+// TLS 1.2 and 1.3 with the given certificate; clients present none.
+void HttpServer::Impl::configure_tls() {
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  tls.use_certificate_chain(asio::buffer(options.tls_certificate_pem));
+  tls.use_private_key(asio::buffer(options.tls_key_pem), asio::ssl::context::pem);
 }
 
 // Where a handler's answer goes: kept if it comes before handle() returns
@@ -280,18 +342,20 @@ asio::awaitable<HttpResponse> HttpServer::Impl::dispatch(HttpRequest request) {
       asio::use_awaitable);
 }
 
-asio::awaitable<void> HttpServer::Impl::send_and_close(beast::tcp_stream& stream,
-                                                       HttpResponse response, bool drain) {
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::send_and_close(Stream& stream, HttpResponse response,
+                                                       bool drain) {
   auto message = to_beast(std::move(response), false);
   message.keep_alive(false);
-  stream.expires_after(options.idle_timeout);
+  beast::tcp_stream& transport = beast::get_lowest_layer(stream);
+  transport.expires_after(options.idle_timeout);
   auto [ec, written] = co_await http::async_write(stream, message, kNoThrow);
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  transport.socket().shutdown(tcp::socket::shutdown_send, ignored);
   if (ec || !drain) co_return;
   // Closing with unread bytes would make the kernel send a reset, and the
   // client could lose the response; read a bounded amount first.
-  stream.expires_after(kDrainTime);
+  transport.expires_after(kDrainTime);
   std::vector<char> sink(64 * 1024);
   for (std::size_t total = 0; total < kDrainBytes;) {
     auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
@@ -300,9 +364,11 @@ asio::awaitable<void> HttpServer::Impl::send_and_close(beast::tcp_stream& stream
   }
 }
 
-asio::awaitable<bool> HttpServer::Impl::send(beast::tcp_stream& stream, HttpResponse answer,
-                                             bool head_request, bool keep_alive) {
-  stream.expires_after(options.idle_timeout);
+template <class Stream>
+asio::awaitable<bool> HttpServer::Impl::send(Stream& stream, HttpResponse answer, bool head_request,
+                                             bool keep_alive) {
+  beast::tcp_stream& transport = beast::get_lowest_layer(stream);
+  transport.expires_after(options.idle_timeout);
   if (!answer.body_source) {
     auto response = to_beast(std::move(answer), head_request);
     response.keep_alive(keep_alive);
@@ -351,7 +417,7 @@ asio::awaitable<bool> HttpServer::Impl::send(beast::tcp_stream& stream, HttpResp
     response.body().data = chunk.get();
     response.body().size = n;
     response.body().more = remaining > 0;
-    stream.expires_after(options.idle_timeout);
+    transport.expires_after(options.idle_timeout);
     auto [ec, written] = co_await http::async_write(stream, serializer, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return false;
@@ -362,13 +428,23 @@ asio::awaitable<bool> HttpServer::Impl::send(beast::tcp_stream& stream, HttpResp
   co_return !ec;
 }
 
-asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
-  beast::tcp_stream& stream = connection->stream;
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection<Stream>> connection) {
+  Stream& stream = connection->stream;
+  beast::tcp_stream& transport = connection->transport();
   std::string remote;
   {
     boost::system::error_code ec;
-    auto endpoint = stream.socket().remote_endpoint(ec);
+    auto endpoint = transport.socket().remote_endpoint(ec);
     if (!ec) remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    transport.expires_after(kHandshakeTime);
+    auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kNoThrow);
+    if (handshake_ec) {
+      transport.close();
+      co_return;
+    }
   }
   beast::flat_buffer buffer;
   // Beast reads no more than the buffer's free capacity at a time: without
@@ -388,7 +464,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
 
     connection->idle = true;
     if (stopping) break;
-    stream.expires_after(options.idle_timeout);
+    transport.expires_after(options.idle_timeout);
     auto [header_ec, header_bytes] =
         co_await http::async_read_header(stream, buffer, parser, kNoThrow);
     connection->idle = false;
@@ -410,6 +486,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     }
 
     HttpRequest request = request_head(parser, remote);
+    request.secure = std::is_same_v<Stream, TlsStream>;
     if (websocket::is_upgrade(parser.get())) {
       UpgradePlan upgrade = handler.plan_upgrade(request);
       if (upgrade.refusal || !upgrade.open) {
@@ -456,7 +533,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
       if (chunk.empty()) chunk.resize(kBodyChunk);
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
-      stream.expires_after(options.idle_timeout);
+      transport.expires_after(options.idle_timeout);
       auto [body_ec, n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
       if (body_ec == http::error::need_buffer) body_ec = {};
       if (body_ec == http::error::body_limit) {
@@ -500,14 +577,15 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     if (!sent || !keep_alive) break;
   }
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.close();
+  transport.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  transport.close();
 }
 
-asio::awaitable<void> HttpServer::Impl::serve_websocket(std::shared_ptr<Connection> connection,
-                                                        http::request<http::buffer_body> upgrade,
-                                                        UpgradePlan plan) {
-  auto channel = std::make_shared<WebSocketChannel>(connection, plan.max_queued_bytes);
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::serve_websocket(
+    std::shared_ptr<Connection<Stream>> connection, http::request<http::buffer_body> upgrade,
+    UpgradePlan plan) {
+  auto channel = std::make_shared<WebSocketChannel<Stream>>(connection, plan.max_queued_bytes);
   auto& ws = channel->ws();
   // The read deadline is the handler's, set on the TCP stream before each
   // read; the WebSocket layer keeps none of its own.
@@ -518,7 +596,7 @@ asio::awaitable<void> HttpServer::Impl::serve_websocket(std::shared_ptr<Connecti
     if (!subprotocol.empty()) res.set(http::field::sec_websocket_protocol, subprotocol);
   }));
   ws.read_message_max(plan.max_message_bytes);
-  connection->stream.expires_never();
+  connection->transport().expires_never();
   auto [accept_ec] = co_await ws.async_accept(upgrade, kNoThrow);
   if (accept_ec) co_return;
   ws.binary(true);
@@ -529,7 +607,7 @@ asio::awaitable<void> HttpServer::Impl::serve_websocket(std::shared_ptr<Connecti
   std::shared_ptr<ChannelHandler> reader = plan.open(channel);
   beast::flat_buffer buffer;
   while (!stopping) {
-    connection->stream.expires_after(reader->silence_allowed());
+    connection->transport().expires_after(reader->silence_allowed());
     auto [ec, n] = co_await ws.async_read(buffer, kNoThrow);
     if (ec) break;
     auto data = buffer.cdata();
@@ -546,34 +624,30 @@ void HttpServer::Impl::stop() {
     if (stopping.exchange(true)) return;
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    tls_acceptor.close(ignored);
     signals.cancel(ignored);
     std::lock_guard lock(mutex);
-    for (auto& entry : connections) {
-      // A connection mid-request finishes it; an idle one is closed now.
-      auto connection = entry.second;
-      asio::post(connection->stream.get_executor(), [connection] {
-        if (connection->idle || connection->upgraded) connection->stream.cancel();
-      });
-    }
+    for (auto& entry : connections) entry.second->post_stop();
   });
 }
 
 HttpServer::HttpServer(Options options, RequestHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(options), handler)) {
-  tcp::resolver resolver(impl_->ioc);
-  auto endpoints = resolver.resolve(impl_->options.host, std::to_string(impl_->options.port));
-  tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  tcp::acceptor& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol());
-  acceptor.set_option(tcp::acceptor::reuse_address(true));
-  acceptor.bind(endpoint);
-  acceptor.listen(asio::socket_base::max_listen_connections);
+  impl_->listen(impl_->acceptor, impl_->options.port);
+  if (impl_->options.tls_port) {
+    impl_->configure_tls();
+    impl_->listen(impl_->tls_acceptor, *impl_->options.tls_port);
+  }
 }
 
 HttpServer::~HttpServer() = default;
 
 std::uint16_t HttpServer::port() const {
   return impl_->acceptor.local_endpoint().port();
+}
+
+std::uint16_t HttpServer::tls_port() const {
+  return impl_->options.tls_port ? impl_->tls_acceptor.local_endpoint().port() : 0;
 }
 
 void HttpServer::run() {
@@ -583,7 +657,12 @@ void HttpServer::run() {
         std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop();
   });
-  asio::co_spawn(impl_->control, impl_->accept_loop(), [](std::exception_ptr) {});
+  asio::co_spawn(impl_->control, impl_->accept_loop(impl_->acceptor, false),
+                 [](std::exception_ptr) {});
+  if (impl_->options.tls_port) {
+    asio::co_spawn(impl_->control, impl_->accept_loop(impl_->tls_acceptor, true),
+                   [](std::exception_ptr) {});
+  }
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < impl_->options.threads; ++i) {
     threads.emplace_back([this] { impl_->ioc.run(); });

@@ -69,6 +69,7 @@ struct HttpRequest {
   std::string body;  // empty when body_reader took it
   std::shared_ptr<BodyReader> body_reader;
   std::string remote_address;  // "ip:port"
+  bool secure = false;         // it came over TLS
 };
 
 struct HttpResponse {

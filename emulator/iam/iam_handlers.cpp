@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include "emulator/auth/aws_managed_policies.h"
 #include "emulator/iam/iam_ids.h"
@@ -100,6 +101,82 @@ void write_policy(XmlWriter& xml, const PolicyView& policy) {
       .element("UpdateDate", iam_date(policy.updated_ms));
 }
 
+// A policy the simulator evaluates, as it names it in MatchedStatements.
+struct SimulationPolicy {
+  std::string id;    // the policy's name, or "PolicyInputList.<n>"
+  std::string type;  // "user" (inline), "user-managed", "aws-managed", "none" (an input)
+  PolicyDocument document;
+  std::vector<StatementSpan> spans;  // each statement's place in the text
+};
+
+struct SimulationResult {
+  std::string action;
+  std::string resource;
+  bool resource_listed = false;  // from ResourceArns, not the default "*"
+  Explanation explanation;
+};
+
+std::string_view decision_name(Decision decision) {
+  switch (decision) {
+    case Decision::kAllow:
+      return "allowed";
+    case Decision::kExplicitDeny:
+      return "explicitDeny";
+    case Decision::kImplicitDeny:
+      break;
+  }
+  return "implicitDeny";
+}
+
+void write_position(XmlWriter& xml, std::string_view name, const TextPosition& position) {
+  xml.open(name)
+      .element("Line", std::to_string(position.line))
+      .element("Column", std::to_string(position.column))
+      .close();
+}
+
+void write_explanation(XmlWriter& xml, const std::vector<SimulationPolicy>& policies,
+                       const Explanation& explanation, bool with_missing) {
+  xml.open("MatchedStatements");
+  for (const MatchedStatement& matched : explanation.matched) {
+    const SimulationPolicy& policy = policies[matched.policy];
+    xml.open("member")
+        .element("SourcePolicyId", policy.id)
+        .element("SourcePolicyType", policy.type);
+    if (matched.statement < policy.spans.size()) {
+      write_position(xml, "StartPosition", policy.spans[matched.statement].start);
+      write_position(xml, "EndPosition", policy.spans[matched.statement].end);
+    }
+    xml.close();
+  }
+  xml.close();
+  xml.open("MissingContextValues");
+  if (with_missing) {
+    for (const std::string& key : explanation.missing_context_keys) xml.element("member", key);
+  }
+  xml.close();
+}
+
+void write_simulation_result(XmlWriter& xml, const std::vector<SimulationPolicy>& policies,
+                             const SimulationResult& result) {
+  std::string_view decision = decision_name(result.explanation.decision);
+  xml.open("member")
+      .element("EvalActionName", result.action)
+      .element("EvalResourceName", result.resource)
+      .element("EvalDecision", decision);
+  // With ResourceArns, AWS gives the missing context keys per resource.
+  write_explanation(xml, policies, result.explanation, !result.resource_listed);
+  if (result.resource_listed) {
+    xml.open("ResourceSpecificResults")
+        .open("member")
+        .element("EvalResourceName", result.resource)
+        .element("EvalResourceDecision", decision);
+    write_explanation(xml, policies, result.explanation, true);
+    xml.close().close();
+  }
+  xml.close();
+}
+
 // One request's parameters and answer.
 class IamCall {
  public:
@@ -117,6 +194,15 @@ class IamCall {
                          "' failed to satisfy constraint: Member must not be null"};
     }
     return *value;
+  }
+  // A list's members, as the query protocol sends them: Name.member.1, ...
+  std::vector<std::string> list(std::string_view name) const {
+    std::vector<std::string> out;
+    for (int i = 1;; ++i) {
+      const std::string* value = optional(std::string(name) + ".member." + std::to_string(i));
+      if (!value) return out;
+      out.push_back(*value);
+    }
   }
   const RequestContext& context() const { return context_; }
 
@@ -185,6 +271,8 @@ class IamOperations {
         {"GetUserPolicy", &IamOperations::get_user_policy},
         {"DeleteUserPolicy", &IamOperations::delete_user_policy},
         {"ListUserPolicies", &IamOperations::list_user_policies},
+        {"SimulatePrincipalPolicy", &IamOperations::simulate_principal_policy},
+        {"SimulateCustomPolicy", &IamOperations::simulate_custom_policy},
     };
     return kTable;
   }
@@ -603,6 +691,174 @@ class IamOperations {
         [](XmlWriter& xml, const std::string& name) { xml.element("member", name); }));
   }
 
+  // ---- The policy simulator ----------------------------------------------
+
+  static void add_policy(std::vector<SimulationPolicy>& policies, std::string id, std::string type,
+                         std::string_view text) {
+    std::string error;
+    std::optional<PolicyDocument> document = parse_policy(text, &error);
+    if (!document) {
+      // Stored documents were checked when written (see Authorizer).
+      log(LogLevel::kWarn, "simulation ignores policy " + id + ": " + error);
+      return;
+    }
+    policies.push_back(
+        {std::move(id), std::move(type), std::move(*document), statement_spans(text)});
+  }
+
+  // PolicyInputList's documents, which must be valid policies.
+  void add_input_policies(std::vector<SimulationPolicy>& policies) {
+    std::vector<std::string> texts = call_.list("PolicyInputList");
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      std::string error;
+      if (!parse_policy(texts[i], &error)) {
+        throw IamError{ErrorCode::kInvalidInput, "PolicyInputList." + std::to_string(i + 1) +
+                                                     " is not a valid policy: " + error};
+      }
+      add_policy(policies, "PolicyInputList." + std::to_string(i + 1), "none", texts[i]);
+    }
+  }
+
+  // ContextEntries over `context`: a key given there replaces what the
+  // simulator knows of it.
+  void add_context_entries(ConditionContext& context) {
+    static const std::set<std::string_view> kTypes = {
+        "string", "stringList", "numeric", "numericList", "boolean", "booleanList",
+        "ip",     "ipList",     "binary",  "binaryList",  "date",    "dateList"};
+    std::set<std::string> given;
+    for (int i = 1;; ++i) {
+      std::string prefix = "ContextEntries.member." + std::to_string(i);
+      const std::string* name = call_.optional(prefix + ".ContextKeyName");
+      const std::string* type = call_.optional(prefix + ".ContextKeyType");
+      std::vector<std::string> values = call_.list(prefix + ".ContextKeyValues");
+      if (!name && !type && values.empty()) return;
+      if (!name || name->size() < 5 || name->size() > 256) {
+        throw validation_error(name ? *name : "null",
+                               "contextEntries." + std::to_string(i) + ".member.contextKeyName",
+                               "have length between 5 and 256");
+      }
+      if (type && !kTypes.count(*type)) {
+        throw validation_error(*type,
+                               "contextEntries." + std::to_string(i) + ".member.contextKeyType",
+                               "satisfy enum value set: [string, stringList, numeric, "
+                               "numericList, boolean, booleanList, ip, ipList, binary, "
+                               "binaryList, date, dateList]");
+      }
+      if (type && !type->ends_with("List") && values.size() > 1) {
+        throw IamError{ErrorCode::kInvalidInput, "Context key " + *name + " of type " + *type +
+                                                     " takes one value, not " +
+                                                     std::to_string(values.size()) + "."};
+      }
+      std::string lower_name = *name;
+      for (char& c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      bool first = given.insert(lower_name).second;
+      for (std::size_t v = 0; v < values.size(); ++v) {
+        if (first && v == 0) {
+          context.set(*name, values[v]);
+        } else {
+          context.add(*name, values[v]);
+        }
+      }
+    }
+  }
+
+  // Every action of ActionNames on every resource of ResourceArns ("*"
+  // without), answered a page at a time.
+  HttpResponse simulate(const std::vector<SimulationPolicy>& policies,
+                        const ConditionContext& context) {
+    std::vector<std::string> actions = call_.list("ActionNames");
+    if (actions.empty()) call_.required("ActionNames");
+    for (const std::string& action : actions) {
+      if (action.size() < 3 || action.size() > 128) {
+        throw validation_error(action, "actionNames", "have length between 3 and 128");
+      }
+    }
+    std::vector<std::string> resources = call_.list("ResourceArns");
+    bool listed = !resources.empty();
+    if (!listed) resources.push_back("*");
+    std::vector<const PolicyDocument*> documents;
+    for (const SimulationPolicy& policy : policies) documents.push_back(&policy.document);
+    std::vector<SimulationResult> results;
+    for (const std::string& action : actions) {
+      for (const std::string& resource : resources) {
+        results.push_back(
+            {action, resource, listed, explain(documents, action, resource, context)});
+      }
+    }
+    return call_.respond(call_.page<SimulationResult>(
+        results, "EvaluationResults", [&policies](XmlWriter& xml, const SimulationResult& result) {
+          write_simulation_result(xml, policies, result);
+        }));
+  }
+
+  HttpResponse simulate_principal_policy() {
+    const std::string& arn = call_.required("PolicySourceArn");
+    // arn:aws:iam::<account>:user<path><name>
+    constexpr std::string_view kPrefix = "arn:aws:iam::";
+    std::string_view rest = arn;
+    std::size_t colon = rest.find(':', kPrefix.size());
+    if (!rest.starts_with(kPrefix) || colon == std::string_view::npos) {
+      throw IamError{ErrorCode::kInvalidInput, "Invalid ARN " + arn + "."};
+    }
+    std::string_view arn_account = rest.substr(kPrefix.size(), colon - kPrefix.size());
+    std::string_view resource = rest.substr(colon + 1);
+    if (resource == "root") {
+      throw IamError{ErrorCode::kInvalidInput,
+                     "Invalid principal " + arn +
+                         ": the simulator takes a user, group or role; the root user may do "
+                         "anything."};
+    }
+    std::size_t slash = resource.find('/');
+    std::size_t last = resource.rfind('/');
+    if (slash == std::string_view::npos || last + 1 == resource.size()) {
+      throw IamError{ErrorCode::kInvalidInput, "Invalid ARN " + arn + "."};
+    }
+    std::string_view kind = resource.substr(0, slash);
+    std::string name(resource.substr(last + 1));
+    std::string_view path = resource.substr(slash, last + 1 - slash);
+    if (kind != "user" && kind != "group" && kind != "role") {
+      throw IamError{ErrorCode::kInvalidInput,
+                     "Invalid ARN " + arn + ": the simulator takes a user, group or role."};
+    }
+    std::optional<IamUser> user;
+    if (kind == "user" && arn_account == account()) user = store_.user(account(), name);
+    if (!user || user->path != path) {
+      // offcloud has no groups and no roles yet.
+      throw IamError{ErrorCode::kNoSuchEntity,
+                     "The " + std::string(kind) + " with name " + name + " cannot be found."};
+    }
+    std::vector<SimulationPolicy> policies;
+    for (const std::string& policy_arn : store_.attached_user_policies(account(), user->name)) {
+      if (const AwsManagedPolicy* managed = find_aws_managed_policy(policy_arn)) {
+        add_policy(policies, std::string(managed->name), "aws-managed", managed->document);
+      } else if (auto policy = store_.policy(policy_arn)) {
+        add_policy(policies, policy->name, "user-managed", policy->document);
+      }
+    }
+    for (const IamInlinePolicy& inline_policy : store_.user_policies(account(), user->name)) {
+      add_policy(policies, inline_policy.name, "user", inline_policy.document);
+    }
+    add_input_policies(policies);
+    // What the simulator knows of the user; ContextEntries may say otherwise.
+    ConditionContext context;
+    context.set("aws:username", user->name);
+    context.set("aws:userid", user->user_id);
+    context.set("aws:PrincipalArn", iam_user_arn(account(), user->path, user->name));
+    context.set("aws:PrincipalAccount", account());
+    context.set("aws:PrincipalType", "User");
+    add_context_entries(context);
+    return simulate(policies, context);
+  }
+
+  HttpResponse simulate_custom_policy() {
+    std::vector<SimulationPolicy> policies;
+    if (call_.list("PolicyInputList").empty()) call_.required("PolicyInputList");
+    add_input_policies(policies);
+    ConditionContext context;
+    add_context_entries(context);
+    return simulate(policies, context);
+  }
+
   IamStore& store_;
   Authorizer& authorizer_;
   IamCall& call_;
@@ -626,7 +882,10 @@ std::vector<IamRequest> IamService::iam_requests(const HttpRequest& request,
   } else if (operation == "GetPolicy" || operation == "GetPolicyVersion" ||
              operation == "DeletePolicy") {
     if (const std::string* arn = param("PolicyArn")) ask.resource = *arn;
-  } else if (operation != "ListUsers" && operation != "ListPolicies") {
+  } else if (operation == "SimulatePrincipalPolicy") {
+    if (const std::string* arn = param("PolicySourceArn")) ask.resource = *arn;
+  } else if (operation != "ListUsers" && operation != "ListPolicies" &&
+             operation != "SimulateCustomPolicy") {
     // Every other operation acts on a user: the named one, or the caller.
     const std::string* name = param("UserName");
     std::string user_name = name ? *name : context.principal.user_name;

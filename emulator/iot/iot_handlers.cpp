@@ -69,7 +69,9 @@ std::string sql_version_of(const CompiledTopicRule* rule) {
 
 }  // namespace
 
-IotService::IotService(RuleStore& store, RulesEngine& engine) : store_(store), engine_(engine) {
+IotService::IotService(RuleStore& store, RulesEngine& engine, IotRegistry& registry,
+                       const LocalCa& ca)
+    : store_(store), engine_(engine), registry_(registry, ca) {
   for (const StoredTopicRule& stored : store_.list_all()) {
     auto definition = parse_topic_rule_payload(stored.payload);
     std::string why;
@@ -97,7 +99,9 @@ std::vector<IamRequest> IotService::iam_requests(const HttpRequest& request,
   const std::string& method = request.method;
   if (*path == "/endpoint") return {{"iot:DescribeEndpoint", "*"}};
   if (*path == kRulesPath) return {{"iot:ListTopicRules", "*"}};
-  if (!path->starts_with(std::string(kRulesPath) + "/")) return {};
+  if (!path->starts_with(std::string(kRulesPath) + "/")) {
+    return registry_.iam_requests(request, context);
+  }
   std::string name = path->substr(kRulesPath.size() + 1);
   std::string action;
   if (std::size_t slash = name.find('/'); slash != std::string::npos) {
@@ -149,7 +153,9 @@ void IotService::handle(HttpRequest& request, RequestContext& context, Reply rep
     if (method != "GET") return not_allowed();
     return reply(list_topic_rules(context));
   }
-  if (!path->starts_with(std::string(kRulesPath) + "/")) return unknown();
+  if (!path->starts_with(std::string(kRulesPath) + "/")) {
+    return reply(registry_.handle(request, context));
+  }
 
   std::string name = path->substr(kRulesPath.size() + 1);
   std::string action;

@@ -1,21 +1,26 @@
 // The AWS IoT control plane (botocore "iot", signing name iot, rest-json):
 // the topic rule operations (Create, Get, List, Replace, Delete, Enable,
-// Disable) and DescribeEndpoint. Rules are stored in the RuleStore and run
-// by the RulesEngine; on construction every stored rule is compiled and
-// handed to the engine, so rules survive restarts.
+// Disable) and DescribeEndpoint here; things, certificates and IoT policies
+// in IotRegistryHandlers (iot_registry_handlers.h), which takes every other
+// path. Rules are stored in the RuleStore and run by the RulesEngine; on
+// construction every stored rule is compiled and handed to the engine, so
+// rules survive restarts.
 #pragma once
 
 #include <mutex>
 
 #include "emulator/api/service.h"
+#include "emulator/auth/local_ca.h"
+#include "emulator/iot/iot_registry_handlers.h"
 #include "rules/rules_engine.h"
+#include "storage/iot_registry.h"
 #include "storage/rule_store.h"
 
 namespace offcloud {
 
 class IotService : public Service {
  public:
-  IotService(RuleStore& store, RulesEngine& engine);
+  IotService(RuleStore& store, RulesEngine& engine, IotRegistry& registry, const LocalCa& ca);
 
   std::string_view name() const override { return "iot"; }
   Protocol protocol() const override { return Protocol::kRestJson; }
@@ -41,6 +46,7 @@ class IotService : public Service {
 
   RuleStore& store_;
   RulesEngine& engine_;
+  IotRegistryHandlers registry_;
   // Serializes changes, so the store and the engine change in the same
   // order and always agree.
   std::mutex changes_;

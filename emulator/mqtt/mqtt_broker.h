@@ -2,7 +2,10 @@
 // rules use too: MQTT sessions (clean and persistent), subscriptions
 // (shared ones included), retained messages, wills, client-id takeover,
 // lifecycle events, and authorization of every connect, publish, subscribe
-// and delivery by the caller's IAM policies.
+// and delivery by the caller's IAM policies. QoS 1 deliveries stay in
+// flight until the client's PUBACK, and persistent sessions (with what they
+// have in flight and queued) are written through to an MqttSessionStore,
+// so that they survive a restart.
 //
 // Transport-free: a transport (plain TCP today) reads packets off its
 // socket, hands each to its connection's MqttSession, and writes whatever
@@ -26,8 +29,11 @@
 
 #include "emulator/auth/authorizer.h"
 #include "emulator/auth/credential_store.h"
+#include "emulator/auth/iam_policy.h"
+#include "emulator/auth/local_ca.h"
 #include "emulator/mqtt/mqtt_packet.h"
 #include "rules/message_bus.h"
+#include "storage/mqtt_session_store.h"
 #include "storage/retained_store.h"
 
 namespace offcloud {
@@ -41,7 +47,9 @@ struct MqttLimits {
   static constexpr int kMaxKeepAliveS = 1200;
   static constexpr std::uint32_t kDefaultSessionExpiryS = 3600;       // persistent sessions
   static constexpr std::uint32_t kMaxSessionExpiryS = 7 * 24 * 3600;  // MQTT 5's, at most
-  static constexpr std::size_t kMaxQueuedMessages = 100;              // per offline session (QoS 1)
+  static constexpr std::size_t kMaxQueuedMessages = 100;              // per session (QoS 1)
+  static constexpr std::size_t kMaxQueuedWhileConnected = 1000;       // waiting for PUBACKs
+  static constexpr std::size_t kMaxInFlightMessages = 100;            // unacknowledged, per session
   static constexpr std::uint16_t kTopicAliasMaximum = 8;
   static constexpr std::uint16_t kReceiveMaximum = 100;
   static constexpr std::size_t kMaxFiltersPerSubscribe = 8;
@@ -61,6 +69,7 @@ class MqttLink {
   virtual void close() = 0;
 };
 
+class IotRegistry;
 class MqttSession;
 class MqttSessionState;
 
@@ -72,6 +81,13 @@ class MqttBroker {
     std::string region = "us-east-1";
     // Unset (--iam off): every authenticated client may do anything.
     const Authorizer* authorizer = nullptr;
+    // Where X.509 clients' certificates, things and IoT policies are
+    // registered; unset: no certificate is known.
+    IotRegistry* registry = nullptr;
+    // Where persistent sessions are kept across restarts; unset: they last
+    // as long as the process. The broker loads every unexpired one when it
+    // is made.
+    MqttSessionStore* sessions = nullptr;
   };
   MqttBroker(MessageBus& bus, RetainedStore& retained, const CredentialStore& credentials,
              Options options);
@@ -89,7 +105,20 @@ class MqttBroker {
   // an active key.
   std::optional<Principal> authenticate(const std::optional<std::string>& username,
                                         const std::optional<std::string>& password) const;
-  // Whether `principal` may do `action` on `resource`; root may do anything.
+  // The principal and region of a TLS client's certificate, registered and
+  // ACTIVE in IoT; nullopt when it is not (AWS IoT refuses the connection).
+  std::optional<std::pair<Principal, std::string>> authenticate(
+      const CertificateFacts& certificate) const;
+  // What a persistent session keeps to find its principal again after a
+  // restart: the access key id, or the certificate id (and its policy
+  // variables), never a secret.
+  std::string credential_of(const Principal& principal) const;
+  // The principal `credential` names in `scope`, if its key is still active
+  // or its certificate still registered there and ACTIVE.
+  std::optional<Principal> principal_of(const std::string& credential,
+                                        const AccountRegion& scope) const;
+  // Whether `principal` may do `action` on `resource`: a certificate by the
+  // IoT policies attached to it, a key by IAM (root may do anything).
   bool allowed(const Principal& principal, const std::string& action, const std::string& resource,
                const std::string& client_id, const AccountRegion& scope,
                const std::string& source_ip) const;
@@ -121,6 +150,10 @@ class MqttBroker {
   std::vector<std::string> shared_members(const AccountRegion& scope,
                                           const std::string& filter) const;
 
+  // The session state of (scope, client id), if any (tests).
+  std::shared_ptr<MqttSessionState> find_state(const AccountRegion& scope,
+                                               const std::string& client_id);
+
  private:
   using Key = std::pair<AccountRegion, std::string>;
   MessageBus& bus_;
@@ -129,9 +162,26 @@ class MqttBroker {
   Options options_;
   std::mutex mutex_;
   std::map<Key, std::shared_ptr<MqttSessionState>> sessions_;
+  // The IoT policies and things of each certificate, as of the registry's
+  // generation they were read at.
+  struct CertificatePolicies {
+    std::uint64_t generation = 0;
+    bool active = false;  // the certificate is still registered and ACTIVE here
+    std::vector<PolicyDocument> policies;
+    std::vector<std::string> things;
+  };
+  std::shared_ptr<const CertificatePolicies> certificate_policies(const Principal& principal,
+                                                                  const AccountRegion& scope) const;
+  bool certificate_allowed(const Principal& principal, const std::string& action,
+                           const std::string& resource, const std::string& client_id,
+                           const AccountRegion& scope, const std::string& source_ip) const;
+  mutable std::mutex policies_mutex_;
+  mutable std::map<Key, std::shared_ptr<const CertificatePolicies>> policies_;
   std::chrono::steady_clock::time_point last_sweep_ = std::chrono::steady_clock::now();
   void sweep_locked(std::chrono::steady_clock::time_point now,
                     std::vector<std::shared_ptr<MqttSessionState>>* gone);
+  // Start-up: every unexpired session of the store back in sessions_.
+  void restore_sessions();
   // Taken alone (never while calling out), so delivery may ask it while
   // holding a session state's lock.
   mutable std::mutex shared_mutex_;
@@ -159,6 +209,10 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   // WebSocket's URL) sets the principal and region before any byte; CONNECT's
   // user name and password are then ignored, as AWS ignores them.
   void preauthenticate(Principal principal, std::string region);
+  // A TLS transport's client certificate, before any byte: CONNECT is
+  // then authenticated by its registration in IoT, and its user name and
+  // password are ignored, as AWS ignores them.
+  void present_certificate(const CertificateFacts& certificate);
   // The connection ended, by either side: the will goes out unless the
   // client said DISCONNECT, and a clean session is forgotten.
   void on_closed();
@@ -171,10 +225,11 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
 
   // A message a subscription matched, encoded for this connection. One
   // larger than the client's Maximum Packet Size (MQTT 5) is dropped, as the
-  // specification asks of a server.
-  void deliver(std::string bytes) {
-    if (bytes.size() > client_maximum_packet_size_) return;
+  // specification asks of a server: false.
+  bool deliver(std::string bytes) {
+    if (bytes.size() > client_maximum_packet_size_) return false;
     send(std::move(bytes));
+    return true;
   }
   // Ends the connection from the server's side: another connection took the
   // client id over, or the server is stopping (MQTT 5 is told why).
@@ -190,6 +245,11 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   bool disconnect(mqtt::Reason reason, const std::string& why);
   bool allowed(const std::string& action, const std::string& resource) const;
   std::string arn(const std::string& kind, const std::string& name) const;
+  // What principal() gives rules and events: a certificate's id, else the
+  // caller's ARN.
+  const std::string& principal_identifier() const {
+    return principal_.certificate_id.empty() ? principal_.arn : principal_.certificate_id;
+  }
   // A lifecycle event ($aws/events/...) of `type`, with `fields` (a JSON
   // object) besides the ones every event has.
   void publish_event(const std::string& topic, const std::string& type,
@@ -219,6 +279,7 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   std::map<std::uint16_t, std::string> topic_aliases_;  // the client's, MQTT 5
   std::shared_ptr<MqttSessionState> state_;
   std::optional<std::string> preauthenticated_region_;
+  std::optional<CertificateFacts> certificate_;
   std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
   std::set<std::string> subscribed_;  // this connection's filters
   std::size_t subscriptions_ = 0;

@@ -1,15 +1,17 @@
-// MQTT over plain TCP: one coroutine per connection that reads packets off
-// the socket for its MqttSession and writes what the session sends, with
-// the session's keep-alive as the read deadline. AWS IoT Core has no plain
-// port (it takes TLS and WebSocket only); offcloud opens one when asked, for
-// classroom demos with mosquitto_pub, authenticated by an access key.
-// Asio stays behind this header.
+// MQTT over TCP, with mutual TLS (AWS IoT Core's port 8883: devices present
+// an X.509 certificate registered in IoT) or plain: one coroutine per
+// connection that reads packets off the socket for its MqttSession and
+// writes what the session sends, with the session's keep-alive as the read
+// deadline. AWS IoT Core has no plain port; offcloud opens one when asked,
+// for classroom demos with mosquitto_pub, authenticated by an access key.
+// Asio and OpenSSL stay behind this header.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "emulator/auth/local_ca.h"
 #include "emulator/mqtt/mqtt_broker.h"
 
 namespace offcloud {
@@ -20,6 +22,9 @@ class MqttServer {
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;  // 0: the OS picks
     unsigned threads = 1;
+    // Set: mutual TLS with this CA's server certificate. Must outlive the
+    // server.
+    const LocalCa* ca = nullptr;
   };
   // Binds and listens; throws std::system_error when it cannot. `broker`
   // must outlive the server.

@@ -100,6 +100,10 @@ void MqttSession::on_malformed(const mqtt::DecodeError& error) {
   disconnect(error.reason, error.message);
 }
 
+void MqttSession::present_certificate(const CertificateFacts& certificate) {
+  certificate_ = certificate;
+}
+
 void MqttSession::preauthenticate(Principal principal, std::string region) {
   principal_ = std::move(principal);
   preauthenticated_region_ = std::move(region);
@@ -152,8 +156,12 @@ bool MqttSession::on_packet(mqtt::Packet packet) {
     return true;
   }
   if (auto* ack = std::get_if<mqtt::Ack>(&packet)) {
-    // A PUBACK for a QoS 1 delivery: nothing is kept to retransmit yet.
-    if (ack->type == mqtt::PacketType::kPuback) return true;
+    // A PUBACK for a QoS 1 delivery frees its slot; an unknown packet id
+    // is ignored.
+    if (ack->type == mqtt::PacketType::kPuback) {
+      state_->acknowledge(ack->packet_id);
+      return true;
+    }
     return disconnect(Reason::kQosNotSupported, "AWS IoT does not support QoS 2");
   }
   if (auto* bye = std::get_if<mqtt::Disconnect>(&packet)) {
@@ -193,6 +201,14 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
   }
   if (preauthenticated_region_) {
     scope_ = {principal_.account_id, *preauthenticated_region_};
+  } else if (certificate_) {
+    auto identity = broker_.authenticate(*certificate_);
+    if (!identity) {
+      return refuse(Reason::kNotAuthorized,
+                    "certificate " + certificate_->id + " is not registered and active");
+    }
+    principal_ = std::move(identity->first);
+    scope_ = {principal_.account_id, identity->second};
   } else {
     std::optional<Principal> principal = broker_.authenticate(connect.username, connect.password);
     if (!principal) return refuse(Reason::kBadUserNameOrPassword, "unknown key or wrong secret");
@@ -239,9 +255,16 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
   }
   send(mqtt::encode_connack(version_, present, Reason::kSuccess, properties));
   state_ = state;
-  // Queued messages follow the CONNACK; the connection that held the client
-  // id before is told to go.
-  std::shared_ptr<MqttSession> previous = state->attach(shared_from_this(), principal_, version_);
+  // What was in flight and queued follows the CONNACK; the connection that
+  // held the client id before is told to go.
+  MqttSessionState::Connection holder;
+  holder.principal = principal_;
+  holder.version = version_;
+  holder.expiry_s = session_expiry_s_;
+  if (version_ == 5 && connect.properties.receive_maximum) {
+    holder.receive_maximum = *connect.properties.receive_maximum;
+  }
+  std::shared_ptr<MqttSession> previous = state->attach(shared_from_this(), holder);
   if (!previous) previous = displaced;
   if (previous && previous.get() != this) previous->end(Reason::kSessionTakenOver);
   publish_event("$aws/events/presence/connected/" + client_id_, "connected",
@@ -257,7 +280,7 @@ Message MqttSession::to_message(const mqtt::Publish& publish) const {
   message.qos = publish.qos;
   message.retain = publish.retain;
   message.client_id = client_id_;
-  message.principal = principal_.arn;
+  message.principal = principal_identifier();
   message.source_ip = source_ip_;
   message.timestamp_ms = now_ms();
   const mqtt::Properties& p = publish.properties;
@@ -426,7 +449,7 @@ void MqttSession::publish_event(const std::string& topic, const std::string& typ
                          {"timestamp", now_ms()},
                          {"eventType", type},
                          {"sessionIdentifier", session_id_},
-                         {"principalIdentifier", principal_.arn}};
+                         {"principalIdentifier", principal_identifier()}};
   body.update(fields);
   Message event;
   event.scope = scope_;
@@ -451,7 +474,7 @@ void MqttSession::on_closed() {
     will.qos = will_->qos;
     will.retain = will_->retain;
     will.client_id = client_id_;
-    will.principal = principal_.arn;
+    will.principal = principal_identifier();
     will.source_ip = source_ip_;
     will.timestamp_ms = now_ms();
     if (will.retain && will.payload.empty()) {

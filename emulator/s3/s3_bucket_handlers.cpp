@@ -3,6 +3,7 @@
 // (v1 and v2) and ListObjectVersions.
 #include <charconv>
 
+#include "emulator/s3/s3_acl.h"
 #include "emulator/s3/s3_common.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/util/xml.h"
@@ -27,18 +28,53 @@ std::optional<int> parse_max_keys(const S3Call& call, std::string_view name) {
 
 HttpResponse S3Service::list_buckets(S3Call& call) {
   const std::string& account = call.context.principal.account_id;
+  // Pages only when asked to (max-buckets), as AWS does; the token is the
+  // last name given, base64.
+  std::optional<int> max_buckets;
+  if (const std::string* text = param(call, "max-buckets")) {
+    int value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || end != text->data() + text->size() || value < 1 || value > 10000) {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "Argument max-buckets must be an integer between 1 and 10000.",
+                   {{"ArgumentName", "max-buckets"}, {"ArgumentValue", *text}});
+    }
+    max_buckets = value;
+  }
+  std::string after;
+  if (const std::string* token = param(call, "continuation-token")) {
+    if (!base64_decode(*token, &after) || after.empty()) {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "The continuation token provided is incorrect",
+                   {{"ArgumentName", "continuation-token"}});
+    }
+  }
+  const std::string* prefix = param(call, "prefix");
+  const std::string* region = param(call, "bucket-region");
   XmlWriter xml("ListAllMyBucketsResult", kXmlns);
   write_owner(xml, account);
   xml.open("Buckets");
+  int count = 0;
+  std::string last, next;
   for (const BucketInfo& bucket : store_.list_buckets()) {
-    if (bucket.owner != account) continue;
+    if (bucket.owner != account || bucket.name <= after) continue;
+    if (prefix && !bucket.name.starts_with(*prefix)) continue;
+    if (region && bucket.region != *region) continue;
+    if (max_buckets && count == *max_buckets) {
+      next = base64_encode(last);
+      break;
+    }
     xml.open("Bucket")
         .element("Name", bucket.name)
         .element("CreationDate", iso8601(bucket.created_ms))
         .element("BucketRegion", bucket.region)
         .close();
+    last = bucket.name;
+    ++count;
   }
   xml.close();
+  if (!next.empty()) xml.element("ContinuationToken", next);
+  if (prefix) xml.element("Prefix", *prefix);
   return xml_response(xml.finish());
 }
 
@@ -65,14 +101,28 @@ HttpResponse S3Service::create_bucket(S3Call& call) {
       call.context.region != kDefaultRegion) {
     return error(call, ErrorCode::kIllegalLocationConstraintException);
   }
-  if (region != kDefaultRegion && call.context.region != region) {
+  // us-east-1's endpoint (s3.amazonaws.com) creates buckets in any region;
+  // other regional endpoints only in their own.
+  bool global_endpoint = call.context.region.empty() || call.context.region == kDefaultRegion;
+  if (region != kDefaultRegion && call.context.region != region && !global_endpoint) {
     return error(call, ErrorCode::kIllegalLocationConstraintException,
                  "The " + region +
                      " location constraint is incompatible for the region "
                      "specific endpoint this request was sent to.");
   }
   const std::string& account = call.context.principal.account_id;
-  if (store_.create_bucket(name, region, account) == ObjectStore::Status::kAlreadyExists) {
+  AclRequest acl = acl_from_headers(call.http.headers, canonical_user_id(account), true);
+  if (acl.error) return error(call, *acl.error, acl.error_message);
+  if (auto refused = check_object_ownership_header(call)) return std::move(*refused);
+  if (acl.acl) {
+    const std::string* asked = call.http.headers.find("x-amz-object-ownership");
+    std::string ownership = asked ? *asked : "BucketOwnerEnforced";
+    if (auto refused = refuse_acl(call, name, encode_acl(*acl.acl), &ownership)) {
+      return std::move(*refused);
+    }
+  }
+  ObjectStore::Status created = store_.create_bucket(name, region, account);
+  if (created == ObjectStore::Status::kAlreadyExists) {
     // Names are global: another account's bucket takes the name for all.
     auto existing = store_.bucket(name);
     if (existing && existing->owner != account) {
@@ -83,6 +133,8 @@ HttpResponse S3Service::create_bucket(S3Call& call) {
       return error(call, ErrorCode::kBucketAlreadyOwnedByYou, "", {{"BucketName", name}});
     }
   }
+  if (created == ObjectStore::Status::kOk) store_default_bucket_configs(call);
+  if (acl.acl) store_.set_bucket_acl(name, encode_acl(*acl.acl));
   HttpResponse response;
   response.headers.add("Location", "/" + name);
   return response;
@@ -125,22 +177,47 @@ HttpResponse S3Service::get_bucket_versioning(S3Call& call) {
 }
 
 HttpResponse S3Service::get_acl(S3Call& call) {
+  auto bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
+  std::string stored = bucket->acl;
+  if (call.target.has_key) {
+    auto object = store_.head_object(call.target.bucket, call.target.key);
+    if (!object) return error(call, ErrorCode::kNoSuchKey);
+    stored = object->acl;
+  }
+  // The owner is the caller: other accounts are refused.
+  const std::string& account = call.context.principal.account_id;
+  std::string owner = canonical_user_id(account);
+  return xml_response(acl_document(decode_acl(stored, owner), owner, owner_display_name(account)));
+}
+
+HttpResponse S3Service::put_acl(S3Call& call) {
   if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  if (call.target.has_key && !store_.head_object(call.target.bucket, call.target.key)) {
+  const std::string& account = call.context.principal.account_id;
+  AclRequest acl =
+      acl_from_headers(call.http.headers, canonical_user_id(account), !call.target.has_key);
+  if (acl.error) return error(call, *acl.error, acl.error_message);
+  if (!call.http.body.empty()) {
+    if (acl.acl) {
+      return error(call, ErrorCode::kUnexpectedContent, "This request does not support content");
+    }
+    acl = acl_from_document(call.http.body);
+    if (acl.error) return error(call, *acl.error, acl.error_message);
+  }
+  if (!acl.acl) {
+    return error(call, ErrorCode::kMissingSecurityHeader,
+                 "Your request was missing a required header",
+                 {{"MissingHeaderName", "x-amz-acl"}});
+  }
+  std::string encoded = encode_acl(*acl.acl);
+  if (auto refused = refuse_acl(call, call.target.bucket, encoded)) return std::move(*refused);
+  if (!call.target.has_key) {
+    store_.set_bucket_acl(call.target.bucket, encoded);
+  } else if (store_.set_object_acl(call.target.bucket, call.target.key, encoded) !=
+             ObjectStore::Status::kOk) {
     return error(call, ErrorCode::kNoSuchKey);
   }
-  // The owner (the caller: other accounts are refused) has full control.
-  std::string id = canonical_user_id(call.context.principal.account_id);
-  std::string name = owner_display_name(call.context.principal.account_id);
-  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AccessControlPolicy xmlns=\"" +
-                     std::string(kXmlns) + "\"><Owner><ID>" + id + "</ID><DisplayName>" + name +
-                     "</DisplayName></Owner><AccessControlList><Grant><Grantee "
-                     "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                     "xsi:type=\"CanonicalUser\"><ID>" +
-                     id + "</ID><DisplayName>" + name +
-                     "</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>"
-                     "</AccessControlList></AccessControlPolicy>";
-  return xml_response(std::move(body));
+  return HttpResponse{};
 }
 
 HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
@@ -185,7 +262,10 @@ HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
 
   bool fetch_owner = !v2 || (param(call, "fetch-owner") && *param(call, "fetch-owner") == "true");
   XmlWriter xml("ListBucketResult", kXmlns);
-  xml.element("Name", call.target.bucket).element("Prefix", encode(request.prefix));
+  // encoding-type=url encodes what botocore decodes: in v1 the top-level
+  // Prefix is not among them (it stays as sent), in v2 it is.
+  xml.element("Name", call.target.bucket)
+      .element("Prefix", v2 ? encode(request.prefix) : request.prefix);
   if (v2) {
     if (const std::string* continuation = param(call, "continuation-token")) {
       xml.element("ContinuationToken", *continuation);
@@ -214,7 +294,10 @@ HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
         .element("Size", std::to_string(object.size));
     for (const auto& [algorithm, value] : object.checksums)
       xml.element("ChecksumAlgorithm", algorithm);
-    xml.element("StorageClass", "STANDARD");
+    if (!object.checksums.empty() && !object.checksum_type.empty()) {
+      xml.element("ChecksumType", object.checksum_type);
+    }
+    xml.element("StorageClass", object.storage_class);
     if (fetch_owner) write_owner(xml, call.context.principal.account_id);
     xml.close();
   }
@@ -233,7 +316,14 @@ HttpResponse S3Service::list_object_versions(S3Call& call) {
   if (const std::string* delimiter = param(call, "delimiter")) request.delimiter = *delimiter;
   if (const std::string* marker = param(call, "key-marker")) request.after = *marker;
   request.max_keys = *max_keys;
-  bool url_encoding = param(call, "encoding-type") && *param(call, "encoding-type") == "url";
+  bool url_encoding = false;
+  if (const std::string* encoding = param(call, "encoding-type")) {
+    if (*encoding != "url") {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "Invalid Encoding Method specified in Request");
+    }
+    url_encoding = true;
+  }
   auto encode = [&](std::string_view text) {
     return url_encoding ? uri_encode(text, true) : std::string(text);
   };
@@ -260,7 +350,7 @@ HttpResponse S3Service::list_object_versions(S3Call& call) {
         .element("LastModified", iso8601(object.last_modified_ms))
         .element("ETag", quoted_etag(object))
         .element("Size", std::to_string(object.size))
-        .element("StorageClass", "STANDARD");
+        .element("StorageClass", object.storage_class);
     write_owner(xml, call.context.principal.account_id);
     xml.close();
   }

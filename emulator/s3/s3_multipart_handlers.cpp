@@ -4,8 +4,10 @@
 #include <charconv>
 
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_encryption.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_upload.h"
+#include "emulator/s3/s3_write_options.h"
 #include "emulator/util/xml.h"
 
 namespace offcloud {
@@ -36,6 +38,51 @@ HttpResponse bad_part_number(const S3Call& call) {
 HttpResponse no_such_upload(const S3Call& call) {
   const std::string* id = param(call, "uploadId");
   return error(call, ErrorCode::kNoSuchUpload, "", {{"UploadId", id ? *id : ""}});
+}
+
+// x-amz-checksum-type of CreateMultipartUpload, checked against the
+// algorithm as AWS does: CRC64NVME is FULL_OBJECT only, the SHAs COMPOSITE
+// only; without the header, FULL_OBJECT for CRC64NVME, else COMPOSITE.
+std::optional<HttpResponse> read_checksum_type(const S3Call& call,
+                                               std::optional<ChecksumAlgorithm> algorithm,
+                                               std::string* type) {
+  const std::string* given = call.http.headers.find("x-amz-checksum-type");
+  if (!given) {
+    if (algorithm) {
+      *type = *algorithm == ChecksumAlgorithm::kCrc64Nvme ? "FULL_OBJECT" : "COMPOSITE";
+    }
+    return std::nullopt;
+  }
+  if (*given != "COMPOSITE" && *given != "FULL_OBJECT") {
+    return error(call, ErrorCode::kInvalidRequest,
+                 "Value for x-amz-checksum-type header is invalid.");
+  }
+  if (!algorithm) {
+    return error(call, ErrorCode::kInvalidRequest,
+                 "The x-amz-checksum-type header can only be used with the "
+                 "x-amz-checksum-algorithm header.");
+  }
+  bool sha = *algorithm == ChecksumAlgorithm::kSha1 || *algorithm == ChecksumAlgorithm::kSha256;
+  if ((*given == "FULL_OBJECT" && sha) ||
+      (*given == "COMPOSITE" && *algorithm == ChecksumAlgorithm::kCrc64Nvme)) {
+    std::string name(checksum_name(*algorithm));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return error(call, ErrorCode::kInvalidRequest,
+                 "The " + *given + " checksum type cannot be used with the " + name +
+                     " checksum algorithm.");
+  }
+  *type = *given;
+  return std::nullopt;
+}
+
+// The full object's checksum a CompleteMultipartUpload declares
+// (x-amz-checksum-<algorithm>), if any.
+std::optional<std::string> declared_checksum(const S3Call& call, const UploadInfo& upload) {
+  if (!upload.checksum) return std::nullopt;
+  std::string name = "x-amz-checksum-" + std::string(checksum_name(*upload.checksum));
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (const std::string* value = call.http.headers.find(name)) return *value;
+  return std::nullopt;
 }
 
 void add_checksum_headers(const HeaderList& checksums, HttpResponse* response) {
@@ -74,18 +121,29 @@ HttpResponse S3Service::create_multipart_upload(S3Call& call) {
       return error(call, ErrorCode::kInvalidRequest, "Checksum algorithm provided is unsupported.");
     }
   }
+  std::string checksum_type;
+  if (auto refused = read_checksum_type(call, checksum, &checksum_type)) return std::move(*refused);
   ObjectInfo attributes;
   attributes.key = call.target.key;
   read_object_attributes(call.http, &attributes);
-  auto id = store_.create_upload(call.target.bucket, attributes, checksum);
+  if (auto refused = read_write_options(call, &attributes)) return std::move(*refused);
+  if (auto refused = refuse_acl(call, call.target.bucket, attributes.acl))
+    return std::move(*refused);
+  // Tags and encryption wait in the upload for the object completion makes.
+  if (auto refused = read_tagging_header(call, &attributes)) return std::move(*refused);
+  if (auto refused = apply_encryption(call, &attributes)) return std::move(*refused);
+  auto id = store_.create_upload(call.target.bucket, attributes, checksum, checksum_type);
   if (!id) return no_such_bucket(call);
   XmlWriter xml("InitiateMultipartUploadResult", kXmlns);
   xml.element("Bucket", call.target.bucket)
       .element("Key", call.target.key)
       .element("UploadId", *id);
   HttpResponse response = xml_response(xml.finish());
-  if (checksum)
+  if (checksum) {
     response.headers.add("x-amz-checksum-algorithm", std::string(checksum_name(*checksum)));
+    response.headers.add("x-amz-checksum-type", checksum_type);
+  }
+  add_encryption_headers(attributes, &response);
   return response;
 }
 
@@ -181,11 +239,27 @@ HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
                  "The XML you provided was not well-formed or did not validate against our "
                  "published schema");
   }
-  auto result = store_.complete_upload(call.target.bucket, *param(call, "uploadId"), parts);
+  WriteCondition condition;
+  if (auto refused = read_write_condition(call, &condition)) return std::move(*refused);
+  const std::string& upload_id = *param(call, "uploadId");
+  std::optional<std::string> expected;
+  if (auto upload = store_.upload(call.target.bucket, upload_id)) {
+    expected = declared_checksum(call, *upload);
+  }
+  auto result = store_.complete_upload(call.target.bucket, upload_id, parts, condition, expected);
   using S = ObjectStore::CompleteStatus;
   switch (result.status) {
     case S::kNoSuchUpload:
       return no_such_upload(call);
+    case S::kNoSuchKey:
+      return condition_failed(call, ObjectStore::Status::kNoSuchKey);
+    case S::kPreconditionFailed:
+      return condition_failed(call, ObjectStore::Status::kPreconditionFailed);
+    case S::kConflict:
+      return condition_failed(call, ObjectStore::Status::kConflict);
+    case S::kBadDigest:
+      return error(call, ErrorCode::kBadDigest,
+                   "The checksum you specified did not match the calculated checksum.");
     case S::kInvalidPart:
       return error(call, ErrorCode::kInvalidPart, "",
                    {{"PartNumber", std::to_string(result.bad_part)}});
@@ -198,17 +272,24 @@ HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
     case S::kOk:
       break;
   }
+  // A repeated completion answers as the first did, for the same key.
+  if (result.repeated && result.object.key != call.target.key) return no_such_upload(call);
   std::string host(call.http.headers.get("host"));
   XmlWriter xml("CompleteMultipartUploadResult", kXmlns);
-  xml.element("Location",
-              "http://" + host + "/" + call.target.bucket + "/" + uri_encode(call.target.key, true))
+  xml.element("Location", (call.http.secure ? "https://" : "http://") + host + "/" +
+                              call.target.bucket + "/" + uri_encode(call.target.key, true))
       .element("Bucket", call.target.bucket)
       .element("Key", call.target.key)
       .element("ETag", quoted_etag(result.object));
   for (const auto& [algorithm, value] : result.object.checksums) {
     xml.element("Checksum" + algorithm, value);
   }
-  return xml_response(xml.finish());
+  if (!result.object.checksums.empty() && !result.object.checksum_type.empty()) {
+    xml.element("ChecksumType", result.object.checksum_type);
+  }
+  HttpResponse response = xml_response(xml.finish());
+  add_encryption_headers(result.object, &response);
+  return response;
 }
 
 HttpResponse S3Service::abort_multipart_upload(S3Call& call) {
@@ -239,7 +320,8 @@ HttpResponse S3Service::list_parts(S3Call& call) {
   xml.element("Bucket", call.target.bucket).element("Key", call.target.key).element("UploadId", id);
   write_owner(xml, call.context.principal.account_id, "Initiator");
   write_owner(xml, call.context.principal.account_id, "Owner");
-  xml.element("StorageClass", "STANDARD").element("PartNumberMarker", std::to_string(marker));
+  xml.element("StorageClass", upload->attributes.storage_class)
+      .element("PartNumberMarker", std::to_string(marker));
   std::vector<PartInfo> parts;
   for (PartInfo& part : store_.list_parts(id)) {
     if (part.number > marker) parts.push_back(std::move(part));
@@ -251,7 +333,10 @@ HttpResponse S3Service::list_parts(S3Call& call) {
   }
   xml.element("MaxParts", std::to_string(max_parts))
       .element("IsTruncated", truncated ? "true" : "false");
-  if (upload->checksum) xml.element("ChecksumAlgorithm", checksum_name(*upload->checksum));
+  if (upload->checksum) {
+    xml.element("ChecksumAlgorithm", checksum_name(*upload->checksum))
+        .element("ChecksumType", upload->checksum_type);
+  }
   for (const PartInfo& part : parts) {
     xml.open("Part")
         .element("PartNumber", std::to_string(part.number))
@@ -269,18 +354,33 @@ HttpResponse S3Service::list_multipart_uploads(S3Call& call) {
   if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
   std::string prefix;
   if (const std::string* text = param(call, "prefix")) prefix = *text;
+  bool url_encoding = false;
+  if (const std::string* encoding = param(call, "encoding-type")) {
+    if (*encoding != "url") {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "Invalid Encoding Method specified in Request",
+                   {{"ArgumentName", "encoding-type"}, {"ArgumentValue", *encoding}});
+    }
+    url_encoding = true;
+  }
+  // With encoding-type=url, AWS encodes the keys and the prefix.
+  auto encode = [&](std::string_view text) {
+    return url_encoding ? uri_encode(text, /*keep_slash=*/true) : std::string(text);
+  };
   XmlWriter xml("ListMultipartUploadsResult", kXmlns);
   xml.element("Bucket", call.target.bucket)
       .element("KeyMarker", "")
       .element("UploadIdMarker", "")
-      .element("Prefix", prefix)
-      .element("MaxUploads", "1000")
-      .element("IsTruncated", "false");
+      .element("Prefix", encode(prefix))
+      .element("MaxUploads", "1000");
+  if (url_encoding) xml.element("EncodingType", "url");
+  xml.element("IsTruncated", "false");
   for (const UploadInfo& upload : store_.list_uploads(call.target.bucket, prefix)) {
-    xml.open("Upload").element("Key", upload.key).element("UploadId", upload.id);
+    xml.open("Upload").element("Key", encode(upload.key)).element("UploadId", upload.id);
     write_owner(xml, call.context.principal.account_id, "Initiator");
     write_owner(xml, call.context.principal.account_id, "Owner");
-    xml.element("StorageClass", "STANDARD").element("Initiated", iso8601(upload.initiated_ms));
+    xml.element("StorageClass", upload.attributes.storage_class)
+        .element("Initiated", iso8601(upload.initiated_ms));
     xml.close();
   }
   return xml_response(xml.finish());

@@ -1,8 +1,12 @@
 // S3 object operations: PutObject, GetObject, HeadObject, DeleteObject,
 // DeleteObjects and CopyObject.
+#include <charconv>
+
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_encryption.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_upload.h"
+#include "emulator/s3/s3_write_options.h"
 #include "emulator/util/log.h"
 #include "emulator/util/xml.h"
 
@@ -15,6 +19,16 @@ constexpr std::string_view kStoredHeaders[] = {"Content-Encoding", "Content-Disp
                                                "Cache-Control", "Content-Language", "Expires"};
 constexpr std::size_t kMaxDeleteKeys = 1000;
 
+void add_checksum_headers(const HeaderList& checksums, const std::string& type,
+                          HttpResponse* response) {
+  for (const auto& [algorithm, value] : checksums) {
+    std::string name = "x-amz-checksum-" + algorithm;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    response->headers.add(name, value);
+  }
+  if (!checksums.empty() && !type.empty()) response->headers.add("x-amz-checksum-type", type);
+}
+
 void add_object_headers(const ObjectInfo& info, bool with_checksums, HttpResponse* response) {
   response->headers.add("ETag", quoted_etag(info));
   response->headers.add("Last-Modified", http_date(info.last_modified_ms));
@@ -23,13 +37,44 @@ void add_object_headers(const ObjectInfo& info, bool with_checksums, HttpRespons
   for (const auto& [name, value] : info.headers) response->headers.add(name, value);
   for (const auto& [name, value] : info.metadata)
     response->headers.add("x-amz-meta-" + name, value);
-  if (with_checksums) {
-    for (const auto& [algorithm, value] : info.checksums) {
-      std::string name = "x-amz-checksum-" + algorithm;
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      response->headers.add(name, value);
-    }
+  if (info.storage_class != "STANDARD" && !info.storage_class.empty()) {
+    response->headers.add("x-amz-storage-class", info.storage_class);
   }
+  if (with_checksums) add_checksum_headers(info.checksums, info.checksum_type, response);
+  if (!info.tags.empty()) {
+    response->headers.add("x-amz-tagging-count", std::to_string(info.tags.size()));
+  }
+  add_encryption_headers(info, response);
+}
+
+// The part ?partNumber= names: its bytes, or why not.
+struct PartRange {
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+  const ObjectPart* part = nullptr;  // null: the object is its only part
+};
+
+std::optional<int> parse_part_number(std::string_view text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 10000) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<PartRange> part_range(const ObjectInfo& info, int number) {
+  if (info.parts.empty()) {
+    // Not made by a multipart upload (or before offcloud kept its parts).
+    if (number != 1) return std::nullopt;
+    return PartRange{0, info.size, nullptr};
+  }
+  if (static_cast<std::size_t>(number) > info.parts.size()) return std::nullopt;
+  PartRange range;
+  for (int i = 0; i + 1 < number; ++i) range.first += info.parts[static_cast<std::size_t>(i)].size;
+  range.part = &info.parts[static_cast<std::size_t>(number - 1)];
+  range.length = range.part->size;
+  return range;
 }
 
 class BlobSource : public BodySource {
@@ -195,10 +240,24 @@ HttpResponse S3Service::put_object(S3Call& call) {
   ObjectInfo info;
   info.key = call.target.key;
   read_object_attributes(call.http, &info);
+  if (auto refused = read_write_options(call, &info)) return std::move(*refused);
+  if (auto refused = refuse_acl(call, call.target.bucket, info.acl)) return std::move(*refused);
+  if (auto refused = read_tagging_header(call, &info)) return std::move(*refused);
+  if (auto refused = apply_encryption(call, &info)) return std::move(*refused);
+  WriteCondition condition;
+  if (auto refused = read_write_condition(call, &condition)) return std::move(*refused);
+  condition.seen = upload->seen();
   BlobWriter& blob = upload->blob();
   info.checksums = blob.checksums();
-  if (store_.put_object(call.target.bucket, info, blob) == ObjectStore::Status::kNoSuchBucket) {
-    return no_such_bucket(call);
+  if (!info.checksums.empty()) info.checksum_type = "FULL_OBJECT";
+  switch (ObjectStore::Status status =
+              store_.put_object(call.target.bucket, info, blob, condition)) {
+    case ObjectStore::Status::kOk:
+      break;
+    case ObjectStore::Status::kNoSuchBucket:
+      return no_such_bucket(call);
+    default:
+      return condition_failed(call, status);
   }
   HttpResponse response;
   response.headers.add("ETag", "\"" + blob.md5_hex() + "\"");
@@ -207,11 +266,26 @@ HttpResponse S3Service::put_object(S3Call& call) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     response.headers.add(name, value);
   }
+  if (!info.checksum_type.empty()) response.headers.add("x-amz-checksum-type", info.checksum_type);
+  add_encryption_headers(info, &response);
   return response;
 }
 
 HttpResponse S3Service::get_object(S3Call& call, bool head) {
   if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  std::optional<int> part_number;
+  if (const std::string* text = param(call, "partNumber")) {
+    part_number = parse_part_number(*text);
+    if (!part_number) {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "Part number must be an integer between 1 and 10000, inclusive",
+                   {{"ArgumentName", "partNumber"}, {"ArgumentValue", *text}});
+    }
+    if (call.http.headers.find("range")) {
+      return error(call, ErrorCode::kInvalidRequest,
+                   "Cannot specify both Range header and partNumber query parameter");
+    }
+  }
   auto info = store_.head_object(call.target.bucket, call.target.key);
   if (!info) return error(call, ErrorCode::kNoSuchKey);
   if (Precondition failed = check_preconditions(call.http, *info); failed.status) {
@@ -241,13 +315,33 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
       partial = true;
     }
   }
+  std::optional<PartRange> part;
+  if (part_number) {
+    part = part_range(*info, *part_number);
+    if (!part) {
+      return error(
+          call, ErrorCode::kInvalidPartNumber, "",
+          {{"PartNumberRequested", std::to_string(*part_number)},
+           {"ActualPartCount", std::to_string(std::max<std::size_t>(info->parts.size(), 1))}});
+    }
+    first = part->first;
+    length = part->length;
+    partial = info->size > 0;
+  }
   auto opened = store_.open_object(call.target.bucket, call.target.key, first, length);
   if (!opened) return error(call, ErrorCode::kNoSuchKey);
   auto& [object, reader] = *opened;
 
   HttpResponse response;
-  bool checksums = iequals(call.http.headers.get("x-amz-checksum-mode"), "ENABLED") && !partial;
-  add_object_headers(object, checksums, &response);
+  bool checksum_mode = iequals(call.http.headers.get("x-amz-checksum-mode"), "ENABLED");
+  add_object_headers(object, checksum_mode && !partial, &response);
+  if (part && !object.parts.empty()) {
+    response.headers.add("x-amz-mp-parts-count", std::to_string(object.parts.size()));
+    // A part's own checksum, as the upload gave it.
+    if (checksum_mode && part->part && object.checksum_type == "COMPOSITE") {
+      add_checksum_headers(part->part->checksums, "", &response);
+    }
+  }
   if (partial) {
     response.status = 206;
     response.headers.add("Content-Range", "bytes " + std::to_string(first) + "-" +
@@ -369,7 +463,9 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   if (!directive.empty() && directive != "COPY" && !replace) {
     return error(call, ErrorCode::kInvalidArgument, "Unknown metadata directive.");
   }
-  if (source_bucket == call.target.bucket && source_key == call.target.key && !replace) {
+  bool new_class = call.http.headers.find("x-amz-storage-class") != nullptr;
+  if (source_bucket == call.target.bucket && source_key == call.target.key && !replace &&
+      !new_class) {
     return error(call, ErrorCode::kInvalidRequest,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
@@ -381,6 +477,13 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   copy.etag.clear();
   copy.last_modified_ms = 0;
   if (replace) read_object_attributes(call.http, &copy);
+  // The copy is an object of its own: one part, the class and ACL the
+  // request gives (STANDARD and private by default), as on AWS.
+  copy.parts.clear();
+  if (auto refused = read_write_options(call, &copy)) return std::move(*refused);
+  if (auto refused = refuse_acl(call, call.target.bucket, copy.acl)) return std::move(*refused);
+  if (auto refused = copy_tags(call, &copy)) return std::move(*refused);
+  if (auto refused = apply_encryption(call, &copy)) return std::move(*refused);
   auto blob = store_.new_blob();
   for (const auto& [algorithm, value] : info.checksums) {
     if (auto parsed = parse_checksum_algorithm(algorithm)) blob->add_checksum(*parsed);
@@ -391,6 +494,7 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   }
   blob->close();
   copy.checksums = blob->checksums();
+  copy.checksum_type = copy.checksums.empty() ? "" : "FULL_OBJECT";
   if (store_.put_object(call.target.bucket, copy, *blob) == ObjectStore::Status::kNoSuchBucket) {
     return no_such_bucket(call);
   }
@@ -398,7 +502,9 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   XmlWriter xml("CopyObjectResult", kXmlns);
   xml.element("LastModified", iso8601(stored ? stored->last_modified_ms : 0))
       .element("ETag", "\"" + blob->md5_hex() + "\"");
-  return xml_response(xml.finish());
+  HttpResponse response = xml_response(xml.finish());
+  add_encryption_headers(copy, &response);
+  return response;
 }
 
 }  // namespace offcloud

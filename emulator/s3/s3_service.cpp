@@ -138,8 +138,8 @@ std::string validate_bucket_name(std::string_view name) {
 namespace {
 
 // Object subresources offcloud answers with NotImplemented.
-constexpr std::string_view kUnimplementedObjectSubresources[] = {
-    "tagging", "retention", "legal-hold", "restore", "select", "attributes", "torrent"};
+constexpr std::string_view kUnimplementedObjectSubresources[] = {"retention", "legal-hold",
+                                                                 "restore", "select", "torrent"};
 
 // Whether dispatch_object() will run PutObject or UploadPart, whose bodies
 // stream into a blob: decided from the same parameters in the same order,
@@ -187,7 +187,8 @@ std::optional<S3Target> parse_target(const HttpRequest& request) {
 
 bool S3Service::streams_body(const HttpRequest& head, const QueryParams& query) const {
   auto target = parse_target(head);
-  return target && is_streamed_upload(head, query, *target);
+  return target && !find_subresource_route(head, query, target->has_key) &&
+         is_streamed_upload(head, query, *target);
 }
 
 BodyPlan S3Service::open_body(HttpRequest& head, RequestContext& context) {
@@ -221,7 +222,15 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
   if (!target || !is_valid_utf8(target->bucket) || !is_valid_utf8(target->key)) {
     return reply(s3::error(call, ErrorCode::kInvalidURI, "Couldn't parse the specified URI."));
   }
-  reply(dispatch(call));
+  // A preflight is answered from the bucket's CORS rules alone, signed or
+  // not (the router lets it through unsigned).
+  if (request.method == "OPTIONS") {
+    context.operation = "PreflightRequest";
+    return reply(preflight(call));
+  }
+  HttpResponse response = dispatch(call);
+  add_cors_headers(call, &response);
+  reply(std::move(response));
 }
 
 std::optional<HttpResponse> S3Service::refuse_other_accounts(const S3Call& call,
@@ -254,13 +263,23 @@ HttpResponse S3Service::dispatch(S3Call& call) {
   if (!creates_bucket) {
     if (auto refusal = refuse_other_accounts(call, target.bucket)) return std::move(*refusal);
   }
+  if (const SubresourceRoute* route =
+          find_subresource_route(call.http, context.query, target.has_key)) {
+    context.operation = std::string(route->operation);
+    return (this->*route->handler)(call);
+  }
 
   if (!target.has_key) {
     if (method == "PUT") {
-      if (s3::has_param(call, "versioning") || s3::has_param(call, "acl") ||
-          s3::has_param(call, "policy") || s3::has_param(call, "cors") ||
-          s3::has_param(call, "lifecycle") || s3::has_param(call, "tagging")) {
-        return not_implemented("this bucket configuration");
+      if (s3::has_param(call, "acl")) {
+        context.operation = "PutBucketAcl";
+        return put_acl(call);
+      }
+      // Other configurations, unimplemented, must not create the bucket.
+      for (std::string_view sub : {"versioning", "website", "notification", "logging",
+                                   "replication", "accelerate", "requestPayment", "object-lock",
+                                   "analytics", "metrics", "inventory", "intelligent-tiering"}) {
+        if (s3::has_param(call, sub)) return not_implemented("this bucket configuration");
       }
       context.operation = "CreateBucket";
       return create_bucket(call);
@@ -299,10 +318,8 @@ HttpResponse S3Service::dispatch(S3Call& call) {
         return list_multipart_uploads(call);
       }
       for (std::string_view sub :
-           {"policy", "cors", "lifecycle", "tagging", "website", "encryption", "notification",
-            "logging", "replication", "ownershipControls", "publicAccessBlock", "accelerate",
-            "requestPayment", "object-lock", "analytics", "metrics", "inventory",
-            "intelligent-tiering"}) {
+           {"website", "notification", "logging", "replication", "accelerate", "requestPayment",
+            "object-lock", "analytics", "metrics", "inventory", "intelligent-tiering"}) {
         if (s3::has_param(call, sub))
           return not_implemented("the bucket subresource ?" + std::string(sub));
       }
@@ -358,7 +375,15 @@ HttpResponse S3Service::dispatch_object(S3Call& call) {
     context.operation = "GetObjectAcl";
     return get_acl(call);
   }
-  if (s3::has_param(call, "acl")) return not_implemented("PutObjectAcl");
+  if (s3::has_param(call, "acl")) {
+    if (method != "PUT") return s3::error(call, ErrorCode::kMethodNotAllowed);
+    context.operation = "PutObjectAcl";
+    return put_acl(call);
+  }
+  if (method == "GET" && s3::has_param(call, "attributes")) {
+    context.operation = "GetObjectAttributes";
+    return get_object_attributes(call);
+  }
   if (method == "PUT") {
     context.operation = copy ? "CopyObject" : "PutObject";
     return copy ? copy_object(call) : put_object(call);
@@ -387,6 +412,10 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
     return {{"s3:ListAllMyBuckets", "arn:aws:s3:::*"}};
   }
   std::string bucket_arn = "arn:aws:s3:::" + target->bucket;
+  if (const SubresourceRoute* route = find_subresource_route(request, query, target->has_key)) {
+    std::string resource = bucket_arn + (target->has_key ? "/" + target->key : "");
+    return {{"s3:" + std::string(route->action), std::move(resource)}};
+  }
   auto on_bucket = [&](std::string action) {
     return std::vector<IamRequest>{{"s3:" + action, bucket_arn}};
   };
@@ -456,7 +485,12 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
     return {};
   }
   if (has("acl")) return {{method == "GET" ? "s3:GetObjectAcl" : "s3:PutObjectAcl", object_arn}};
-  if (method == "PUT") return with_copy_source("PutObject");
+  if (method == "GET" && has("attributes")) return {{"s3:GetObjectAttributes", object_arn}};
+  if (method == "PUT") {
+    // Tags given with the object need the tagging permission too.
+    if (request.headers.find("x-amz-tagging")) asks.push_back({"s3:PutObjectTagging", object_arn});
+    return with_copy_source("PutObject");
+  }
   if (method == "GET" || method == "HEAD") return {{"s3:GetObject", object_arn}};
   if (method == "DELETE") return {{"s3:DeleteObject", object_arn}};
   return {};

@@ -43,6 +43,8 @@ class S3Service : public Service {
   bool streams_body(const HttpRequest& head, const QueryParams& query) const override;
   BodyPlan open_body(HttpRequest& head, RequestContext& context) override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
+  // A CORS preflight (OPTIONS): browsers send it without credentials.
+  bool serves_anonymously(const HttpRequest& request, const QueryParams& query) const override;
 
  private:
   HttpResponse dispatch(S3Call& call);
@@ -61,6 +63,7 @@ class S3Service : public Service {
   HttpResponse get_bucket_location(S3Call& call);
   HttpResponse get_bucket_versioning(S3Call& call);
   HttpResponse get_acl(S3Call& call);
+  HttpResponse put_acl(S3Call& call);  // PutBucketAcl and PutObjectAcl
   HttpResponse list_objects(S3Call& call, bool v2);
   HttpResponse list_object_versions(S3Call& call);
 
@@ -71,6 +74,9 @@ class S3Service : public Service {
   HttpResponse delete_objects(S3Call& call);
   HttpResponse copy_object(S3Call& call);
 
+  // s3_object_attributes.cpp
+  HttpResponse get_object_attributes(S3Call& call);
+
   // s3_multipart_handlers.cpp
   BodyPlan open_part_body(S3Call& call);
   HttpResponse create_multipart_upload(S3Call& call);
@@ -80,6 +86,78 @@ class S3Service : public Service {
   HttpResponse abort_multipart_upload(S3Call& call);
   HttpResponse list_parts(S3Call& call);
   HttpResponse list_multipart_uploads(S3Call& call);
+
+  // s3_subresources.cpp: the configuration subresources (?tagging, ?cors,
+  // ?policy, ...), one table for dispatch() and iam_requests().
+  struct SubresourceRoute {
+    std::string_view subresource;
+    std::string_view method;
+    bool on_object;
+    std::string_view operation;
+    std::string_view action;  // IAM's, without "s3:"
+    HttpResponse (S3Service::*handler)(S3Call&);
+  };
+  // Null when the request is no such operation (a multipart upload's
+  // uploadId wins over any subresource).
+  static const SubresourceRoute* find_subresource_route(const HttpRequest& request,
+                                                        const QueryParams& query, bool on_object);
+
+  // s3_tagging_handlers.cpp
+  HttpResponse put_object_tagging(S3Call& call);
+  HttpResponse get_object_tagging(S3Call& call);
+  HttpResponse delete_object_tagging(S3Call& call);
+  HttpResponse put_bucket_tagging(S3Call& call);
+  HttpResponse get_bucket_tagging(S3Call& call);
+  HttpResponse delete_bucket_tagging(S3Call& call);
+  // x-amz-tagging into info->tags; S3's refusal when it is not a valid set.
+  std::optional<HttpResponse> read_tagging_header(S3Call& call, ObjectInfo* info);
+  // CopyObject's x-amz-tagging-directive: COPY (the default) keeps the
+  // source's tags, already in *info; REPLACE takes x-amz-tagging's, or none.
+  std::optional<HttpResponse> copy_tags(S3Call& call, ObjectInfo* info);
+
+  // s3_cors_handlers.cpp
+  HttpResponse put_bucket_cors(S3Call& call);
+  HttpResponse get_bucket_cors(S3Call& call);
+  HttpResponse delete_bucket_cors(S3Call& call);
+  HttpResponse preflight(S3Call& call);
+  // Access-Control-* on an actual request with an Origin a rule allows.
+  void add_cors_headers(const S3Call& call, HttpResponse* response);
+
+  // s3_bucket_config_handlers.cpp
+  HttpResponse get_bucket_config(S3Call& call, const char* kind, ErrorCode missing);
+  HttpResponse delete_bucket_config(S3Call& call, const char* kind);
+  HttpResponse put_bucket_policy(S3Call& call);
+  HttpResponse get_bucket_policy(S3Call& call);
+  HttpResponse delete_bucket_policy(S3Call& call);
+  HttpResponse get_bucket_policy_status(S3Call& call);
+  HttpResponse put_bucket_lifecycle(S3Call& call);
+  HttpResponse get_bucket_lifecycle(S3Call& call);
+  HttpResponse delete_bucket_lifecycle(S3Call& call);
+  HttpResponse put_bucket_encryption(S3Call& call);
+  HttpResponse get_bucket_encryption(S3Call& call);
+  HttpResponse delete_bucket_encryption(S3Call& call);
+  HttpResponse put_ownership_controls(S3Call& call);
+  HttpResponse get_ownership_controls(S3Call& call);
+  HttpResponse delete_ownership_controls(S3Call& call);
+  HttpResponse put_public_access_block(S3Call& call);
+  HttpResponse get_public_access_block(S3Call& call);
+  HttpResponse delete_public_access_block(S3Call& call);
+  // CreateBucket: x-amz-object-ownership checked, then the configurations
+  // AWS gives every new bucket stored.
+  std::optional<HttpResponse> check_object_ownership_header(S3Call& call);
+  // Whether the bucket's settings let a request set `acl` (the store's
+  // encoding; "" is the default ACL): BucketOwnerEnforced, every new
+  // bucket's default, takes only the owner's full control, and
+  // BlockPublicAcls no grant to AllUsers or AuthenticatedUsers. CreateBucket
+  // passes the ownership it asks for.
+  std::optional<HttpResponse> refuse_acl(const S3Call& call, const std::string& bucket,
+                                         const std::string& acl,
+                                         const std::string* creating_with_ownership = nullptr);
+  void store_default_bucket_configs(S3Call& call);
+
+  // s3_encryption.cpp: the request's SSE headers, else the bucket's default
+  // encryption, else SSE-S3, into info->headers (replacing a copy source's).
+  std::optional<HttpResponse> apply_encryption(S3Call& call, ObjectInfo* info);
 
   ObjectStore& store_;
 };

@@ -96,6 +96,10 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
     }
     reader->declared_checksum.emplace(*algorithm, value);
   }
+  if (headers.find("if-match") || headers.find("if-none-match")) {
+    std::optional<ObjectInfo> current = store.head_object(call.target.bucket, call.target.key);
+    reader->seen_ = current ? current->blob : std::string();
+  }
   try {
     reader->blob_ = store.new_blob();
   } catch (const std::exception& e) {

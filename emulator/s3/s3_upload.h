@@ -26,6 +26,9 @@ class UploadReader : public BodyReader {
   std::optional<HttpResponse> finish() override;
 
   BlobWriter& blob() { return *blob_; }
+  // What the key held when the request began (its blob id, "" for nothing),
+  // for a conditional PutObject: WriteCondition::seen.
+  const std::optional<std::string>& seen() const { return seen_; }
 
  private:
   UploadReader() = default;
@@ -40,6 +43,7 @@ class UploadReader : public BodyReader {
   std::string declared_sha256;                                                 // hex
   std::optional<std::string> declared_md5;                                     // raw bytes
   std::optional<std::pair<ChecksumAlgorithm, std::string>> declared_checksum;  // base64
+  std::optional<std::string> seen_;
   std::string request_id_;
   std::string resource_;
 };

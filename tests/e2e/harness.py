@@ -112,6 +112,9 @@ class OffcloudServer:
         for name in list(env):
             if name.startswith("OFFCLOUD_") and name != "OFFCLOUD_BIN":
                 del env[name]
+        # Tests listen on port 0 only: the MQTT over TLS port (8883 by
+        # default) is closed unless a test opens it (--mqtt-tls-port 0).
+        env["OFFCLOUD_MQTT_TLS_PORT"] = "off"
         env.update(self._env)
         self._stderr_file = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

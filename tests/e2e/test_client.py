@@ -1,5 +1,6 @@
 """End-to-end tests of the device tools in client/: offcloud-publish and
-offcloud-loadgen against the real offcloud binary, checked with boto3.
+offcloud-loadgen (its HTTP and its MQTT workloads) against the real offcloud
+binary, checked with boto3.
 
 Run: OFFCLOUD_BIN=build/bin/offcloud OFFCLOUD_PUBLISH=build/bin/offcloud-publish \
      OFFCLOUD_LOADGEN=build/bin/offcloud-loadgen python3 tests/e2e/test_client.py -v
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 import uuid
 
@@ -383,6 +385,89 @@ class LoadgenTests(ClientCase):
         self.assertRegex(result.stdout, r"latency ms: p50 [\d.]+  p90 [\d.]+  p99 [\d.]+")
         self.assertIn("2xx: 50 ", result.stdout)
         self.assertNotIn("\r", result.stdout)
+
+
+class MqttLoadgenTests(unittest.TestCase):
+    """offcloud-loadgen's MQTT workloads, short and count-bound, against
+    offcloud's plain MQTT port: what bench/bench.py's MQTT rows run."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(LOADGEN, os.X_OK):
+            raise unittest.SkipTest("%s not built (set OFFCLOUD_LOADGEN)" % LOADGEN)
+        cls.server = harness.OffcloudServer(args=["--mqtt-port", "0"])
+        cls.server.__enter__()
+        deadline = time.monotonic() + 10
+        cls.endpoint = None
+        while cls.endpoint is None and time.monotonic() < deadline:
+            for line in list(cls.server.extra_stdout):
+                m = re.match(r"offcloud mqtt listening on (mqtt://\S+)", line)
+                if m:
+                    cls.endpoint = m.group(1)
+            time.sleep(0.02)
+        if cls.endpoint is None:
+            cls.server.__exit__(None, None, None)
+            raise AssertionError("no mqtt listening line: %r" % cls.server.extra_stdout)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.__exit__(None, None, None)
+
+    def loadgen(self, *args, secret=harness.SECRET_KEY):
+        env = tool_env(self.server, AWS_SECRET_ACCESS_KEY=secret)
+        result = run([LOADGEN, "--endpoint", self.endpoint, "--json"] + list(args), env,
+                     timeout=120)
+        lines = result.stdout.strip().splitlines()
+        self.assertTrue(lines, "no output; stderr=%r" % result.stderr)
+        return result, [json.loads(line) for line in lines]
+
+    def check_fan(self, workload, qos, publishers, subscribers, messages, *extra):
+        result, (report,) = self.loadgen(
+            "--workload", workload, "--qos", str(qos), "--publishers", str(publishers),
+            "--subscribers", str(subscribers), "--messages", str(messages), "--duration", "30",
+            *extra)
+        self.assertEqual(result.returncode, 0, (report, result.stderr))
+        self.assertEqual(report["published"], publishers * messages, report)
+        self.assertEqual(report["delivered"], publishers * messages * subscribers, report)
+        self.assertEqual(report["lost"], 0, report)
+        self.assertEqual(report["out_of_order"], 0, report)
+        self.assertEqual(report["connect_failures"] + report["dropped"], 0, report)
+        self.assertGreater(report["delivered_per_s"], 0, report)
+        self.assertLessEqual(report["p50_ms"], report["p99_ms"], report)
+        return report
+
+    def test_fan_in_qos1_every_message_delivered_once(self):
+        self.check_fan("mqtt-fan-in", 1, 8, 2, 250, "--inflight", "4", "--max-lag", "16")
+
+    def test_fan_out_qos0(self):
+        self.check_fan("mqtt-fan-out", 0, 1, 10, 300, "--size", "100")
+
+    def test_idle_connections_hold_then_report(self):
+        result, (holding, report) = self.loadgen("--workload", "mqtt-idle", "--connections",
+                                                 "200", "--duration", "0.5")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(holding["event"], "holding")
+        self.assertEqual(holding["connected"], 200)
+        self.assertEqual((report["connected"], report["failed"], report["dropped"]), (200, 0, 0))
+        self.assertGreaterEqual(report["held_seconds"], 0.5)
+
+    def test_connect_storm(self):
+        result, (report,) = self.loadgen("--workload", "mqtt-connect", "--connections", "200")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(report["connected"], 200, report)
+        self.assertGreater(report["p99_ms"], 0)
+        self.assertLessEqual(report["p50_ms"], report["p99_ms"])
+
+    def test_refused_connect_fails_the_run(self):
+        result, (report,) = self.loadgen("--workload", "mqtt-fan-in", "--publishers", "2",
+                                         "--messages", "10", secret="not-the-secret")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(report["connect_failures"], 3, report)
+        self.assertEqual(report["delivered"], 0)
+        self.assertEqual(list(report["errors"]), ["CONNACK return code 4"])
 
 
 if __name__ == "__main__":

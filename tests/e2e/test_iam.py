@@ -399,6 +399,186 @@ class IamApiTests(IamCase):
         self.assertEqual(len(users), len(set(users)))
 
 
+class SimulatorTests(IamCase):
+    """SimulatePrincipalPolicy and SimulateCustomPolicy: the decision, the
+    statements that made it (where they are in the policy's text), missing
+    context keys, pages, errors."""
+
+    TOPIC_ARN = "arn:aws:iot:ap-northeast-1:%s:topic/" % ACCOUNT
+
+    def user_arn(self, name):
+        return "arn:aws:iam::%s:user/%s" % (ACCOUNT, name)
+
+    def test_hands_on_policy_with_the_cli(self):
+        policy_file = os.path.join(self.data_dir, "simulated-policy.json")
+        with open(policy_file, "w") as f:
+            f.write(HANDSON_POLICY)
+        policy_name = unique("handson_policy")
+        policy_arn = self.cli("iam", "create-policy", "--policy-name", policy_name,
+                              "--policy-document", "file://" + policy_file)["Policy"]["Arn"]
+        name, _ = self.user_with_key(attached=[policy_arn])
+
+        def simulate(topic):
+            return self.cli("iam", "simulate-principal-policy",
+                            "--policy-source-arn", self.user_arn(name),
+                            "--action-names", "iot:Publish",
+                            "--resource-arns", self.TOPIC_ARN + topic)["EvaluationResults"]
+
+        [allowed] = simulate("handson/x")
+        self.assertEqual(allowed["EvalActionName"], "iot:Publish")
+        self.assertEqual(allowed["EvalResourceName"], self.TOPIC_ARN + "handson/x")
+        self.assertEqual(allowed["EvalDecision"], "allowed")
+        # The statement's '{' is on line 4, column 9; its '}' on line 15.
+        self.assertEqual(allowed["MatchedStatements"], [{
+            "SourcePolicyId": policy_name, "SourcePolicyType": "user-managed",
+            "StartPosition": {"Line": 4, "Column": 9}, "EndPosition": {"Line": 15, "Column": 10},
+        }])
+        self.assertEqual(allowed["MissingContextValues"], [])
+        [specific] = allowed["ResourceSpecificResults"]
+        self.assertEqual(specific["EvalResourceName"], self.TOPIC_ARN + "handson/x")
+        self.assertEqual(specific["EvalResourceDecision"], "allowed")
+        self.assertEqual(specific["MatchedStatements"], allowed["MatchedStatements"])
+
+        [denied] = simulate("other/x")
+        self.assertEqual(denied["EvalDecision"], "implicitDeny")
+        self.assertEqual(denied["MatchedStatements"], [])
+        # What the simulator says is what the user's key gets.
+        without_resource = self.cli("iam", "simulate-principal-policy",
+                                    "--policy-source-arn", self.user_arn(name),
+                                    "--action-names", "iot:Publish", "s3:ListAllMyBuckets")
+        self.assertEqual([(r["EvalActionName"], r["EvalResourceName"], r["EvalDecision"])
+                          for r in without_resource["EvaluationResults"]],
+                         [("iot:Publish", "*", "implicitDeny"),
+                          ("s3:ListAllMyBuckets", "*", "implicitDeny")])
+
+    def test_explicit_deny_names_only_the_deny(self):
+        deny = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoSecrets", "Effect": "Deny", "Action": "iot:Publish",
+             "Resource": "arn:aws:iot:*:*:topic/handson/secret"}]}, indent=2)
+        name, _ = self.user_with_key(inline=deny,
+                                     attached=["arn:aws:iam::aws:policy/AdministratorAccess"])
+        results = self.iam.simulate_principal_policy(
+            PolicySourceArn=self.user_arn(name), ActionNames=["iot:Publish"],
+            ResourceArns=[self.TOPIC_ARN + "handson/secret",
+                          self.TOPIC_ARN + "handson/open"])["EvaluationResults"]
+        self.assertEqual([r["EvalDecision"] for r in results], ["explicitDeny", "allowed"])
+        self.assertEqual(results[0]["MatchedStatements"], [{
+            "SourcePolicyId": "inline", "SourcePolicyType": "user",
+            "StartPosition": {"Line": 4, "Column": 5}, "EndPosition": {"Line": 9, "Column": 6},
+        }])
+        [admin] = results[1]["MatchedStatements"]
+        self.assertEqual((admin["SourcePolicyId"], admin["SourcePolicyType"]),
+                         ("AdministratorAccess", "aws-managed"))
+        # AWS's document is one line: {"Version":"2012-10-17","Statement":[{...}]}
+        self.assertEqual((admin["StartPosition"], admin["EndPosition"]),
+                         ({"Line": 1, "Column": 38}, {"Line": 1, "Column": 84}))
+
+    def test_context_entries_and_missing_context_values(self):
+        name, _ = self.user_with_key(inline=statement_policy(
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+            {"Effect": "Allow", "Action": "iot:Publish",
+             "Resource": "arn:aws:iot:*:*:topic/students/${aws:username}/*"}))
+        arn = self.user_arn(name)
+        [result] = self.iam.simulate_principal_policy(
+            PolicySourceArn=arn, ActionNames=["s3:ListBucket"])["EvaluationResults"]
+        self.assertEqual(result["EvalDecision"], "implicitDeny")
+        self.assertEqual(result["MissingContextValues"], ["aws:SourceIp"])
+        self.assertNotIn("ResourceSpecificResults", result)
+        # With ResourceArns, AWS gives missing keys per resource.
+        [result] = self.iam.simulate_principal_policy(
+            PolicySourceArn=arn, ActionNames=["s3:ListBucket"],
+            ResourceArns=["arn:aws:s3:::b"])["EvaluationResults"]
+        self.assertEqual(result["MissingContextValues"], [])
+        self.assertEqual(result["ResourceSpecificResults"][0]["MissingContextValues"],
+                         ["aws:SourceIp"])
+        for ip, decision in (("10.1.2.3", "allowed"), ("192.168.0.1", "implicitDeny")):
+            [result] = self.iam.simulate_principal_policy(
+                PolicySourceArn=arn, ActionNames=["s3:ListBucket"],
+                ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": [ip],
+                                 "ContextKeyType": "ip"}])["EvaluationResults"]
+            self.assertEqual(result["EvalDecision"], decision, ip)
+            self.assertEqual(result["MissingContextValues"], [])
+        # ${aws:username} is the simulated user's name.
+        results = self.iam.simulate_principal_policy(
+            PolicySourceArn=arn, ActionNames=["iot:Publish"],
+            ResourceArns=[self.TOPIC_ARN + "students/%s/log" % name,
+                          self.TOPIC_ARN + "students/someone/log"])["EvaluationResults"]
+        self.assertEqual([r["EvalDecision"] for r in results], ["allowed", "implicitDeny"])
+
+    def test_policy_input_list_and_custom_policy(self):
+        name, _ = self.user_with_key()
+        extra = statement_policy({"Effect": "Allow", "Action": "iot:*", "Resource": "*"})
+        [result] = self.iam.simulate_principal_policy(
+            PolicySourceArn=self.user_arn(name), ActionNames=["iot:Publish"],
+            PolicyInputList=[extra])["EvaluationResults"]
+        self.assertEqual(result["EvalDecision"], "allowed")
+        self.assertEqual(result["MatchedStatements"], [{
+            "SourcePolicyId": "PolicyInputList.1", "SourcePolicyType": "none",
+            "StartPosition": {"Line": 1, "Column": 41}, "EndPosition": {"Line": 1, "Column": 96},
+        }])
+        results = self.iam.simulate_custom_policy(
+            PolicyInputList=[HANDSON_POLICY], ActionNames=["iot:Publish", "iot:Subscribe"],
+            ResourceArns=[self.TOPIC_ARN + "handson/x"])["EvaluationResults"]
+        self.assertEqual([r["EvalDecision"] for r in results], ["allowed", "implicitDeny"])
+        with self.assertRaises(ClientError) as ctx:
+            self.iam.simulate_custom_policy(PolicyInputList=['{"Statement": []}'],
+                                            ActionNames=["iot:Publish"])
+        self.assertClientError(ctx, "InvalidInput", 400)
+
+    def test_pages(self):
+        name, _ = self.user_with_key(inline=HANDSON_POLICY)
+        request = dict(PolicySourceArn=self.user_arn(name),
+                       ActionNames=["iot:Connect", "iot:Publish", "iot:Subscribe"],
+                       ResourceArns=[self.TOPIC_ARN + "handson/a", self.TOPIC_ARN + "b"])
+        first = self.iam.simulate_principal_policy(MaxItems=4, **request)
+        self.assertTrue(first["IsTruncated"])
+        self.assertEqual(len(first["EvaluationResults"]), 4)
+        rest = self.iam.simulate_principal_policy(MaxItems=4, Marker=first["Marker"], **request)
+        self.assertFalse(rest["IsTruncated"])
+        every = self.iam.get_paginator("simulate_principal_policy").paginate(
+            PaginationConfig={"PageSize": 2}, **request).build_full_result()["EvaluationResults"]
+        self.assertEqual(every, first["EvaluationResults"] + rest["EvaluationResults"])
+        self.assertEqual([(r["EvalActionName"], r["EvalResourceName"].rsplit("/", 1)[-1],
+                           r["EvalDecision"]) for r in every],
+                         [("iot:Connect", "a", "allowed"), ("iot:Connect", "b", "implicitDeny"),
+                          ("iot:Publish", "a", "allowed"), ("iot:Publish", "b", "implicitDeny"),
+                          ("iot:Subscribe", "a", "implicitDeny"),
+                          ("iot:Subscribe", "b", "implicitDeny")])
+
+    def test_errors(self):
+        def refused(arn, code, status):
+            with self.assertRaises(ClientError) as ctx:
+                self.iam.simulate_principal_policy(PolicySourceArn=arn,
+                                                   ActionNames=["iot:Publish"])
+            return self.assertClientError(ctx, code, status)
+
+        self.assertIn("nobody", refused(self.user_arn("nobody"), "NoSuchEntity", 404))
+        refused("arn:aws:iam::%s:role/some-role" % ACCOUNT, "NoSuchEntity", 404)
+        refused(ROOT_ARN, "InvalidInput", 400)
+        refused("arn:aws:s3:::not-a-principal", "InvalidInput", 400)
+        error = self.cli("iam", "simulate-principal-policy", "--policy-source-arn",
+                         self.user_arn("nobody"), "--action-names", "iot:Publish", ok=False)
+        self.assertIn("NoSuchEntity", error)
+
+    def test_simulating_needs_iam_simulate_principal_policy_on_the_user(self):
+        name, key = self.user_with_key(inline=statement_policy(
+            {"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy",
+             "Resource": "arn:aws:iam::%s:user/${aws:username}" % ACCOUNT}))
+        other, _ = self.user_with_key()
+        iam = self.client("iam", key, region="us-east-1")
+        [result] = iam.simulate_principal_policy(
+            PolicySourceArn=self.user_arn(name),
+            ActionNames=["iam:SimulatePrincipalPolicy"],
+            ResourceArns=[self.user_arn(name)])["EvaluationResults"]
+        self.assertEqual(result["EvalDecision"], "allowed")
+        with self.assertRaises(ClientError) as ctx:
+            iam.simulate_principal_policy(PolicySourceArn=self.user_arn(other),
+                                          ActionNames=["iot:Publish"])
+        message = self.assertClientError(ctx, "AccessDenied", 403)
+        self.assertIn("iam:SimulatePrincipalPolicy on resource: " + self.user_arn(other), message)
+
+
 class ConfigFileTests(IamCase):
     """A classroom's one file: a managed policy, students attached to it, an
     inline policy, and a user from before IAM who may still do anything."""

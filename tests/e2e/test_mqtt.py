@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -63,6 +64,12 @@ def start_server(test_case, extra_args=()):
                                           REGION, "--firehose-max-interval", "1") +
                                     tuple(extra_args))
     server.start()
+    return wait_for_mqtt_port(server)
+
+
+def wait_for_mqtt_port(server):
+    """Sets server.mqtt_port from the listening line (after a start or a
+    restart: the port changes)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         for line in list(server.extra_stdout):
@@ -521,6 +528,178 @@ class MqttOverWebSocketTest(unittest.TestCase):
         response.read()
         connection.close()
         self.assertEqual(response.status, 426)
+
+
+class RawClient:
+    """MQTT 3.1.1 over a bare socket, for what Paho will not do: read a QoS 1
+    PUBLISH and never acknowledge it."""
+
+    def __init__(self, port, client_id, clean=False):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        flags = 0xC0 | (0x02 if clean else 0)  # user name, password
+        body = (self._s(b"MQTT") + bytes([4, flags]) + (60).to_bytes(2, "big") +
+                self._s(client_id.encode()) + self._s(b"test") + self._s(b"test"))
+        self.sock.sendall(b"\x10" + self._remaining(body))
+        first, body = self.read_packet()
+        assert first == 0x20 and body[1] == 0, "CONNACK %r" % body
+        self.session_present = bool(body[0] & 1)
+
+    def subscribe(self, topic_filter):
+        body = (1).to_bytes(2, "big") + self._s(topic_filter.encode()) + b"\x01"
+        self.sock.sendall(b"\x82" + self._remaining(body))
+        first, body = self.read_packet()
+        assert first == 0x90 and body[2] == 1, "SUBACK %r" % body
+
+    def read_publish(self):
+        """(topic, payload, packet id, dup) of the next packet, a PUBLISH."""
+        first, body = self.read_packet()
+        assert first >> 4 == 3, "not a PUBLISH: %#x" % first
+        length = int.from_bytes(body[:2], "big")
+        topic = body[2:2 + length].decode()
+        packet_id = int.from_bytes(body[2 + length:4 + length], "big")
+        return topic, body[4 + length:], packet_id, bool(first & 0x08)
+
+    def puback(self, packet_id):
+        self.sock.sendall(b"\x40\x02" + packet_id.to_bytes(2, "big"))
+
+    def close(self):
+        self.sock.close()
+
+    def read_packet(self):
+        first = self._read(1)[0]
+        length, shift = 0, 0
+        while True:
+            digit = self._read(1)[0]
+            length |= (digit & 0x7F) << shift
+            shift += 7
+            if not digit & 0x80:
+                break
+        return first, self._read(length)
+
+    def _read(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise AssertionError("connection closed")
+            data += chunk
+        return data
+
+    _s = staticmethod(MqttTest._s)
+    _remaining = staticmethod(MqttTest._remaining)
+
+
+class PersistentSessionRestartTest(unittest.TestCase):
+    """Persistent sessions, with their subscriptions and the QoS 1 messages
+    queued or in flight for them, survive offcloud stopping (SIGTERM) or
+    being killed (SIGKILL) and starting again on the same data dir."""
+
+    def setUp(self):
+        self.server = start_server(self)
+        self.addCleanup(self.server.cleanup)
+
+    def client(self, client_id, **kwargs):
+        c = Client(self.server.mqtt_port, client_id, **kwargs)
+        self.addCleanup(c.stop)
+        return c
+
+    def restart(self, sig):
+        if sig == signal.SIGKILL:
+            self.server.kill()
+        else:
+            self.server.stop(sig)
+        self.server.restart()
+        wait_for_mqtt_port(self.server)
+
+    def publish(self, topic, payload):
+        pub = self.client("publisher")
+        pub.connect()
+        # Answered (PUBACK) once the message is durable for the sessions.
+        info = pub.client.publish(topic, payload, qos=1)
+        info.wait_for_publish(5)
+        self.assertTrue(info.is_published())
+        pub.stop()
+
+    def _subscribe_and_leave(self):
+        clients = (("keeper-311", paho.MQTTv311), ("keeper-5", paho.MQTTv5))
+        for client_id, version in clients:
+            c = Client(self.server.mqtt_port, client_id, version=version, clean=False)
+            c.connect()
+            c.subscribe("keep/%s/#" % client_id, qos=1)
+            c.stop()
+        return clients
+
+    def _come_back_and_receive(self, clients):
+        for client_id, version in clients:
+            back = self.client(client_id, version=version, clean=False)
+            flags, _ = back.connect()
+            self.assertEqual(flags["session present"], 1, client_id)
+            got = [(m.topic, m.payload) for m in (back.next(), back.next())]
+            self.assertEqual(got, [("keep/%s/1" % client_id, b"first"),
+                                   ("keep/%s/2" % client_id, b"second")])
+
+    def test_sessions_survive_a_graceful_restart(self):
+        clients = self._subscribe_and_leave()
+        self.restart(signal.SIGTERM)
+        # Published while the clients are away, after the restart: the
+        # subscriptions are back on the bus.
+        for client_id, _ in clients:
+            self.publish("keep/%s/1" % client_id, b"first")
+            self.publish("keep/%s/2" % client_id, b"second")
+        self._come_back_and_receive(clients)
+
+    def test_acknowledged_messages_survive_a_kill(self):
+        clients = self._subscribe_and_leave()
+        for client_id, _ in clients:
+            self.publish("keep/%s/1" % client_id, b"first")
+            self.publish("keep/%s/2" % client_id, b"second")
+        self.restart(signal.SIGKILL)
+        self._come_back_and_receive(clients)
+
+    def test_an_unacknowledged_message_comes_again_with_dup_and_its_packet_id(self):
+        raw = RawClient(self.server.mqtt_port, "no-ack")
+        raw.subscribe("raw/#")
+        self.publish("raw/1", b"ack me")
+        topic, payload, packet_id, dup = raw.read_publish()
+        self.assertEqual((topic, payload, dup), ("raw/1", b"ack me", False))
+        raw.close()  # no PUBACK
+        raw = RawClient(self.server.mqtt_port, "no-ack")
+        self.assertTrue(raw.session_present)
+        self.assertEqual(raw.read_publish(), ("raw/1", b"ack me", packet_id, True))
+        raw.close()  # still no PUBACK; and offcloud is killed
+        self.restart(signal.SIGKILL)
+        raw = RawClient(self.server.mqtt_port, "no-ack")
+        self.assertTrue(raw.session_present)
+        self.assertEqual(raw.read_publish(), ("raw/1", b"ack me", packet_id, True))
+        raw.puback(packet_id)
+        raw.close()
+        # Acknowledged at last: not sent again.
+        raw = RawClient(self.server.mqtt_port, "no-ack")
+        self.addCleanup(raw.close)
+        self.assertTrue(raw.session_present)
+        raw.sock.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            raw.read_packet()
+
+    def test_an_expired_session_is_gone_after_a_restart(self):
+        brief = Client(self.server.mqtt_port, "brief", version=paho.MQTTv5, clean=False)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 1
+        brief.client.connect("127.0.0.1", self.server.mqtt_port, keepalive=60, clean_start=False,
+                             properties=props)
+        brief.client.loop_start()
+        self.assertEqual(brief.connack.get(timeout=10)[1], 0)
+        brief.subscribe("brief/#")
+        brief.stop()
+        self.server.stop()
+        time.sleep(2)  # expires while offcloud is down
+        self.server.restart()
+        wait_for_mqtt_port(self.server)
+        back = self.client("brief", version=paho.MQTTv5, clean=False)
+        flags, _ = back.connect()
+        self.assertEqual(flags["session present"], 0)
+        self.publish("brief/1", b"nobody subscribed")
+        self.assertTrue(back.nothing())
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ inline Emulator& emulator() {
     config.idle_timeout_s = 3;
     config.max_header_bytes = 16 * 1024;
     config.max_body_bytes = 64 * 1024;
+    config.mqtt_tls_port.reset();  // fuzzers listen on port 0 only
     auto* started = new Emulator(config);
     std::thread([started] { started->run(); }).detach();
     return started;

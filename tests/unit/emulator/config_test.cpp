@@ -63,6 +63,22 @@ TEST(Config, BadInputIsAClearError) {
   }
 }
 
+TEST(Config, TlsPortsAndHostnames) {
+  Config defaults = load_config({}, env_of({}));
+  EXPECT_EQ(defaults.mqtt_tls_port, 8883);  // AWS IoT Core's
+  EXPECT_FALSE(defaults.tls_port);
+  Config config = load_config(
+      {"--mqtt-tls-port", "off", "--tls-port", "0", "--hostname", "class.local,10.0.0.5,::1"},
+      env_of({}));
+  EXPECT_FALSE(config.mqtt_tls_port);
+  EXPECT_EQ(config.tls_port, 0);
+  EXPECT_EQ(config.hostnames, (std::vector<std::string>{"class.local", "10.0.0.5", "::1"}));
+  // What a certificate could not name is refused at start, not when signing.
+  for (const char* bad : {"1234", "10.0.0", "my-host:8443", "-x.local", "a..b", "", "a b"}) {
+    EXPECT_THROW(load_config({"--hostname", bad}, env_of({})), ConfigError) << bad;
+  }
+}
+
 TEST(Config, IamSwitchAndPolicies) {
   EXPECT_TRUE(load_config({}, env_of({})).iam_enforce);
   EXPECT_FALSE(load_config({}, env_of({{"OFFCLOUD_IAM", "off"}})).iam_enforce);

@@ -41,6 +41,27 @@ TEST(Checksum, SameValueWhateverThePieces) {
   }
 }
 
+// A FULL_OBJECT multipart checksum: CRC(A || B) from CRC(A), CRC(B), |B|.
+TEST(Checksum, CombinesCrcs) {
+  std::string data;
+  for (int i = 0; i < 70000; ++i) data.push_back(static_cast<char>(i * 131 + 17));
+  for (auto algorithm :
+       {ChecksumAlgorithm::kCrc32, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kCrc64Nvme}) {
+    for (std::size_t split : {0u, 1u, 9u, 4096u, 69999u, 70000u}) {
+      std::string_view a = std::string_view(data).substr(0, split);
+      std::string_view b = std::string_view(data).substr(split);
+      EXPECT_EQ(combine_crc_base64(algorithm, of(algorithm, a), of(algorithm, b), b.size()),
+                of(algorithm, data))
+          << checksum_name(algorithm) << " " << split;
+    }
+  }
+  EXPECT_EQ(combine_crc_base64(ChecksumAlgorithm::kCrc32, of(ChecksumAlgorithm::kCrc32, "1234"),
+                               of(ChecksumAlgorithm::kCrc32, "56789"), 5),
+            b64({0xCB, 0xF4, 0x39, 0x26}));
+  EXPECT_FALSE(combine_crc_base64(ChecksumAlgorithm::kSha256, "", "", 0));
+  EXPECT_FALSE(combine_crc_base64(ChecksumAlgorithm::kCrc32, "not base64!", "AAAAAA==", 1));
+}
+
 TEST(Checksum, Names) {
   EXPECT_EQ(parse_checksum_algorithm("crc32c"), ChecksumAlgorithm::kCrc32c);
   EXPECT_EQ(parse_checksum_algorithm("CRC64NVME"), ChecksumAlgorithm::kCrc64Nvme);

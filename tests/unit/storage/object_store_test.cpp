@@ -183,5 +183,109 @@ TEST_F(ObjectStoreTest, MultipartCompletesWithS3Checks) {
   EXPECT_EQ(blob_files(), 1u);  // the parts are gone
 }
 
+WriteCondition if_none_match(std::optional<std::string> seen = std::nullopt) {
+  WriteCondition condition;
+  condition.if_none_match = true;
+  condition.seen = std::move(seen);
+  return condition;
+}
+
+WriteCondition if_match(std::string etag) {
+  WriteCondition condition;
+  condition.if_match = std::move(etag);
+  return condition;
+}
+
+TEST_F(ObjectStoreTest, ConditionalWritesCheckUnderTheCommit) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1", "000000000000");
+  auto put_if = [&](const std::string& data, const WriteCondition& condition) {
+    auto blob = store.new_blob();
+    blob->write(data);
+    blob->close();
+    ObjectInfo info;
+    info.key = "k";
+    return store.put_object("b", info, *blob, condition);
+  };
+  using S = ObjectStore::Status;
+  const std::string md5_of_1 = "c4ca4238a0b923820dcc509a6f75849b";
+  EXPECT_EQ(put_if("1", if_match(md5_of_1)), S::kNoSuchKey);
+  EXPECT_EQ(put_if("1", if_none_match()), S::kOk);
+  EXPECT_EQ(put_if("2", if_none_match()), S::kPreconditionFailed);
+  EXPECT_EQ(put_if("2", if_match("nope")), S::kPreconditionFailed);
+  EXPECT_EQ(put_if("2", if_match("\"" + md5_of_1 + "\"")), S::kOk);  // quotes optional
+  EXPECT_EQ(read(store, "b", "k"), "2");
+  // The key changed since the request began, in a way the condition allows.
+  std::string seen = store.head_object("b", "k")->blob;
+  store.delete_object("b", "k");
+  EXPECT_EQ(put_if("3", if_none_match(seen)), S::kConflict);
+  EXPECT_EQ(put_if("3", if_none_match("")), S::kOk);
+  EXPECT_EQ(read(store, "b", "k"), "3");
+}
+
+TEST_F(ObjectStoreTest, MultipartObjectsKeepTheirPartsAndCompleteAgain) {
+  std::string id;
+  std::vector<CompletedPart> parts;
+  std::string part1(ObjectStore::kMinPartSize, 'a'), part2 = "tail";
+  ObjectStore::CompleteResult done;
+  {
+    ObjectStore store(root_.string());
+    store.create_bucket("b", "us-east-1", "000000000000");
+    ObjectInfo attributes;
+    attributes.key = "mp";
+    attributes.storage_class = "GLACIER_IR";
+    id = store.create_upload("b", attributes, ChecksumAlgorithm::kCrc32, "FULL_OBJECT").value();
+    int number = 1;
+    for (const std::string* data : {&part1, &part2}) {
+      auto blob = store.new_blob();
+      blob->add_checksum(ChecksumAlgorithm::kCrc32);
+      blob->write(*data);
+      blob->close();
+      PartInfo part;
+      part.number = number;
+      part.checksums = blob->checksums();
+      parts.push_back({number++, blob->md5_hex()});
+      ASSERT_TRUE(store.put_part(id, part, *blob));
+    }
+    EXPECT_EQ(store.complete_upload("b", id, parts, {}, "AAAAAA==").status,
+              ObjectStore::CompleteStatus::kBadDigest);
+    EXPECT_EQ(store.complete_upload("b", id, parts, if_match("x")).status,
+              ObjectStore::CompleteStatus::kNoSuchKey);
+    done = store.complete_upload("b", id, parts);
+    ASSERT_EQ(done.status, ObjectStore::CompleteStatus::kOk);
+  }
+  Checksum whole(ChecksumAlgorithm::kCrc32);
+  whole.update(part1 + part2);
+  ASSERT_EQ(done.object.checksums.size(), 1u);
+  EXPECT_EQ(done.object.checksums[0].second, whole.finish_base64());
+  EXPECT_EQ(done.object.checksum_type, "FULL_OBJECT");
+
+  ObjectStore reopened(root_.string());
+  auto info = reopened.head_object("b", "mp");
+  ASSERT_TRUE(info);
+  ASSERT_EQ(info->parts.size(), 2u);
+  EXPECT_EQ(info->parts[0].size, part1.size());
+  EXPECT_EQ(info->parts[1].size, part2.size());
+  EXPECT_EQ(info->storage_class, "GLACIER_IR");
+  auto again = reopened.complete_upload("b", id, parts);
+  EXPECT_EQ(again.status, ObjectStore::CompleteStatus::kOk);
+  EXPECT_TRUE(again.repeated);
+  EXPECT_EQ(again.object.etag, done.object.etag);
+  EXPECT_EQ(reopened.complete_upload("b", "unknown", parts).status,
+            ObjectStore::CompleteStatus::kNoSuchUpload);
+}
+
+TEST_F(ObjectStoreTest, AclsAreKept) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1", "000000000000");
+  put(store, "b", "k", "x");
+  EXPECT_EQ(store.set_bucket_acl("b", "[1]"), ObjectStore::Status::kOk);
+  EXPECT_EQ(store.set_object_acl("b", "k", "[2]"), ObjectStore::Status::kOk);
+  EXPECT_EQ(store.set_object_acl("b", "missing", "[2]"), ObjectStore::Status::kNoSuchKey);
+  EXPECT_EQ(store.set_bucket_acl("missing", "[1]"), ObjectStore::Status::kNoSuchBucket);
+  EXPECT_EQ(store.bucket("b")->acl, "[1]");
+  EXPECT_EQ(store.head_object("b", "k")->acl, "[2]");
+}
+
 }  // namespace
 }  // namespace offcloud

@@ -398,5 +398,95 @@ TEST(ArnMatchTest, ComponentByComponent) {
   EXPECT_TRUE(arn_match("*", "*"));
 }
 
+// ---- explain() and statement_spans(): what IAM's simulator reports -------
+
+TEST(ExplainTest, AllowNamesTheAllowingStatements) {
+  PolicyDocument handson = parse(kHandsOnPolicy);
+  PolicyDocument other = parse(statement("Allow", R"("Action": "iot:*", "Resource": "*")"));
+  Explanation got = explain({&handson, &other}, "iot:Publish", kTopic, base_context());
+  EXPECT_EQ(got.decision, Decision::kAllow);
+  ASSERT_EQ(got.matched.size(), 2u);
+  EXPECT_EQ(got.matched[0].policy, 0u);
+  EXPECT_EQ(got.matched[0].statement, 0u);
+  EXPECT_EQ(got.matched[1].policy, 1u);
+  EXPECT_TRUE(got.missing_context_keys.empty());
+  EXPECT_EQ(got.decision, evaluate({&handson, &other}, "iot:Publish", kTopic, base_context()));
+}
+
+TEST(ExplainTest, ImplicitDenyNamesNothing) {
+  PolicyDocument handson = parse(kHandsOnPolicy);
+  Explanation got =
+      explain({&handson}, "iot:Publish", "arn:aws:iot:ap-northeast-1:000000000000:topic/other/x",
+              base_context());
+  EXPECT_EQ(got.decision, Decision::kImplicitDeny);
+  EXPECT_TRUE(got.matched.empty());
+}
+
+TEST(ExplainTest, ExplicitDenyNamesOnlyTheDenies) {
+  PolicyDocument admin = parse(statement("Allow", R"("Action": "*", "Resource": "*")"));
+  PolicyDocument deny = parse(R"({"Version": "2012-10-17", "Statement": [
+      {"Sid": "AllowS3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+      {"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}]})");
+  Explanation got = explain({&admin, &deny}, "s3:DeleteObject", "arn:aws:s3:::b/k", base_context());
+  EXPECT_EQ(got.decision, Decision::kExplicitDeny);
+  ASSERT_EQ(got.matched.size(), 1u);
+  EXPECT_EQ(got.matched[0].policy, 1u);
+  EXPECT_EQ(got.matched[0].statement, 1u);
+}
+
+TEST(ExplainTest, MissingContextKeysOfCoveringStatementsOnly) {
+  PolicyDocument document = parse(R"({"Version": "2012-10-17", "Statement": [
+      {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+       "Condition": {"StringLike": {"s3:prefix": "home/*"}, "Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+      {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+       "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "StringEquals": {"s3:ExistingObjectTag/x": "y"}}}]})");
+  Explanation got = explain({&document}, "s3:ListBucket", "arn:aws:s3:::b", base_context());
+  EXPECT_EQ(got.decision, Decision::kImplicitDeny);
+  EXPECT_EQ(got.missing_context_keys,
+            (std::vector<std::string>{"aws:MultiFactorAuthPresent", "s3:prefix"}));
+  ConditionContext context = base_context();
+  context.set("s3:prefix", "home/alice");
+  context.set("aws:multifactorauthpresent", "true");
+  got = explain({&document}, "s3:ListBucket", "arn:aws:s3:::b", context);
+  EXPECT_EQ(got.decision, Decision::kAllow);
+  EXPECT_TRUE(got.missing_context_keys.empty());
+}
+
+TEST(StatementSpansTest, FromOpeningBraceToJustAfterTheClosingOne) {
+  std::vector<StatementSpan> spans = statement_spans(kHandsOnPolicy);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].start.line, 4);
+  EXPECT_EQ(spans[0].start.column, 9);
+  EXPECT_EQ(spans[0].end.line, 15);
+  EXPECT_EQ(spans[0].end.column, 10);
+}
+
+TEST(StatementSpansTest, OneLineArraysSingleStatementsAndStrings) {
+  std::string text =
+      R"({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a}]{"}, )"
+      R"({"Sid": "X", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}], "Version": "2012-10-17"})";
+  std::vector<StatementSpan> spans = statement_spans(text);
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].start.line, 1);
+  EXPECT_EQ(spans[0].start.column, 16);
+  std::size_t second = text.find(R"({"Sid")");
+  EXPECT_EQ(spans[0].end.column, static_cast<int>(second) - 1);
+  EXPECT_EQ(spans[1].start.column, static_cast<int>(second) + 1);
+  EXPECT_EQ(spans[1].end.column, static_cast<int>(text.find("],")) + 1);
+
+  // A statement object, not an array; a multi-byte character counts once.
+  spans = statement_spans(
+      "{\n  \"Id\": \"\xC3\xA9t\xC3\xA9\", \"Statement\": {\"Effect\": \"Allow\", \"Action\": "
+      "\"*\", "
+      "\"Resource\": \"*\"}\n}");
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].start.line, 2);
+  EXPECT_EQ(spans[0].start.column, 29);
+  EXPECT_EQ(spans[0].end.line, 2);
+  EXPECT_EQ(spans[0].end.column, 80);
+
+  EXPECT_TRUE(statement_spans("{not json").empty());
+}
+
 }  // namespace
 }  // namespace offcloud

@@ -1,0 +1,103 @@
+// The console's shell: sign-in, navigation (#/page/...), the region and
+// language switches. Each page is a module in pages/ with render(ctx, params).
+import { Aws, loadSession, saveSession, clearSession, xmlText } from './aws.js';
+import { t, language, setLanguage } from './i18n.js';
+import { h, clear, errorBox, field, REGIONS } from './ui.js';
+import * as s3 from './pages/s3.js';
+import * as firehose from './pages/firehose.js';
+import * as rules from './pages/rules.js';
+import * as mqtt from './pages/mqtt.js';
+import * as iam from './pages/iam.js';
+
+
+const PAGES = { s3, firehose, rules, mqtt, iam };
+const main = document.getElementById('main');
+let current = null;  // the page shown, to let it stop (MQTT) when left
+
+function regionSelect(value, onchange, id) {
+  return h('select', { id, onchange: (e) => onchange(e.target.value) },
+    REGIONS.map((r) => h('option', { value: r, selected: r === value || null }, r)));
+}
+
+function renderNav(session) {
+  const nav = clear(document.getElementById('nav'));
+  const sessionBox = clear(document.getElementById('session'));
+  if (!session) return;
+  const page = (location.hash.split('/')[1] || 's3');
+  for (const name of Object.keys(PAGES)) {
+    nav.append(h('a', { href: `#/${name}`, 'aria-current': name === page ? 'page' : null }, t(`nav.${name}`)));
+  }
+  sessionBox.append(
+    h('span', { class: 'who', title: session.arn || '' }, session.arn ? session.arn.split(':').slice(4).join(':') : session.accessKeyId),
+    h('label', {}, h('span', { class: 'sr-only' }, t('region')),
+      regionSelect(session.region, (region) => {
+        session.region = region;
+        saveSession(session);
+        route();
+      }, 'region')),
+    h('button', { class: 'link', id: 'sign-out', onclick: () => { clearSession(); location.hash = ''; route(); } }, t('signOut')));
+}
+
+function renderSignIn(message) {
+  renderNav(null);
+  const keyId = h('input', { id: 'access-key-id', autocomplete: 'username', required: true, spellcheck: 'false' });
+  const secret = h('input', { id: 'secret-access-key', type: 'password', autocomplete: 'current-password', required: true });
+  const region = regionSelect('ap-northeast-1', () => {}, 'sign-in-region');
+  const status = h('div', {}, message ? errorBox(message) : null);
+  const form = h('form', {
+    class: 'card sign-in',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const session = { accessKeyId: keyId.value.trim(), secretAccessKey: secret.value, region: region.value };
+      clear(status);
+      try {
+        // The key is checked as any SDK's would be: by a signed call.
+        const doc = await new Aws(session, session.region).sts('GetCallerIdentity');
+        session.arn = xmlText(doc, 'Arn');
+        session.account = xmlText(doc, 'Account');
+        saveSession(session);
+        if (!location.hash || location.hash === '#/') location.hash = '#/s3';
+        route();
+      } catch (error) {
+        status.append(errorBox(error));
+      }
+    },
+  },
+  h('h1', {}, t('signIn.title')),
+  h('p', { class: 'muted' }, t('signIn.intro')),
+  field(t('signIn.keyId'), keyId),
+  field(t('signIn.secret'), secret),
+  field(t('region'), region),
+  h('button', { type: 'submit', class: 'primary', id: 'sign-in' }, t('signIn.submit')),
+  status,
+  h('p', { class: 'muted small' }, t('signIn.storage')));
+  clear(main).append(form);
+  keyId.focus();
+}
+
+export function route() {
+  if (current && current.leave) current.leave();
+  current = null;
+  const session = loadSession();
+  if (!session) return renderSignIn();
+  renderNav(session);
+  const [, name = 's3', ...rest] = location.hash.replace(/^#/, '').split('/');
+  const page = PAGES[name] || s3;
+  const aws = new Aws(session, session.region);
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const ctx = { aws, session, region: session.region, main: clear(main), rest: rest.map((p) => decodeURIComponent(p.split('?')[0])), params };
+  current = page;
+  document.title = `${t(`nav.${name}`)} · offcloud console`;
+  Promise.resolve(page.render(ctx)).catch((error) => main.append(errorBox(error)));
+}
+
+const languageSelect = document.getElementById('language');
+languageSelect.value = language();
+document.documentElement.lang = language();
+languageSelect.addEventListener('change', () => {
+  setLanguage(languageSelect.value);
+  document.documentElement.lang = language();
+  route();
+});
+window.addEventListener('hashchange', route);
+route();

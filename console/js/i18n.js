@@ -1,0 +1,177 @@
+// The interface in English and Japanese: the browser's language by default,
+// the switch in the top bar remembered in this browser. AWS's own error
+// codes and messages are shown as AWS words them, never translated.
+// Messages take {0}, {1}, ... for arguments.
+
+const en = {
+  'nav.s3': 'S3', 'nav.firehose': 'Firehose', 'nav.rules': 'IoT rules', 'nav.mqtt': 'MQTT test client', 'nav.iam': 'IAM',
+  region: 'Region', signOut: 'Sign out', loading: 'Loading…', refresh: 'Refresh', delete: 'Delete', save: 'Save',
+  name: 'Name', size: 'Size', status: 'Status', created: 'Created', lastModified: 'Last modified', none: 'None',
+  error: 'Error',
+  'signIn.title': 'Sign in to offcloud',
+  'signIn.intro': 'Use an access key: the root key test / test, or an IAM user\'s key. Every action is an AWS API call signed with it, allowed or denied by its policies as on AWS.',
+  'signIn.keyId': 'Access key ID', 'signIn.secret': 'Secret access key', 'signIn.submit': 'Sign in',
+  'signIn.storage': 'The key is kept only in this tab (session storage) and sent nowhere but to this offcloud, as signatures.',
+  's3.buckets': 'Buckets', 's3.createBucket': 'Create bucket', 's3.bucketName': 'Bucket name',
+  's3.bucketNameHint': 'Globally unique: 3–63 lower-case letters, digits, dots and hyphens.',
+  's3.created': 'Bucket {0} created.', 's3.deleted': 'Bucket {0} deleted.', 's3.noBuckets': 'No buckets yet.',
+  's3.confirmDeleteBucket': 'Delete bucket {0}?', 's3.confirmDeleteObjects': 'Delete {0} object(s)? This cannot be undone.',
+  's3.deleteSelected': 'Delete', 's3.objectsDeleted': '{0} object(s) deleted.', 's3.upload': 'Upload',
+  's3.uploaded': 'Uploaded', 's3.folder': 'Folder', 's3.noObjects': 'No objects here.', 's3.objectCount': '{0} object(s) · region {1}',
+  's3.storageClass': 'Storage class', 's3.download': 'Download', 's3.preview': 'Preview',
+  's3.binary': 'Binary content: no preview. Download it instead.', 's3.truncated': 'Only the first 256 KB are shown.',
+  's3.jsonLines': 'JSON Lines: {0} record(s)',
+  'firehose.title': 'Firehose delivery streams', 'firehose.create': 'Create delivery stream', 'firehose.name': 'Delivery stream name',
+  'firehose.source': 'Source', 'firehose.destination': 'Destination: S3 bucket',
+  'firehose.destinationHint': 'Records are written to this bucket, one object per buffer.',
+  'firehose.bufferSize': 'Buffer size (MiB)', 'firehose.bufferInterval': 'Buffer interval (seconds)',
+  'firehose.intervalHint': 'The hands-on uses 60 s (offcloud --firehose-max-interval may cap it).',
+  'firehose.prefix': 'S3 bucket prefix', 'firehose.errorPrefix': 'S3 bucket error output prefix',
+  'firehose.compression': 'Compression', 'firehose.disabled': 'Disabled', 'firehose.created': 'Delivery stream {0} created.',
+  'firehose.deleted': 'Delivery stream {0} deleted.', 'firehose.confirmDelete': 'Delete delivery stream {0}?',
+  'firehose.none': 'No delivery streams yet.',
+  'rules.title': 'IoT message routing rules', 'rules.create': 'Create rule', 'rules.edit': 'Edit rule {0}',
+  'rules.topic': 'Topic', 'rules.enabled': 'Active', 'rules.disabled': 'Disabled', 'rules.enable': 'Enable', 'rules.disable': 'Disable',
+  'rules.enableDone': 'Rule {0} enabled.', 'rules.disableDone': 'Rule {0} disabled.', 'rules.deleted': 'Rule {0} deleted.',
+  'rules.created': 'Rule {0} created.', 'rules.saved': 'Rule {0} saved.', 'rules.confirmDelete': 'Delete rule {0}?',
+  'rules.none': 'No rules yet.', 'rules.description': 'Description', 'rules.sql': 'SQL statement',
+  'rules.sqlHint': 'IoT SQL, e.g. SELECT * FROM \'handson/analysisLogData\'. AWS IoT checks it when the rule is saved.',
+  'rules.sqlVersion': 'SQL version', 'rules.action': 'Action', 'rules.actionType': 'Send a message to',
+  'rules.action.firehose': 'an Amazon Data Firehose stream', 'rules.action.s3': 'an Amazon S3 bucket',
+  'rules.action.republish': 'an AWS IoT topic (republish)',
+  'rules.stream': 'Delivery stream name', 'rules.separator': 'Separator', 'rules.noSeparator': 'None',
+  'rules.bucket': 'Bucket', 'rules.key': 'Key', 'rules.republishTopic': 'Topic',
+  'rules.addAction': 'Add action', 'rules.addErrorAction': 'Add error action',
+  'mqtt.title': 'MQTT test client', 'mqtt.connecting': 'Connecting…', 'mqtt.connected': 'Connected',
+  'mqtt.disconnected': 'Disconnected', 'mqtt.reconnect': 'Reconnect', 'mqtt.closed': 'Connection closed',
+  'mqtt.closedHint': 'AWS IoT closes the connection when a publish or subscription is not allowed by the key\'s policies (iot:Publish, iot:Subscribe, iot:Receive), or the topic is not valid.',
+  'mqtt.connectFailed': 'Could not connect',
+  'mqtt.intro': 'MQTT over WebSocket at /mqtt, signed with your key for region {0}: the same broker devices and rules use.',
+  'mqtt.subscribe': 'Subscribe', 'mqtt.unsubscribe': 'Unsubscribe', 'mqtt.filter': 'Topic filter',
+  'mqtt.filterHint': '# subscribes to every topic; + matches one level.', 'mqtt.subscribeRefused': 'The subscription to {0} was refused (iot:Subscribe).',
+  'mqtt.publish': 'Publish', 'mqtt.topic': 'Topic name', 'mqtt.retain': 'Retain message', 'mqtt.payload': 'Message payload',
+  'mqtt.published': 'Published to {0}.', 'mqtt.messages': 'Messages', 'mqtt.pause': 'Pause', 'mqtt.resume': 'Resume',
+  'mqtt.clear': 'Clear', 'mqtt.count': '{0} shown · {1} received', 'mqtt.retained': 'retained',
+  'iam.title': 'IAM', 'iam.policies': 'Policies', 'iam.users': 'Users', 'iam.createPolicy': 'Create policy',
+  'iam.description': 'Description', 'iam.policyHint': 'The policy document. IAM checks it when it is created.',
+  'iam.policyCreated': 'Policy {0} created.', 'iam.policyDeleted': 'Policy {0} deleted.', 'iam.confirmDeletePolicy': 'Delete policy {0}?',
+  'iam.noPolicies': 'No customer managed policies yet.', 'iam.attachments': 'Attached to',
+  'iam.createUser': 'Create user', 'iam.userName': 'User name', 'iam.attachPolicy': 'Attach policy',
+  'iam.noPolicy': '(none)', 'iam.customerManaged': 'Customer managed', 'iam.awsManaged': 'AWS managed',
+  'iam.userCreated': 'User {0} created.', 'iam.userDeleted': 'User {0} deleted.', 'iam.noUsers': 'No users yet.',
+  'iam.confirmDeleteUser': 'Delete user {0}, with its access keys and attached policies?', 'iam.deleteUser': 'Delete user',
+  'iam.permissions': 'Permissions policies', 'iam.noAttached': 'No policies attached.', 'iam.detach': 'Detach', 'iam.attach': 'Attach',
+  'iam.accessKeys': 'Access keys', 'iam.accessKeyId': 'Access key ID', 'iam.secretAccessKey': 'Secret access key',
+  'iam.noKeys': 'No access keys.', 'iam.createAccessKey': 'Create access key', 'iam.activate': 'Activate', 'iam.deactivate': 'Deactivate',
+  'iam.confirmDeleteKey': 'Delete access key {0}?', 'iam.keyCreated': 'Access key created.',
+  'iam.secretOnce': 'This is the only time the secret access key can be viewed or downloaded. Save it now.',
+  'iam.downloadCsv': 'Download .csv file',
+  'iam.sim.title': 'Can this user do this?', 'iam.sim.hint': 'Asks IAM\'s policy simulator (SimulatePrincipalPolicy): the user\'s policies decide, as for a real request, and the statement that decided is named.',
+  'iam.sim.action': 'Action', 'iam.sim.resource': 'Resource ARN', 'iam.sim.submit': 'Check',
+  'iam.sim.allowed': 'Allowed.', 'iam.sim.explicitDeny': 'Denied by an explicit Deny.', 'iam.sim.implicitDeny': 'Denied: no statement allows it (implicit deny).',
+  'iam.sim.question': '{0} → {1} on {2}', 'iam.sim.allowedBy': 'Allowed by', 'iam.sim.deniedBy': 'Denied by',
+  'iam.sim.sid': 'statement {0}', 'iam.sim.position': 'line {0}, column {1} to line {2}, column {3}',
+  'iam.sim.noStatement': 'None of the user\'s policies has a statement that allows this action on this resource.',
+  'iam.sim.missing': 'Condition keys the simulation did not have: {0}',
+  'iam.sim.type.user': 'inline policy', 'iam.sim.type.user-managed': 'customer managed', 'iam.sim.type.aws-managed': 'AWS managed',
+  'iam.sim.type.none': 'given policy',
+};
+
+const ja = {
+  'nav.s3': 'S3', 'nav.firehose': 'Firehose', 'nav.rules': 'IoT ルール', 'nav.mqtt': 'MQTT テストクライアント', 'nav.iam': 'IAM',
+  region: 'リージョン', signOut: 'サインアウト', loading: '読み込み中…', refresh: '更新', delete: '削除', save: '保存',
+  name: '名前', size: 'サイズ', status: 'ステータス', created: '作成日時', lastModified: '最終更新日時', none: 'なし',
+  error: 'エラー',
+  'signIn.title': 'offcloud にサインイン',
+  'signIn.intro': 'アクセスキーを使います: ルートキー test / test、または IAM ユーザーのキー。すべての操作はこのキーで署名された AWS API 呼び出しで、AWS と同じくポリシーにより許可・拒否されます。',
+  'signIn.keyId': 'アクセスキー ID', 'signIn.secret': 'シークレットアクセスキー', 'signIn.submit': 'サインイン',
+  'signIn.storage': 'キーはこのタブ (セッションストレージ) にだけ保持され、署名としてこの offcloud にだけ送られます。',
+  's3.buckets': 'バケット', 's3.createBucket': 'バケットを作成', 's3.bucketName': 'バケット名',
+  's3.bucketNameHint': '全世界で一意: 小文字・数字・ドット・ハイフンで 3～63 文字。',
+  's3.created': 'バケット {0} を作成しました。', 's3.deleted': 'バケット {0} を削除しました。', 's3.noBuckets': 'バケットはまだありません。',
+  's3.confirmDeleteBucket': 'バケット {0} を削除しますか?', 's3.confirmDeleteObjects': '{0} 個のオブジェクトを削除しますか? 元に戻せません。',
+  's3.deleteSelected': '削除', 's3.objectsDeleted': '{0} 個のオブジェクトを削除しました。', 's3.upload': 'アップロード',
+  's3.uploaded': 'アップロード完了', 's3.folder': 'フォルダ', 's3.noObjects': 'オブジェクトはありません。', 's3.objectCount': 'オブジェクト {0} 個 · リージョン {1}',
+  's3.storageClass': 'ストレージクラス', 's3.download': 'ダウンロード', 's3.preview': 'プレビュー',
+  's3.binary': 'バイナリのためプレビューできません。ダウンロードしてください。', 's3.truncated': '先頭の 256 KB のみ表示しています。',
+  's3.jsonLines': 'JSON Lines: {0} 件',
+  'firehose.title': 'Firehose 配信ストリーム', 'firehose.create': '配信ストリームを作成', 'firehose.name': '配信ストリーム名',
+  'firehose.source': 'ソース', 'firehose.destination': '送信先: S3 バケット',
+  'firehose.destinationHint': 'レコードはこのバケットに、バッファごとに 1 オブジェクトとして書き込まれます。',
+  'firehose.bufferSize': 'バッファサイズ (MiB)', 'firehose.bufferInterval': 'バッファ間隔 (秒)',
+  'firehose.intervalHint': 'ハンズオンでは 60 秒 (offcloud の --firehose-max-interval で短縮できます)。',
+  'firehose.prefix': 'S3 バケットプレフィックス', 'firehose.errorPrefix': 'S3 バケットエラー出力プレフィックス',
+  'firehose.compression': '圧縮', 'firehose.disabled': '無効', 'firehose.created': '配信ストリーム {0} を作成しました。',
+  'firehose.deleted': '配信ストリーム {0} を削除しました。', 'firehose.confirmDelete': '配信ストリーム {0} を削除しますか?',
+  'firehose.none': '配信ストリームはまだありません。',
+  'rules.title': 'IoT メッセージルーティングルール', 'rules.create': 'ルールを作成', 'rules.edit': 'ルール {0} を編集',
+  'rules.topic': 'トピック', 'rules.enabled': '有効', 'rules.disabled': '無効', 'rules.enable': '有効化', 'rules.disable': '無効化',
+  'rules.enableDone': 'ルール {0} を有効にしました。', 'rules.disableDone': 'ルール {0} を無効にしました。', 'rules.deleted': 'ルール {0} を削除しました。',
+  'rules.created': 'ルール {0} を作成しました。', 'rules.saved': 'ルール {0} を保存しました。', 'rules.confirmDelete': 'ルール {0} を削除しますか?',
+  'rules.none': 'ルールはまだありません。', 'rules.description': '説明', 'rules.sql': 'ルールクエリステートメント',
+  'rules.sqlHint': 'IoT SQL。例: SELECT * FROM \'handson/analysisLogData\'。保存時に AWS IoT が検査します。',
+  'rules.sqlVersion': 'SQL バージョン', 'rules.action': 'アクション', 'rules.actionType': 'メッセージの送信先',
+  'rules.action.firehose': 'Amazon Data Firehose ストリーム', 'rules.action.s3': 'Amazon S3 バケット',
+  'rules.action.republish': 'AWS IoT トピック (再発行)',
+  'rules.stream': '配信ストリーム名', 'rules.separator': '区切り文字', 'rules.noSeparator': 'なし',
+  'rules.bucket': 'バケット', 'rules.key': 'キー', 'rules.republishTopic': 'トピック',
+  'rules.addAction': 'アクションの追加', 'rules.addErrorAction': 'エラーアクションの追加',
+  'mqtt.title': 'MQTT テストクライアント', 'mqtt.connecting': '接続中…', 'mqtt.connected': '接続済み',
+  'mqtt.disconnected': '切断', 'mqtt.reconnect': '再接続', 'mqtt.closed': '接続が閉じられました',
+  'mqtt.closedHint': 'キーのポリシーで許可されていない発行・サブスクライブ (iot:Publish, iot:Subscribe, iot:Receive) や不正なトピックに対して、AWS IoT は接続を閉じます。',
+  'mqtt.connectFailed': '接続できません',
+  'mqtt.intro': '/mqtt の MQTT over WebSocket に、リージョン {0} のキーで署名して接続します: デバイスやルールと同じブローカーです。',
+  'mqtt.subscribe': 'サブスクライブ', 'mqtt.unsubscribe': 'サブスクライブ解除', 'mqtt.filter': 'トピックのフィルター',
+  'mqtt.filterHint': '# はすべてのトピック、+ は 1 階層に一致します。', 'mqtt.subscribeRefused': '{0} へのサブスクライブは拒否されました (iot:Subscribe)。',
+  'mqtt.publish': '発行', 'mqtt.topic': 'トピック名', 'mqtt.retain': 'メッセージを保持', 'mqtt.payload': 'メッセージペイロード',
+  'mqtt.published': '{0} に発行しました。', 'mqtt.messages': 'メッセージ', 'mqtt.pause': '一時停止', 'mqtt.resume': '再開',
+  'mqtt.clear': 'クリア', 'mqtt.count': '表示 {0} 件 · 受信 {1} 件', 'mqtt.retained': '保持',
+  'iam.title': 'IAM', 'iam.policies': 'ポリシー', 'iam.users': 'ユーザー', 'iam.createPolicy': 'ポリシーの作成',
+  'iam.description': '説明', 'iam.policyHint': 'ポリシードキュメント。作成時に IAM が検査します。',
+  'iam.policyCreated': 'ポリシー {0} を作成しました。', 'iam.policyDeleted': 'ポリシー {0} を削除しました。', 'iam.confirmDeletePolicy': 'ポリシー {0} を削除しますか?',
+  'iam.noPolicies': 'カスタマー管理ポリシーはまだありません。', 'iam.attachments': 'アタッチ数',
+  'iam.createUser': 'ユーザーを作成', 'iam.userName': 'ユーザー名', 'iam.attachPolicy': 'ポリシーをアタッチ',
+  'iam.noPolicy': '(なし)', 'iam.customerManaged': 'カスタマー管理', 'iam.awsManaged': 'AWS 管理',
+  'iam.userCreated': 'ユーザー {0} を作成しました。', 'iam.userDeleted': 'ユーザー {0} を削除しました。', 'iam.noUsers': 'ユーザーはまだいません。',
+  'iam.confirmDeleteUser': 'ユーザー {0} を、そのアクセスキーとアタッチされたポリシーとともに削除しますか?', 'iam.deleteUser': 'ユーザーを削除',
+  'iam.permissions': '許可ポリシー', 'iam.noAttached': 'アタッチされたポリシーはありません。', 'iam.detach': 'デタッチ', 'iam.attach': 'アタッチ',
+  'iam.accessKeys': 'アクセスキー', 'iam.accessKeyId': 'アクセスキー ID', 'iam.secretAccessKey': 'シークレットアクセスキー',
+  'iam.noKeys': 'アクセスキーはありません。', 'iam.createAccessKey': 'アクセスキーを作成', 'iam.activate': '有効化', 'iam.deactivate': '無効化',
+  'iam.confirmDeleteKey': 'アクセスキー {0} を削除しますか?', 'iam.keyCreated': 'アクセスキーを作成しました。',
+  'iam.secretOnce': 'シークレットアクセスキーを表示・ダウンロードできるのは今回だけです。今すぐ保存してください。',
+  'iam.downloadCsv': '.csv ファイルをダウンロード',
+  'iam.sim.title': 'このユーザーはこれを実行できる?', 'iam.sim.hint': 'IAM のポリシーシミュレーター (SimulatePrincipalPolicy) に問い合わせます。実際のリクエストと同じくユーザーのポリシーで判定し、決め手になったステートメントを示します。',
+  'iam.sim.action': 'アクション', 'iam.sim.resource': 'リソース ARN', 'iam.sim.submit': '確認',
+  'iam.sim.allowed': '許可されます。', 'iam.sim.explicitDeny': '明示的な Deny で拒否されます。', 'iam.sim.implicitDeny': '拒否されます: 許可するステートメントがありません (暗黙的な拒否)。',
+  'iam.sim.question': '{0} → {2} への {1}', 'iam.sim.allowedBy': '許可したもの:', 'iam.sim.deniedBy': '拒否したもの:',
+  'iam.sim.sid': 'ステートメント {0}', 'iam.sim.position': '{0} 行 {1} 列から {2} 行 {3} 列',
+  'iam.sim.noStatement': 'このリソースへのこのアクションを許可するステートメントは、ユーザーのどのポリシーにもありません。',
+  'iam.sim.missing': 'シミュレーションに値がなかった条件キー: {0}',
+  'iam.sim.type.user': 'インラインポリシー', 'iam.sim.type.user-managed': 'カスタマー管理', 'iam.sim.type.aws-managed': 'AWS 管理',
+  'iam.sim.type.none': '指定したポリシー',
+};
+
+const MESSAGES = { en, ja };
+const STORAGE_KEY = 'offcloud.console.language';
+let current = null;
+
+export function language() {
+  if (!current) {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    const browser = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
+    current = saved in MESSAGES ? saved : (browser.toLowerCase().startsWith('ja') ? 'ja' : 'en');
+  }
+  return current;
+}
+
+export function setLanguage(lang) {
+  current = lang in MESSAGES ? lang : 'en';
+  localStorage.setItem(STORAGE_KEY, current);
+}
+
+export function t(key, ...args) {
+  const text = MESSAGES[language()][key] ?? en[key] ?? key;
+  return text.replace(/\{(\d)\}/g, (_, i) => (args[i] === undefined ? '' : String(args[i])));
+}
+
+export const catalogs = MESSAGES;

@@ -1,0 +1,119 @@
+// Firehose: delivery streams; create (DirectPut to an S3 bucket, buffer
+// size and interval, prefix, compression), describe, delete.
+import { xmlAll, xmlText } from '../aws.js';
+import { t } from '../i18n.js';
+import { h, clear, attempt, errorBox, formatTime, field, table, pageHeader } from '../ui.js';
+
+export async function render(ctx) {
+  const { aws, main } = ctx;
+  const status = h('div', { class: 'status' });
+  const list = h('div', {}, h('p', { class: 'muted' }, t('loading')));
+  const detail = h('div', { id: 'stream-detail' });
+
+  const name = h('input', { id: 'stream-name', required: true, spellcheck: 'false', placeholder: 'yamada-analysis-log-stream' });
+  const bucket = h('select', { id: 'stream-bucket', required: true });
+  const size = h('input', { id: 'buffer-size', type: 'number', min: 1, max: 128, value: 5 });
+  const interval = h('input', { id: 'buffer-interval', type: 'number', min: 0, max: 900, value: 60 });
+  const prefix = h('input', { id: 'stream-prefix', spellcheck: 'false', placeholder: 'logs/' });
+  const errorPrefix = h('input', { id: 'stream-error-prefix', spellcheck: 'false', placeholder: 'errors/!{firehose:error-output-type}/' });
+  const compression = h('select', { id: 'stream-compression' },
+    h('option', { value: 'UNCOMPRESSED' }, t('firehose.disabled')), h('option', { value: 'GZIP' }, 'GZIP'));
+
+  const form = h('form', {
+    class: 'card', id: 'create-stream',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const account = ctx.session.account || '000000000000';
+      const destination = {
+        RoleARN: `arn:aws:iam::${account}:role/firehose_delivery_role`,
+        BucketARN: `arn:aws:s3:::${bucket.value}`,
+        BufferingHints: { SizeInMBs: Number(size.value), IntervalInSeconds: Number(interval.value) },
+        CompressionFormat: compression.value,
+      };
+      if (prefix.value) destination.Prefix = prefix.value;
+      if (errorPrefix.value) destination.ErrorOutputPrefix = errorPrefix.value;
+      const ok = await attempt(status, () => aws.firehose('CreateDeliveryStream', {
+        DeliveryStreamName: name.value.trim(), DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: destination,
+      }), t('firehose.created', name.value.trim()));
+      if (ok) { name.value = ''; load(); }
+    },
+  },
+  h('h2', {}, t('firehose.create')),
+  field(t('firehose.name'), name),
+  field(t('firehose.source'), h('input', { value: 'Direct PUT', disabled: true })),
+  field(t('firehose.destination'), bucket, t('firehose.destinationHint')),
+  h('div', { class: 'row' }, field(t('firehose.bufferSize'), size, '1–128 MiB'), field(t('firehose.bufferInterval'), interval, t('firehose.intervalHint'))),
+  h('div', { class: 'row' }, field(t('firehose.prefix'), prefix), field(t('firehose.errorPrefix'), errorPrefix)),
+  field(t('firehose.compression'), compression),
+  h('button', { type: 'submit', class: 'primary' }, t('firehose.create')));
+
+  async function loadBuckets() {
+    try {
+      const doc = await aws.s3Xml('GET');
+      clear(bucket).append(...xmlAll(doc, 'Bucket').map((b) => h('option', { value: xmlText(b, 'Name') }, xmlText(b, 'Name'))));
+    } catch { /* the form says so when it is sent */ }
+  }
+
+  async function load() {
+    let names;
+    try {
+      names = (await aws.firehose('ListDeliveryStreams', { Limit: 100 })).DeliveryStreamNames || [];
+    } catch (error) {
+      clear(list).append(errorBox(error));
+      return;
+    }
+    const rows = [];
+    for (const streamName of names) {
+      const statusCell = h('td', {});
+      const destCell = h('td', {});
+      const createdCell = h('td', {});
+      rows.push(h('tr', { 'data-stream': streamName },
+        h('td', {}, h('button', { class: 'link', onclick: () => describe(streamName) }, streamName)),
+        statusCell, destCell, createdCell,
+        h('td', {}, h('button', {
+          class: 'danger small', 'data-action': 'delete-stream',
+          onclick: async () => {
+            if (!confirm(t('firehose.confirmDelete', streamName))) return;
+            if (await attempt(status, () => aws.firehose('DeleteDeliveryStream', { DeliveryStreamName: streamName }),
+              t('firehose.deleted', streamName))) { clear(detail); load(); }
+          },
+        }, t('delete')))));
+      aws.firehose('DescribeDeliveryStream', { DeliveryStreamName: streamName }).then(({ DeliveryStreamDescription: d }) => {
+        statusCell.textContent = d.DeliveryStreamStatus;
+        const s3 = (d.Destinations || [])[0]?.ExtendedS3DestinationDescription || (d.Destinations || [])[0]?.S3DestinationDescription;
+        destCell.textContent = s3 ? s3.BucketARN.replace('arn:aws:s3:::', 's3://') : '';
+        createdCell.textContent = formatTime(d.CreateTimestamp);
+      }).catch(() => {});
+    }
+    clear(list).append(table([t('name'), t('status'), t('firehose.destination'), t('created'), ''], rows, t('firehose.none')));
+  }
+
+  async function describe(streamName) {
+    clear(detail).append(h('p', { class: 'muted' }, t('loading')));
+    try {
+      const { DeliveryStreamDescription: d } = await aws.firehose('DescribeDeliveryStream', { DeliveryStreamName: streamName });
+      const s3 = (d.Destinations || [])[0]?.ExtendedS3DestinationDescription || (d.Destinations || [])[0]?.S3DestinationDescription || {};
+      const hints = s3.BufferingHints || {};
+      clear(detail).append(h('section', { class: 'card' },
+        h('h2', {}, streamName),
+        h('dl', { class: 'props' },
+          h('dt', {}, 'ARN'), h('dd', {}, d.DeliveryStreamARN),
+          h('dt', {}, t('status')), h('dd', {}, d.DeliveryStreamStatus),
+          h('dt', {}, t('firehose.source')), h('dd', {}, d.DeliveryStreamType),
+          h('dt', {}, t('firehose.destination')), h('dd', {}, s3.BucketARN || ''),
+          h('dt', {}, t('firehose.bufferSize')), h('dd', {}, `${hints.SizeInMBs} MiB`),
+          h('dt', {}, t('firehose.bufferInterval')), h('dd', {}, `${hints.IntervalInSeconds} s`),
+          h('dt', {}, t('firehose.prefix')), h('dd', {}, s3.Prefix || ''),
+          h('dt', {}, t('firehose.errorPrefix')), h('dd', {}, s3.ErrorOutputPrefix || ''),
+          h('dt', {}, t('firehose.compression')), h('dd', {}, s3.CompressionFormat || ''),
+          h('dt', {}, t('created')), h('dd', {}, formatTime(d.CreateTimestamp))),
+        h('details', {}, h('summary', {}, 'JSON'), h('pre', {}, JSON.stringify(d, null, 2)))));
+    } catch (error) {
+      clear(detail).append(errorBox(error));
+    }
+  }
+
+  main.append(pageHeader(t('firehose.title'), h('button', { onclick: load }, t('refresh'))), status, list, detail, form);
+  await Promise.all([load(), loadBuckets()]);
+}
