@@ -11,10 +11,13 @@ is curl streaming a file to a presigned URL, against dd copying the same
 file on the same disk.
 
 The MQTT rows are offcloud-loadgen's MQTT workloads (many connections on
-one client thread) against offcloud's plain MQTT port and against mosquitto,
-alternating, one broker measured at a time: delivered messages/s at the subscribers for QoS 0 and
-1 fan-in and fan-out, the RSS 10,000 idle connections add, and connect
-times in a storm of 1,000 connects. `--only mqtt` runs only those rows,
+one client thread) against offcloud's MQTT ports and against mosquitto,
+alternating, one broker measured at a time: delivered messages/s at the
+subscribers for QoS 0 and 1 fan-in and fan-out, the RSS 10,000 idle
+connections add, and connect times in a storm of 1,000 connects, over plain
+TCP; then the fan rows and the storm again over mutual TLS (both brokers
+with offcloud's CA and server certificate, every client with one device
+certificate offcloud issued). `--only mqtt` runs only those rows,
 `--only http` only the others.
 
     bench/bench.py [--seconds 10] [--concurrency 32] [--starts 10] [--big-mib 1024]
@@ -33,7 +36,7 @@ import sys
 import tempfile
 import time
 
-from servers import Server
+from servers import Server, Tls
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HANDSON_TOPIC = "handson/analysisLogData"
@@ -76,10 +79,9 @@ MQTT_FAN = [
 MQTT_SIZE = 300
 MQTT_SERVERS = ("offcloud", "mosquitto")
 # The transports the MQTT rows run over, as (name in the label, URL scheme).
-# TLS ("TLS", "mqtts") joins once offcloud serves MQTT over TLS to a client
-# that authenticates as the plain port's do, and loadgen's transport hook
-# (Connection's handshake/read_some/write in client/mqtt_load.cpp) is filled.
-MQTT_TRANSPORTS = [("TCP", "mqtt")]
+# Over TLS the idle row is left out (the fan rows and the storm are the
+# ones asked for).
+MQTT_TRANSPORTS = [("TCP", "mqtt"), ("TLS", "mqtts")]
 
 
 def loadgen(args, server, flags):
@@ -112,7 +114,11 @@ def loadgen(args, server, flags):
 
 
 def loadgen_argv(args, server, scheme, flags):
-    endpoint = "%s://127.0.0.1:%d" % (scheme, server.mqtt_port)
+    if scheme == "mqtts":
+        endpoint = "mqtts://127.0.0.1:%d" % server.mqtt_tls_port
+        flags = ["--ca", server.tls.ca, "--cert", server.tls.cert, "--key", server.tls.key] + flags
+    else:
+        endpoint = "mqtt://127.0.0.1:%d" % server.mqtt_port
     return [os.path.join(args.bin, "offcloud-loadgen"), "--endpoint", endpoint, "--json"] + flags
 
 
@@ -180,7 +186,10 @@ def measure_mqtt(args, workdir, m):
     connections and the connect storm get fresh ones (so the RSS added is
     the connections', not the heap the fan workloads left)."""
     m["mqtt"] = {}
-    servers = {name: Server(name, workdir, args.bin, mqtt=True) for name in MQTT_SERVERS}
+    tls = Tls(os.path.join(workdir, "tls"))
+    # offcloud first: mosquitto's TLS listener takes offcloud's CA.
+    servers = {name: Server(name, workdir, args.bin, mqtt=True, tls=tls)
+               for name in MQTT_SERVERS}
     try:
         for transport, scheme in MQTT_TRANSPORTS:
             for server in servers.values():
@@ -202,7 +211,8 @@ def measure_mqtt(args, workdir, m):
                 server.start()
             time.sleep(1)
             for name, server in servers.items():
-                m["mqtt"][("idle", transport, name)] = mqtt_idle(args, server, scheme)
+                if transport == "TCP":
+                    m["mqtt"][("idle", transport, name)] = mqtt_idle(args, server, scheme)
             for name, server in servers.items():
                 m["mqtt"][("storm", transport, name)] = mqtt_storm(args, server, scheme)
             for server in servers.values():
@@ -431,7 +441,8 @@ def print_mqtt_rows(args, m, problems):
             targets.append((full, "delivered msg/s >= 1.0x mosquitto", mine / base >= 1.0
                             if base else False, ratio(mine, base)))
         label = "MQTT %d idle connections over %s, RSS added" % (args.idle_connections, transport)
-        idle = {name: mq[("idle", transport, name)] for name in MQTT_SERVERS}
+        idle = {name: mq[("idle", transport, name)] for name in MQTT_SERVERS
+                if ("idle", transport, name) in mq}
         growth = {name: r["rss_during"] - r["rss_before"] if r["rss_during"] is not None else None
                   for name, r in idle.items()}
         for name, r in idle.items():
@@ -448,7 +459,7 @@ def print_mqtt_rows(args, m, problems):
             targets.append((label, "RSS growth <= 2.0x mosquitto's",
                             growth["offcloud"] / growth["mosquitto"] <= 2.0,
                             ratio(growth["offcloud"], growth["mosquitto"])))
-        label = "MQTT connect storm, %d clients at once over %s (TCP to CONNACK)" % (
+        label = "MQTT connect storm, %d clients at once over %s (TCP connect to CONNACK)" % (
             args.storm, transport)
         p99 = {name: mq[("storm", transport, name)]["p99_ms"] for name in MQTT_SERVERS}
         for name in MQTT_SERVERS:

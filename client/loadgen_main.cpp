@@ -10,6 +10,8 @@
 // threads instead, and measure what subscribers receive:
 //
 //   offcloud-loadgen --workload mqtt-fan-in --endpoint mqtt://127.0.0.1:1883 --qos 1
+//   offcloud-loadgen --workload mqtt-connect --endpoint mqtts://127.0.0.1:8883
+//       --ca root-CA.pem --cert device.pem.crt --key private.pem.key
 //
 // Exit status: 0 every request got a 2xx, 1 some did not, 2 bad usage or
 // setup failure.
@@ -44,7 +46,7 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kUsage =
     "usage: offcloud-loadgen --workload iot|firehose|s3-put|s3-get [options]\n"
     "       offcloud-loadgen --workload mqtt-fan-in|mqtt-fan-out|mqtt-idle|mqtt-connect\n"
-    "                        --endpoint mqtt://HOST:PORT [options]\n"
+    "                        --endpoint mqtt://HOST:PORT | mqtts://HOST:PORT [options]\n"
     "  --concurrency N    threads, each with its own connection (default 4)\n"
     "  --requests N       stop after N requests in all (default 1000)\n"
     "  --duration S       or stop after S seconds\n"
@@ -60,7 +62,12 @@ constexpr const char* kUsage =
     "  --json             print the results as one JSON object\n"
     "  --no-verify-ssl    accept any https certificate (AWS_CA_BUNDLE adds trusted ones)\n"
     "  --endpoint URL, --region R, --profile P   as the aws CLI finds them by default\n"
-    "MQTT (MQTT 3.1.1; user name and password: the access key id and secret, if any):\n"
+    "MQTT (MQTT 3.1.1; over mqtt:// the user name and password are the access key id\n"
+    "and secret, if any; over mqtts://, mutual TLS 1.2+, none: the certificate is all):\n"
+    "  --ca FILE          mqtts: the CA (PEM) the broker's certificate must chain to;\n"
+    "                     its name must match HOST\n"
+    "  --cert FILE        mqtts: the client certificate (PEM), every connection's\n"
+    "  --key FILE         mqtts: its private key (PEM)\n"
     "  mqtt-fan-in        publishers, each on its own topic, to subscribers of \"#\"\n"
     "  mqtt-fan-out       publishers on one topic to its subscribers\n"
     "  mqtt-idle          --connections that connect, then keep alive for --duration\n"
@@ -107,6 +114,7 @@ struct Options {
   int threads = 1;
   int keep_alive_s = 60;
   int connect_parallelism = 256;
+  std::string ca_file, cert_file, key_file;
 };
 
 class UsageError : public std::runtime_error {
@@ -210,6 +218,12 @@ Options parse_args(int argc, char** argv) {
     } else if (arg == "--keep-alive") {
       options.keep_alive_s = static_cast<int>(parse_number(arg, value(), 0));
       if (options.keep_alive_s > 65535) throw UsageError("--keep-alive is at most 65535");
+    } else if (arg == "--ca") {
+      options.ca_file = value();
+    } else if (arg == "--cert") {
+      options.cert_file = value();
+    } else if (arg == "--key") {
+      options.key_file = value();
     } else if (arg == "--connect-parallelism") {
       options.connect_parallelism = static_cast<int>(parse_number(arg, value(), 0));
     } else {
@@ -465,12 +479,25 @@ int run_mqtt(const Options& options) {
     if (options.endpoint.empty())
       throw UsageError("MQTT workloads need --endpoint mqtt://HOST:PORT");
     parse_mqtt_endpoint(options.endpoint, &mqtt);
-    try {
-      Credentials credentials = AwsConfig(&std::getenv, options.profile).credentials();
-      mqtt.username = credentials.access_key_id;
-      mqtt.password = credentials.secret_access_key;
-    } catch (const ConfigurationError&) {
-      // No key anywhere: an anonymous CONNECT (a broker may allow it).
+    if (mqtt.transport == MqttTransport::kTls) {
+      if (options.ca_file.empty() || options.cert_file.empty() || options.key_file.empty()) {
+        throw UsageError("mqtts:// needs --ca, --cert and --key");
+      }
+      mqtt.ca_file = options.ca_file;
+      mqtt.cert_file = options.cert_file;
+      mqtt.key_file = options.key_file;
+    } else if (!options.ca_file.empty() || !options.cert_file.empty() ||
+               !options.key_file.empty()) {
+      throw UsageError("--ca, --cert and --key are for mqtts:// endpoints");
+    }
+    if (mqtt.transport == MqttTransport::kTcp) {
+      try {
+        Credentials credentials = AwsConfig(&std::getenv, options.profile).credentials();
+        mqtt.username = credentials.access_key_id;
+        mqtt.password = credentials.secret_access_key;
+      } catch (const ConfigurationError&) {
+        // No key anywhere: an anonymous CONNECT (a broker may allow it).
+      }
     }
   } catch (const std::exception& e) {
     std::cerr << "offcloud-loadgen: " << e.what() << "\n";

@@ -22,6 +22,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -350,18 +353,18 @@ class Connection {
  private:
   enum class State { kNew, kConnecting, kAwaitConnack, kAwaitSuback, kReady, kClosing, kClosed };
 
-  // The transport: the only three places that touch the socket. A TLS
-  // stream (MqttTransport::kTls) wraps socket_ and goes here.
+  // The transport: the only three places that touch the socket. Over TLS
+  // (MqttTransport::kTls) a stream made at open() wraps socket_.
   template <class Handler>
-  void handshake(Handler&& handler) {
-    handler(ErrorCode());
-  }
+  void handshake(Handler&& handler);
   template <class Handler>
   void read_some(asio::mutable_buffer buffer, Handler&& handler) {
+    if (tls_) return tls_->async_read_some(buffer, std::forward<Handler>(handler));
     socket_.async_read_some(buffer, std::forward<Handler>(handler));
   }
   template <class Handler>
   void write(asio::const_buffer buffer, Handler&& handler) {
+    if (tls_) return asio::async_write(*tls_, buffer, std::forward<Handler>(handler));
     asio::async_write(socket_, buffer, std::forward<Handler>(handler));
   }
 
@@ -381,6 +384,7 @@ class Connection {
   Run& run_;
   Worker& worker_;
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   Role role_;
   int index_;
   State state_ = State::kNew;
@@ -411,8 +415,8 @@ class Connection {
 
 class Run {
  public:
-  Run(const MqttLoadOptions& options, tcp::endpoint endpoint)
-      : options(options), endpoint(endpoint) {
+  Run(const MqttLoadOptions& options, tcp::endpoint endpoint, asio::ssl::context* tls)
+      : options(options), endpoint(endpoint), tls(tls) {
     auto now = std::chrono::system_clock::now().time_since_epoch().count();
     tag = static_cast<std::uint32_t>(now ^ (now >> 32) ^ (static_cast<long>(getpid()) << 16));
     char hex[16];
@@ -438,6 +442,7 @@ class Run {
   // What connections read and update.
   const MqttLoadOptions& options;
   tcp::endpoint endpoint;
+  asio::ssl::context* tls;  // null over plain TCP
   std::uint32_t tag = 0;
   std::string prefix, client_prefix, filter;
   int publishers = 0, subscribers = 0, idle = 0;
@@ -526,8 +531,25 @@ Connection::Connection(Run& run, Worker& worker, Role role, int index)
   if (role == Role::kSubscriber) is_touched_.assign(run.publishers, 0);
 }
 
+template <class Handler>
+void Connection::handshake(Handler&& handler) {
+  if (!tls_) return handler(ErrorCode());
+  tls_->async_handshake(asio::ssl::stream_base::client, std::forward<Handler>(handler));
+}
+
 void Connection::open() {
   in_.resize(role_ == Role::kIdle ? kIdleReadBuffer : kBusyReadBuffer);
+  if (run_.tls) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *run_.tls);
+    const std::string& host = run_.options.host;
+    // SNI for a host name (not an address), and the broker's certificate
+    // must name the host given (a DNS name or an IP address SAN).
+    ErrorCode parse_error;
+    asio::ip::make_address(host, parse_error);
+    if (parse_error) SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
+    tls_->set_verify_mode(asio::ssl::verify_peer);
+    tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+  }
   state_ = State::kConnecting;
   opened_at_ = last_write_ = Clock::now();
   socket_.async_connect(run_.endpoint, [this](const ErrorCode& ec) { on_connected(ec); });
@@ -563,7 +585,9 @@ void Connection::on_read(const ErrorCode& ec, std::size_t n) {
   if (state_ == State::kClosed) return;
   if (ec) {
     if (state_ == State::kClosing) return;  // the write of DISCONNECT ends it
-    return fail(ec == asio::error::eof ? "closed by the broker" : "read: " + ec.message());
+    // Over TLS a close without close_notify is stream_truncated.
+    bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    return fail(closed ? "closed by the broker" : "read: " + ec.message());
   }
   in_used_ += n;
   batch_time_ = Clock::now();
@@ -1075,9 +1099,24 @@ int Run::hold(std::ostream& out, bool storm) {
 }  // namespace
 
 int run_mqtt_load(const MqttLoadOptions& options, std::ostream& out, std::ostream& err) {
+  // One TLS context for every connection: the CA to verify the broker
+  // against, and the one client certificate all present.
+  std::unique_ptr<asio::ssl::context> tls;
   if (options.transport == MqttTransport::kTls) {
-    err << "offcloud-loadgen: MQTT over TLS (mqtts://) is not implemented yet\n";
-    return 2;
+    try {
+      if (options.ca_file.empty() || options.cert_file.empty() || options.key_file.empty()) {
+        throw std::invalid_argument("mqtts:// needs --ca, --cert and --key (PEM files)");
+      }
+      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+      SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+      tls->load_verify_file(options.ca_file);
+      tls->use_certificate_chain_file(options.cert_file);
+      tls->use_private_key_file(options.key_file, asio::ssl::context::pem);
+      tls->set_verify_mode(asio::ssl::verify_peer);
+    } catch (const std::exception& e) {
+      err << "offcloud-loadgen: TLS setup: " << e.what() << "\n";
+      return 2;
+    }
   }
   int connections =
       options.scenario == MqttScenario::kIdle || options.scenario == MqttScenario::kConnectStorm
@@ -1108,7 +1147,7 @@ int run_mqtt_load(const MqttLoadOptions& options, std::ostream& out, std::ostrea
     err << "offcloud-loadgen: cannot resolve " << options.host << ": " << e.what() << "\n";
     return 2;
   }
-  Run run(options, endpoint);
+  Run run(options, endpoint, tls.get());
   return run.execute(out, err);
 }
 

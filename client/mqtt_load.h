@@ -1,6 +1,7 @@
 // offcloud-loadgen's MQTT workloads: many MQTT 3.1.1 connections on a few
-// threads (Boost.Asio), driving a broker with the same load whichever it is
-// (offcloud's --mqtt-port, or mosquitto as the benchmark's baseline).
+// threads (Boost.Asio), over plain TCP or mutual TLS, driving a broker with
+// the same load whichever it is (offcloud's --mqtt-port or --mqtt-tls-port,
+// or mosquitto as the benchmark's baseline).
 //
 //   fan-in    P publishers, each on a topic of its own, to S subscribers on
 //             "#" (default 100 to 1)
@@ -99,10 +100,9 @@ std::pair<std::uint16_t, int> parse_suback(const Packet& packet);
 
 enum class MqttScenario { kFanIn, kFanOut, kIdle, kConnectStorm };
 
-// How bytes reach the broker. Only plain TCP today; TLS (mqtts://) is
-// refused until offcloud serves it, and its place is ready: Connection's
-// handshake(), read_some() and write() in mqtt_load.cpp are the only calls
-// that touch the socket, so a TLS stream goes there.
+// How bytes reach the broker: plain TCP (mqtt://), or mutual TLS (mqtts://:
+// TLS 1.2 or later, the broker's certificate verified against `ca_file` and
+// the host name given, the client's from `cert_file` and `key_file`).
 enum class MqttTransport { kTcp, kTls };
 
 struct MqttLoadOptions {
@@ -113,6 +113,10 @@ struct MqttLoadOptions {
   MqttTransport transport = MqttTransport::kTcp;
   // The CONNECT's user name and password (offcloud: access key id, secret).
   std::optional<std::string> username, password;
+  // TLS: PEM files of the CA that signed the broker's certificate, and of
+  // the client's certificate (its chain) and private key. Every connection
+  // presents the same certificate.
+  std::string ca_file, cert_file, key_file;
   int publishers = 100;
   int subscribers = 1;
   int connections = 1000;  // idle and connect

@@ -389,25 +389,29 @@ class LoadgenTests(ClientCase):
 
 class MqttLoadgenTests(unittest.TestCase):
     """offcloud-loadgen's MQTT workloads, short and count-bound, against
-    offcloud's plain MQTT port: what bench/bench.py's MQTT rows run."""
+    offcloud's plain MQTT port and its mutual TLS port: what bench/bench.py's
+    MQTT rows run."""
 
     @classmethod
     def setUpClass(cls):
         if not os.access(LOADGEN, os.X_OK):
             raise unittest.SkipTest("%s not built (set OFFCLOUD_LOADGEN)" % LOADGEN)
-        cls.server = harness.OffcloudServer(args=["--mqtt-port", "0"])
+        cls.server = harness.OffcloudServer(args=["--mqtt-port", "0", "--mqtt-tls-port", "0"])
         cls.server.__enter__()
         deadline = time.monotonic() + 10
-        cls.endpoint = None
-        while cls.endpoint is None and time.monotonic() < deadline:
+        cls.endpoint = cls.tls_endpoint = None
+        while (cls.endpoint is None or cls.tls_endpoint is None) and time.monotonic() < deadline:
             for line in list(cls.server.extra_stdout):
-                m = re.match(r"offcloud mqtt listening on (mqtt://\S+)", line)
-                if m:
-                    cls.endpoint = m.group(1)
+                m = re.match(r"offcloud mqtt listening on (mqtts?)(://\S+)", line)
+                if m and m.group(1) == "mqtt":
+                    cls.endpoint = m.group(1) + m.group(2)
+                elif m:
+                    cls.tls_endpoint = m.group(1) + m.group(2)
             time.sleep(0.02)
-        if cls.endpoint is None:
+        if cls.endpoint is None or cls.tls_endpoint is None:
             cls.server.__exit__(None, None, None)
-            raise AssertionError("no mqtt listening line: %r" % cls.server.extra_stdout)
+            raise AssertionError("no mqtt listening lines: %r" % cls.server.extra_stdout)
+        cls.tls = None
 
     @classmethod
     def tearDownClass(cls):
@@ -416,19 +420,46 @@ class MqttLoadgenTests(unittest.TestCase):
         finally:
             cls.server.__exit__(None, None, None)
 
-    def loadgen(self, *args, secret=harness.SECRET_KEY):
+    def loadgen(self, *args, secret=harness.SECRET_KEY, tls=None):
+        """`tls`: over the TLS port with (CA, certificate, key) files."""
         env = tool_env(self.server, AWS_SECRET_ACCESS_KEY=secret)
-        result = run([LOADGEN, "--endpoint", self.endpoint, "--json"] + list(args), env,
-                     timeout=120)
+        argv = [LOADGEN, "--endpoint", self.endpoint, "--json"]
+        if tls:
+            argv = [LOADGEN, "--endpoint", self.tls_endpoint, "--json", "--ca", tls[0],
+                    "--cert", tls[1], "--key", tls[2]]
+        result = run(argv + list(args), env, timeout=120)
         lines = result.stdout.strip().splitlines()
         self.assertTrue(lines, "no output; stderr=%r" % result.stderr)
         return result, [json.loads(line) for line in lines]
 
-    def check_fan(self, workload, qos, publishers, subscribers, messages, *extra):
+    def device(self, name, policy=True):
+        """A device certificate's (CA, certificate, key) files; with `policy`
+        one allowing iot:* on * is attached."""
+        iot = self.server.boto3_client("iot")
+        made = iot.create_keys_and_certificate(setAsActive=True)
+        if policy:
+            try:
+                iot.create_policy(policyName="loadgen-all", policyDocument=json.dumps({
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}))
+            except iot.exceptions.ResourceAlreadyExistsException:
+                pass
+            iot.attach_policy(policyName="loadgen-all", target=made["certificateArn"])
+        directory = os.path.join(self.server.data_dir, "loadgen-" + name)
+        os.makedirs(directory, exist_ok=True)
+        files = (os.path.join(self.server.data_dir, "ca", "ca.pem"),
+                 os.path.join(directory, "device.pem"), os.path.join(directory, "device.key"))
+        with open(files[1], "w") as f:
+            f.write(made["certificatePem"])
+        with open(files[2], "w") as f:
+            f.write(made["keyPair"]["PrivateKey"])
+        return files
+
+    def check_fan(self, workload, qos, publishers, subscribers, messages, *extra, tls=None):
         result, (report,) = self.loadgen(
             "--workload", workload, "--qos", str(qos), "--publishers", str(publishers),
             "--subscribers", str(subscribers), "--messages", str(messages), "--duration", "30",
-            *extra)
+            *extra, tls=tls)
         self.assertEqual(result.returncode, 0, (report, result.stderr))
         self.assertEqual(report["published"], publishers * messages, report)
         self.assertEqual(report["delivered"], publishers * messages * subscribers, report)
@@ -468,6 +499,43 @@ class MqttLoadgenTests(unittest.TestCase):
         self.assertEqual(report["connect_failures"], 3, report)
         self.assertEqual(report["delivered"], 0)
         self.assertEqual(list(report["errors"]), ["CONNACK return code 4"])
+
+    def test_tls_fan_in_qos1_and_fan_out_qos0_with_one_certificate(self):
+        tls = self.device("fan")
+        report = self.check_fan("mqtt-fan-in", 1, 6, 2, 200, "--inflight", "4", "--max-lag",
+                                "16", tls=tls)
+        self.assertEqual(report["transport"], "tls")
+        report = self.check_fan("mqtt-fan-out", 0, 1, 8, 200, "--size", "100", tls=tls)
+        self.assertEqual(report["transport"], "tls")
+
+    def test_tls_connect_storm(self):
+        result, (report,) = self.loadgen("--workload", "mqtt-connect", "--connections", "50",
+                                         tls=self.device("storm"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual((report["transport"], report["connected"]), ("tls", 50), report)
+        self.assertLessEqual(report["p50_ms"], report["p99_ms"])
+
+    def test_tls_failures_fail_the_run(self):
+        ca, cert, key = self.device("refused", policy=False)
+        # No policy: offcloud refuses CONNECT (iot:Connect).
+        result, (report,) = self.loadgen("--workload", "mqtt-fan-in", "--publishers", "2",
+                                         "--messages", "10", tls=(ca, cert, key))
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(report["connect_failures"], 3, report)
+        self.assertEqual(report["delivered"], 0)
+        self.assertEqual(list(report["errors"]), ["CONNACK return code 5"])
+        # A CA that did not sign the server's certificate: the handshake fails.
+        result, (report,) = self.loadgen("--workload", "mqtt-connect", "--connections", "2",
+                                         tls=(cert, cert, key))
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(report["connected"], 0, report)
+        self.assertEqual(list(report["errors"]), [
+            "handshake: certificate verify failed (SSL routines)"])
+        # mqtts:// without the files is a usage error.
+        result = run([LOADGEN, "--workload", "mqtt-connect", "--endpoint", self.tls_endpoint],
+                     tool_env(self.server))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--ca", result.stderr)
 
 
 if __name__ == "__main__":

@@ -250,6 +250,26 @@ class MqttTest(unittest.TestCase):
         body = s3.get_object(Bucket="handson-mqtt", Key=keys[0])["Body"].read().decode()
         self.assertEqual([json.loads(line) for line in body.splitlines()], records)
 
+    def test_basic_ingest_over_mqtt_reaches_only_its_rule(self):
+        self.server.boto3_client("iot", region=REGION).create_topic_rule(
+            ruleName="ingest_rule", topicRulePayload={
+                "sql": "SELECT topic() AS t, clientid() AS c, n FROM 'ingest/#'",
+                "actions": [{"republish": {"topic": "ingested/result",
+                                           "roleArn": "arn:aws:iam::000000000000:role/r"}}]})
+        everything = self.client("ingest-watcher")
+        everything.connect()
+        everything.subscribe("#")
+        device = self.client("ingest-device")
+        device.connect()
+        device.client.publish("$aws/rules/ingest_rule/ingest/x", b'{"n": 7}',
+                              qos=1).wait_for_publish(5)
+        # The rule saw the topic after the prefix; nobody saw the ingest itself.
+        message = everything.next()
+        self.assertEqual(message.topic, "ingested/result")
+        self.assertEqual(json.loads(message.payload),
+                         {"t": "ingest/x", "c": "ingest-device", "n": 7})
+        everything.nothing()
+
     def test_iam_policies_decide_connect_publish_and_subscribe(self):
         # iot:Connect only for client ids device-*.
         other = Client(self.port, "laptop", key=DEVICE_KEY)
@@ -565,6 +585,15 @@ class RawClient:
     def close(self):
         self.sock.close()
 
+    def disconnect(self):
+        """DISCONNECT, then wait for the server to close: every packet sent
+        before it (a PUBACK) has then been handled, whereas a bare close may
+        race the next connection's takeover."""
+        self.sock.sendall(b"\xe0\x00")
+        while self.sock.recv(4096):
+            pass
+        self.sock.close()
+
     def read_packet(self):
         first = self._read(1)[0]
         length, shift = 0, 0
@@ -672,7 +701,7 @@ class PersistentSessionRestartTest(unittest.TestCase):
         self.assertTrue(raw.session_present)
         self.assertEqual(raw.read_publish(), ("raw/1", b"ack me", packet_id, True))
         raw.puback(packet_id)
-        raw.close()
+        raw.disconnect()
         # Acknowledged at last: not sent again.
         raw = RawClient(self.server.mqtt_port, "no-ack")
         self.addCleanup(raw.close)
