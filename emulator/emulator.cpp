@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "emulator/activity/activity_log.h"
+#include "emulator/activity/activity_reasons.h"
+#include "emulator/activity/activity_service.h"
 #include "emulator/auth/authorizer.h"
 #include "emulator/auth/credential_store.h"
 #include "emulator/auth/local_ca.h"
@@ -41,9 +44,12 @@ std::string database_path(const Config& config) {
   return (fs::path(config.data_dir) / "offcloud.db").string();
 }
 
-RulesEngineOptions rules_options() {
+RulesEngineOptions rules_options(ActivityLog& activity) {
   RulesEngineOptions options;
   options.log_warning = [](std::string_view text) { log(LogLevel::kWarn, text); };
+  options.report_failure = [&activity](const RuleFailure& failure) {
+    activity.record(rule_failure_entry(failure));
+  };
   return options;
 }
 
@@ -78,7 +84,7 @@ struct Emulator::Parts {
         rule_store(database),
         iot_registry(database),
         local_ca((fs::path(config.data_dir) / "ca").string(), config.hostnames),
-        rules(bus, objects, rules_options()),
+        rules(bus, objects, rules_options(activity)),
         mqtt_sessions(database, config.fsync),
         mqtt_broker(bus, retained, credentials,
                     MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr,
@@ -103,6 +109,8 @@ struct Emulator::Parts {
     router.add(std::make_unique<StsService>());
     router.add(std::make_unique<MqttWebSocketService>(mqtt_broker));
     router.set_ca_certificate(local_ca.ca_pem());
+    router.set_activity_log(&activity);
+    router.add(std::make_unique<ActivityService>(activity));
     if (config.tls_port) {
       options.tls_port = static_cast<std::uint16_t>(*config.tls_port);
       options.tls_certificate_pem = local_ca.server_certificate_pem();
@@ -123,6 +131,7 @@ struct Emulator::Parts {
     }
   }
 
+  ActivityLog activity;  // first: the rules engine and the router feed it
   std::string database;
   CredentialStore credentials;
   IamStore iam_store;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/activity/activity_reasons.h"
 #include "emulator/auth/signature_v2.h"
 #include "emulator/auth_errors.h"
 #include "emulator/console/console.h"
@@ -42,6 +43,9 @@ std::string_view unsigned_service(const HttpRequest& request) {
   std::string_view target = request.headers.get("x-amz-target");
   if (target.starts_with("Firehose_")) return "firehose";
   std::string_view path = request.path;
+  // offcloud's own signed endpoints (emulator/activity/, Firehose's buffer view).
+  if (path.starts_with("/_offcloud/firehose/")) return "firehose";
+  if (path.starts_with("/_offcloud/")) return "offcloud";
   if (path.starts_with("/topics/") || path == "/retainedMessage" ||
       path.starts_with("/retainedMessage/")) {
     return "iotdata";
@@ -57,6 +61,9 @@ std::string_view unsigned_service(const HttpRequest& request) {
 // AccessDenied. A virtual-hosted bucket's root stays S3's.
 bool opens_console(const HttpRequest& request) {
   if (request.headers.find("authorization")) return false;
+  // An AWS SDK's unsigned client (botocore.UNSIGNED) is no browser: S3
+  // answers its ListBuckets.
+  if (request.headers.find("amz-sdk-invocation-id")) return false;
   std::string query = request.query;
   for (char& c : query) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (query.find("x-amz-") != std::string::npos ||
@@ -65,6 +72,16 @@ bool opens_console(const HttpRequest& request) {
     return false;
   }
   return s3_virtual_host_bucket(request.headers.get("host")).empty();
+}
+
+// Whether an unsigned request's query carries some credential (a presigned
+// URL missing a part): such a request is refused, never taken as anonymous.
+bool carries_query_credentials(const QueryParams& query) {
+  for (std::string_view name :
+       {"X-Amz-Credential", "X-Amz-Signature", "AWSAccessKeyId", "Signature"}) {
+    if (find_param(query, name)) return true;
+  }
+  return false;
 }
 
 void add_request_id(Protocol protocol, const std::string& request_id, HttpResponse* response) {
@@ -142,12 +159,8 @@ Router::Route Router::route_for(const HttpRequest& request, const QueryParams& q
 
 std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryParams& query,
                                       const Route& route, RequestContext& context) {
+  context.identity_checks = this;
   if (route.auth.state == ParsedAuth::State::kUnsigned) {
-    if (route.service && route.service->serves_anonymously(request, query)) {
-      context.principal = Principal{};
-      context.principal.account_id.clear();  // nobody's
-      return std::nullopt;
-    }
     if (route.service_name == "s3" && is_sigv2_presigned(query) && route.service) {
       auto failure = verify_sigv2_presigned(request, query, credentials_,
                                             std::chrono::system_clock::now(), &context.principal);
@@ -157,6 +170,14 @@ std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryPar
       params.access_key_id = *find_param(query, "AWSAccessKeyId");
       params.signature = *find_param(query, "Signature");
       return auth_error(route.protocol, *failure, params);
+    }
+    // Only a request with no credentials at all is anonymous: a partial
+    // presigned query is refused as before.
+    if (route.service && !carries_query_credentials(query) &&
+        route.service->serves_anonymously(request, query)) {
+      context.principal = Principal{};
+      context.principal.account_id.clear();  // nobody's
+      return authorize(request, query, route, context);
     }
     return missing_authentication_error(route.protocol);
   }
@@ -185,11 +206,29 @@ std::optional<ApiError> Router::admit(const HttpRequest& request, const QueryPar
 
 std::optional<ApiError> Router::authorize(const HttpRequest& request, const QueryParams& query,
                                           const Route& route, RequestContext& context) const {
-  if (!authorizer_ || context.principal.is_root) return std::nullopt;
+  bool resource_policies = route.service->has_resource_policies();
+  const Principal& principal = context.principal;
+  // A service that serves anonymous callers without resource policies
+  // decides what they get itself.
+  if (!resource_policies && (!authorizer_ || principal.is_root || principal.is_anonymous())) {
+    return std::nullopt;
+  }
   std::vector<IamRequest> asks = route.service->iam_requests(request, query, context);
-  ConditionContext conditions = request_conditions(context.principal, request.remote_address,
+  ConditionContext conditions = request_conditions(principal, request.remote_address,
                                                    context.region, now_ms(), request.secure);
-  std::optional<Denial> denial = authorizer_->authorize(context.principal, asks, conditions);
+  route.service->add_condition_keys(request, query, &conditions);
+  if (resource_policies) {
+    std::vector<Decision> identity;
+    if (principal.is_anonymous()) {
+      identity.assign(asks.size(), Decision::kImplicitDeny);
+    } else if (!authorizer_) {
+      identity.assign(asks.size(), Decision::kAllow);  // --iam off
+    } else {
+      identity = authorizer_->decide(principal, asks, conditions);
+    }
+    return route.service->authorize_access(request, context, asks, identity, conditions);
+  }
+  std::optional<Denial> denial = authorizer_->authorize(principal, asks, conditions);
   if (!denial) return std::nullopt;
   // The log line names the refused operation.
   context.operation = denial->action.substr(denial->action.find(':') + 1);
@@ -217,13 +256,16 @@ BodyPlan Router::plan_body(HttpRequest& head) {
   admission->started = std::chrono::steady_clock::now();
   admission->remote = head.remote_address;
   admission->context.request_id = new_uuid();
+  ActivityEntry activity;
   auto refuse = [&](HttpResponse response) {
     add_request_id(route.protocol, admission->context.request_id, &response);
     log_request(head.remote_address, route.service_name, admission->context.operation,
                 response.status, admission->started);
+    note_activity(std::move(activity), admission->context, head, route.service_name, response);
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
   if (auto error = admit(head, *query, route, admission->context)) {
+    explain_refusal(head, *query, route, admission->context, &activity);
     return refuse(error_response(route.protocol, *error, admission->context.request_id));
   }
   admission->context.query = std::move(*query);
@@ -243,6 +285,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     std::string service_name;
     Protocol protocol = Protocol::kRestJson;
     std::chrono::steady_clock::time_point started;
+    ActivityEntry activity;
   };
   auto exchange = std::make_shared<Exchange>();
   exchange->started = std::chrono::steady_clock::now();
@@ -260,12 +303,14 @@ void Router::handle(HttpRequest&& request, Reply reply) {
 
   // A service answers once; `responded` guards the catch below too.
   auto responded = std::make_shared<std::atomic<bool>>(false);
-  Reply finish = [exchange, responded, reply = std::move(reply)](HttpResponse response) {
+  Reply finish = [this, exchange, responded, reply = std::move(reply)](HttpResponse response) {
     if (responded->exchange(true)) return;
     // Every answer carries its request id, as AWS's do.
     add_request_id(exchange->protocol, exchange->context.request_id, &response);
     log_request(exchange->request.remote_address, exchange->service_name,
                 exchange->context.operation, response.status, exchange->started);
+    note_activity(std::move(exchange->activity), exchange->context, exchange->request,
+                  exchange->service_name, response);
     reply(std::move(response));
   };
 
@@ -308,6 +353,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     }
     route = route_for(req, *query);
     if (auto error = admit(req, *query, route, context)) {
+      explain_refusal(req, *query, route, context, &exchange->activity);
       exchange->service_name = route.service_name;
       exchange->protocol = route.protocol;
       return finish(error_response(route.protocol, *error, context.request_id));
@@ -332,10 +378,13 @@ UpgradePlan Router::plan_upgrade(HttpRequest& head) {
   RequestContext context;
   context.request_id = new_uuid();
   UpgradePlan plan;
+  ActivityEntry activity;
   auto refuse = [&](const std::string& service, Protocol protocol, const ApiError& error) {
     plan.refusal = error_response(protocol, error, context.request_id);
     add_request_id(protocol, context.request_id, &*plan.refusal);
     log_request(head.remote_address, service, "Upgrade", plan.refusal->status, started);
+    if (context.operation.empty()) context.operation = "Upgrade";
+    note_activity(std::move(activity), context, head, service, *plan.refusal);
     return std::move(plan);
   };
   std::optional<QueryParams> query = parse_query(head.query);
@@ -345,6 +394,7 @@ UpgradePlan Router::plan_upgrade(HttpRequest& head) {
   }
   Route route = route_for(head, *query);
   if (auto error = admit(head, *query, route, context)) {
+    explain_refusal(head, *query, route, context, &activity);
     return refuse(route.service_name, route.protocol, *error);
   }
   context.query = std::move(*query);
@@ -356,6 +406,10 @@ UpgradePlan Router::plan_upgrade(HttpRequest& head) {
   }
   if (!upgrade->refusal) {
     log_request(head.remote_address, route.service_name, "Connect", 101, started);
+    HttpResponse switching;
+    switching.status = 101;
+    context.operation = "Connect";
+    note_activity(std::move(activity), context, head, route.service_name, switching);
   }
   return std::move(*upgrade);
 }
@@ -399,6 +453,95 @@ HttpResponse Router::health() const {
   response.headers.add("Content-Type", "application/json");
   response.body = nlohmann::json{{"version", OFFCLOUD_VERSION}, {"services", services}}.dump();
   return response;
+}
+
+std::optional<Credential> Router::find_credential(std::string_view access_key_id) const {
+  return credentials_.find(access_key_id);
+}
+
+std::vector<Decision> Router::identity_decisions(const Principal& principal,
+                                                 const std::vector<IamRequest>& asks,
+                                                 const ConditionContext& conditions) const {
+  std::vector<Decision> decisions;
+  for (const IamRequest& ask : asks) {
+    std::optional<Denial> denial;
+    if (authorizer_ && !principal.is_root) denial = authorizer_->authorize(principal, {ask}, conditions);
+    decisions.push_back(!denial                ? Decision::kAllow
+                        : denial->explicit_deny ? Decision::kExplicitDeny
+                                                : Decision::kImplicitDeny);
+  }
+  return decisions;
+}
+
+void Router::explain_refusal(const HttpRequest& request, const QueryParams& query,
+                             const Route& route, const RequestContext& context,
+                             ActivityEntry* entry) const {
+  if (!activity_) return;
+  // The operation refused before its service ran, as the request names it.
+  if (context.operation.empty()) {
+    std::string_view target = request.headers.get("x-amz-target");
+    if (auto dot = target.rfind('.'); dot != std::string_view::npos) {
+      entry->operation = truncate_utf8(std::string(target.substr(dot + 1)), 128);
+    } else if (route.protocol == Protocol::kQuery) {
+      std::optional<QueryParams> form = parse_query(request.body);
+      const std::string* action = form ? find_param(*form, "Action") : nullptr;
+      if (action) entry->operation = truncate_utf8(*action, 128);
+    }
+  }
+  auto now = std::chrono::system_clock::now();
+  if (route.auth.state == ParsedAuth::State::kMalformed) {
+    AuthFailure failure{AuthFailureKind::kMalformed, route.auth.error, {}, {}, {}};
+    return note_signature_failure(entry, failure, route.auth.params, credentials_, now);
+  }
+  if (route.auth.state == ParsedAuth::State::kUnsigned) {
+    if (route.service_name == "s3" && is_sigv2_presigned(query)) {
+      Principal ignored;
+      if (auto failure = verify_sigv2_presigned(request, query, credentials_, now, &ignored)) {
+        SigV4Params params;
+        params.presigned = true;
+        params.access_key_id = *find_param(query, "AWSAccessKeyId");
+        params.signature = *find_param(query, "Signature");
+        return note_signature_failure(entry, *failure, params, credentials_, now);
+      }
+    }
+    if (context.principal.arn.empty()) note_unsigned(entry);
+    return;
+  }
+  if (!route.service) return;  // its error code says all there is to say
+  if (context.principal.arn.empty()) {
+    Principal ignored;
+    if (auto failure = verifier_.verify(request, query, route.auth.params,
+                                        route.service_name == "s3", &ignored)) {
+      note_signature_failure(entry, *failure, route.auth.params, credentials_, now);
+    }
+    return;
+  }
+  if (!authorizer_ || context.principal.is_root) return;
+  std::vector<IamRequest> asks = route.service->iam_requests(request, query, context);
+  ConditionContext conditions = request_conditions(context.principal, request.remote_address,
+                                                   context.region, now_ms(), request.secure);
+  if (auto denial = authorizer_->authorize(context.principal, asks, conditions)) {
+    note_denial(entry, *denial);
+  }
+}
+
+void Router::note_activity(ActivityEntry entry, const RequestContext& context,
+                           const HttpRequest& head, const std::string& service,
+                           const HttpResponse& response) const {
+  // The console's files and its own polling would drown what it shows.
+  if (!activity_ || service == "offcloud") return;
+  if (!context.principal.arn.empty()) {  // authenticated
+    entry.account_id = context.principal.account_id;
+    entry.caller_arn = context.principal.arn;
+    entry.access_key_id = context.principal.access_key_id;
+  }
+  entry.source = head.remote_address;
+  entry.service = service;
+  if (!context.operation.empty()) entry.operation = context.operation;
+  if (entry.resource.empty() && head.path != "/") entry.resource = head.path;
+  entry.status = response.status;
+  entry.error_code = response_error_code(response);
+  activity_->record(std::move(entry));
 }
 
 void Router::shutdown() {

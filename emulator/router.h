@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "emulator/activity/activity_log.h"
 #include "emulator/api/service.h"
 #include "emulator/auth/authorizer.h"
 #include "emulator/auth/sigv4_verifier.h"
@@ -16,7 +17,7 @@
 
 namespace offcloud {
 
-class Router : public RequestHandler {
+class Router : public RequestHandler, public IdentityChecks {
  public:
   // Without an authorizer (--iam off) every authenticated request may do
   // anything.
@@ -42,8 +43,19 @@ class Router : public RequestHandler {
   // devices trust where AWS's instructions say AmazonRootCA1.pem.
   void set_ca_certificate(std::string pem) { ca_pem_ = std::move(pem); }
 
+  // Where each request's outcome goes for the console's Activity page
+  // (one entry per request to a service; none for the console's own
+  // files and endpoints); null: nowhere. Must outlive the router.
+  void set_activity_log(ActivityLog* log) { activity_ = log; }
+
   // Lets every service flush; after the last request.
   void shutdown();
+
+  // IdentityChecks, for a service that authenticates a request from its body.
+  std::optional<Credential> find_credential(std::string_view access_key_id) const override;
+  std::vector<Decision> identity_decisions(const Principal& principal,
+                                           const std::vector<IamRequest>& asks,
+                                           const ConditionContext& conditions) const override;
 
  private:
   struct Route;
@@ -55,6 +67,13 @@ class Router : public RequestHandler {
                                 const Route& route, RequestContext& context);
   std::optional<ApiError> authorize(const HttpRequest& request, const QueryParams& query,
                                     const Route& route, RequestContext& context) const;
+  // For the Activity page, after admit() refused: which check failed and
+  // why, found again (refusals only, so the admitted path pays nothing).
+  void explain_refusal(const HttpRequest& request, const QueryParams& query, const Route& route,
+                       const RequestContext& context, ActivityEntry* entry) const;
+  // Completes `entry` with who asked what and the answer, and records it.
+  void note_activity(ActivityEntry entry, const RequestContext& context, const HttpRequest& head,
+                     const std::string& service, const HttpResponse& response) const;
   HttpResponse reject(ErrorCode code, std::string_view message, const HttpRequest& head) const;
   HttpResponse health() const;
 
@@ -63,6 +82,7 @@ class Router : public RequestHandler {
   const Authorizer* authorizer_;
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
   std::string ca_pem_;
+  ActivityLog* activity_ = nullptr;
 };
 
 }  // namespace offcloud

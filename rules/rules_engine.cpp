@@ -165,6 +165,7 @@ void RulesEngine::run_rule(const CompiledTopicRule& rule, const Message& seen,
     // AWS reports SQL failures in its logs, not to the error action.
     warn("rule " + rule.name + ": evaluating the SQL for a message on " + original.topic +
          " failed: " + e.what());
+    report({RuleFailure::Stage::kSql, rule.scope, rule.name, original.topic, "", "", e.what()});
     return;
   }
   if (!output) return;
@@ -181,6 +182,8 @@ void RulesEngine::run_rule(const CompiledTopicRule& rule, const Message& seen,
   if (failures.empty()) return;
   for (const ActionFailure& failure : failures) {
     warn("rule " + rule.name + ": " + failure.failed_action + " failed: " + failure.error_message);
+    report({RuleFailure::Stage::kAction, rule.scope, rule.name, original.topic,
+            failure.failed_action, failure.failed_resource, failure.error_message});
   }
   if (rule.error_action) run_error_action(rule, input, original, failures);
 }
@@ -210,14 +213,22 @@ void RulesEngine::run_error_action(const CompiledTopicRule& rule, const ActionIn
   try {
     if (auto failure = rule.error_action->run(input)) {
       warn("rule " + rule.name + ": the error action failed too: " + failure->error_message);
+      report({RuleFailure::Stage::kErrorAction, rule.scope, rule.name, original.topic,
+              failure->failed_action, failure->failed_resource, failure->error_message});
     }
   } catch (const std::exception& e) {
     warn("rule " + rule.name + ": the error action failed too: " + e.what());
+    report({RuleFailure::Stage::kErrorAction, rule.scope, rule.name, original.topic,
+            rule.error_action->name(), "", e.what()});
   }
 }
 
 void RulesEngine::warn(std::string_view text) const {
   if (options_.log_warning) options_.log_warning(text);
+}
+
+void RulesEngine::report(RuleFailure failure) const {
+  if (options_.report_failure) options_.report_failure(failure);
 }
 
 }  // namespace offcloud

@@ -49,12 +49,29 @@ struct RuleCompileError {
   std::string message;
 };
 
+// A rule that failed on a message: its SQL could not be evaluated, an action
+// failed, or its error action failed too. For whoever shows it (the
+// console's Activity page); the engine only reports it.
+struct RuleFailure {
+  enum class Stage { kSql, kAction, kErrorAction };
+  Stage stage;
+  AccountRegion scope;
+  std::string rule;
+  std::string topic;     // as published
+  std::string action;    // "FirehoseAction", ...; empty for kSql
+  std::string resource;  // the stream, bucket or topic; may be empty
+  std::string message;
+};
+
 struct RulesEngineOptions {
   // Unset: the system clock and random UUIDs. Tests fix them.
   std::function<std::int64_t()> now_ms;
   std::function<std::string()> new_uuid;
   // Where failed actions and stopped loops are reported; unset: nowhere.
   std::function<void(std::string_view)> log_warning;
+  // Each rule failure, as facts; unset: nowhere. Called on the publishing
+  // thread, so it must be quick.
+  std::function<void(const RuleFailure&)> report_failure;
 };
 
 class RulesEngine {
@@ -99,6 +116,7 @@ class RulesEngine {
   void run_error_action(const CompiledTopicRule& rule, const ActionInput& failed,
                         const Message& original, const std::vector<ActionFailure>& failures);
   void warn(std::string_view text) const;
+  void report(RuleFailure failure) const;
 
   MessageBus& bus_;
   RulesEngineOptions options_;

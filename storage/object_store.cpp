@@ -72,18 +72,9 @@ std::vector<ObjectPart> parts_from_json(const std::string& text) {
   return parts;
 }
 
-}  // namespace detail
-
-namespace {
-
-using namespace detail;
-namespace fs = std::filesystem;
-
-constexpr std::size_t kWriteBuffer = 1 << 20;
-
-constexpr const char* kObjectColumns =
+const char* const kObjectColumns =
     "key, size, etag, content_type, headers, metadata, checksums, last_modified_ms, blob,"
-    " checksum_type, storage_class, parts, acl, tags";
+    " checksum_type, storage_class, parts, acl, tags, version_id, delete_marker";
 
 ObjectInfo read_object(const Statement& row) {
   ObjectInfo info;
@@ -106,8 +97,19 @@ ObjectInfo read_object(const Statement& row) {
   info.parts = parts_from_json(row.column_text(11));
   info.acl = row.column_text(12);
   info.tags = from_json(row.column_text(13));
+  info.version_id = row.column_text(14);
+  info.delete_marker = row.column_int(15) != 0;
   return info;
 }
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+namespace fs = std::filesystem;
+
+constexpr std::size_t kWriteBuffer = 1 << 20;
 
 }  // namespace
 
@@ -233,6 +235,8 @@ ObjectStore::ObjectStore(const std::string& root)
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
       " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
   migrate();
+  auto newest = db_.prepare("SELECT coalesce(max(seq), 0) FROM object_version");
+  if (newest->step()) next_version_seq_ = newest->column_int(0) + 1;
   collect_garbage();
 }
 
@@ -257,6 +261,10 @@ void ObjectStore::migrate() {
       {"upload", "acl", "TEXT NOT NULL DEFAULT ''"},
       {"object", "tags", "TEXT NOT NULL DEFAULT ''"},
       {"upload", "tags", "TEXT NOT NULL DEFAULT ''"},
+      // Versioning: existing objects are the null version of their key.
+      {"bucket", "versioning", "TEXT NOT NULL DEFAULT ''"},
+      {"object", "version_id", "TEXT NOT NULL DEFAULT ''"},
+      {"object", "delete_marker", "INTEGER NOT NULL DEFAULT 0"},
   };
   for (const Column& column : kAdded) {
     if (!db_.has_column(column.table, column.name)) {
@@ -270,6 +278,19 @@ void ObjectStore::migrate() {
       "CREATE TABLE IF NOT EXISTS completed_upload (id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
       " key TEXT NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
       " checksum_type TEXT NOT NULL, completed_ms INTEGER NOT NULL) WITHOUT ROWID;");
+  // Noncurrent versions (object_store_versions.cpp): the object table's
+  // columns (a column added to `object` is added here too) plus `seq`,
+  // which orders a key's versions, newest highest.
+  db_.exec(
+      "CREATE TABLE IF NOT EXISTS object_version (bucket TEXT NOT NULL, key TEXT NOT NULL,"
+      " seq INTEGER NOT NULL, version_id TEXT NOT NULL, delete_marker INTEGER NOT NULL,"
+      " size INTEGER NOT NULL, etag TEXT NOT NULL, content_type TEXT NOT NULL,"
+      " headers TEXT NOT NULL, metadata TEXT NOT NULL, checksums TEXT NOT NULL,"
+      " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL, checksum_type TEXT NOT NULL,"
+      " storage_class TEXT NOT NULL, parts TEXT NOT NULL, acl TEXT NOT NULL, tags TEXT NOT NULL,"
+      " PRIMARY KEY (bucket, key, seq)) WITHOUT ROWID;"
+      "CREATE UNIQUE INDEX IF NOT EXISTS object_version_id ON object_version"
+      " (bucket, key, version_id);");
   // Bucket configurations (CORS, policy, ...), opaque documents.
   db_.exec(
       "CREATE TABLE IF NOT EXISTS bucket_config (bucket TEXT NOT NULL, kind TEXT NOT NULL,"
@@ -288,7 +309,10 @@ void ObjectStore::collect_garbage() {
   // Blobs written for uploads that never committed (a crash, a killed
   // client) or replaced just before a crash: no row points to them.
   std::unordered_set<std::string> referenced;
-  auto all = db_.prepare("SELECT blob FROM object UNION ALL SELECT blob FROM part");
+  // Noncurrent versions keep their blobs too.
+  auto all = db_.prepare(
+      "SELECT blob FROM object UNION ALL SELECT blob FROM object_version"
+      " UNION ALL SELECT blob FROM part");
   while (all->step()) referenced.insert(all->column_text(0));
   for (const auto& dir : fs::directory_iterator(blobs_)) {
     if (!dir.is_directory()) continue;
@@ -315,20 +339,27 @@ ObjectStore::Status ObjectStore::create_bucket(const std::string& name, const st
 
 std::optional<BucketInfo> ObjectStore::bucket(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto select = db_.cached("SELECT region, created_ms, owner, acl FROM bucket WHERE name = ?1");
+  auto select =
+      db_.cached("SELECT region, created_ms, owner, acl, versioning FROM bucket WHERE name = ?1");
   select->bind(1, name);
   if (!select->step()) return std::nullopt;
-  return BucketInfo{name, select->column_text(0), select->column_int(1), select->column_text(2),
-                    select->column_text(3)};
+  return BucketInfo{name,
+                    select->column_text(0),
+                    select->column_int(1),
+                    select->column_text(2),
+                    select->column_text(3),
+                    versioning_from_text(select->column_text(4))};
 }
 
 std::vector<BucketInfo> ObjectStore::list_buckets() {
   std::lock_guard lock(mutex_);
   std::vector<BucketInfo> buckets;
-  auto select = db_.cached("SELECT name, region, created_ms, owner, acl FROM bucket ORDER BY name");
+  auto select = db_.cached(
+      "SELECT name, region, created_ms, owner, acl, versioning FROM bucket ORDER BY name");
   while (select->step()) {
     buckets.push_back({select->column_text(0), select->column_text(1), select->column_int(2),
-                       select->column_text(3), select->column_text(4)});
+                       select->column_text(3), select->column_text(4),
+                       versioning_from_text(select->column_text(5))});
   }
   return buckets;
 }
@@ -345,16 +376,11 @@ ObjectStore::Status ObjectStore::set_bucket_acl(const std::string& name, const s
 }
 
 ObjectStore::Status ObjectStore::set_object_acl(const std::string& bucket, const std::string& key,
-                                                const std::string& acl) {
+                                                const std::string& acl,
+                                                const std::optional<std::string>& version_id) {
   std::lock_guard lock(mutex_);
-  auto update = db_.cached("UPDATE object SET acl = ?3 WHERE bucket = ?1 AND key = ?2");
-  update->bind(1, bucket);
-  update->bind(2, key);
-  update->bind(3, acl);
-  update->step();
-  auto changed = db_.cached("SELECT changes()");
-  changed->step();
-  return changed->column_int(0) ? Status::kOk : Status::kNoSuchKey;
+  return update_version_column(db_, "acl", bucket, key, acl, version_id) ? Status::kOk
+                                                                         : Status::kNoSuchKey;
 }
 
 ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
@@ -390,12 +416,17 @@ std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
 }
 
 ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInfo info,
-                                            BlobWriter& blob, const WriteCondition& condition) {
+                                            BlobWriter& blob, const WriteCondition& condition,
+                                            ObjectInfo* committed) {
   info.blob = blob.id();
   info.size = blob.size();
   if (info.etag.empty()) info.etag = blob.md5_hex();
-  Status status = commit_object(bucket, info, condition);
-  if (status == Status::kOk) blob.release();
+  info.delete_marker = false;
+  Status status = commit_object(bucket, &info, condition);
+  if (status == Status::kOk) {
+    blob.release();
+    if (committed) *committed = std::move(info);
+  }
   return status;
 }
 
@@ -409,7 +440,8 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
       " metadata, checksums, last_modified_ms, blob, checksum_type, storage_class, parts, acl,"
-      " tags) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+      " tags, version_id, delete_marker)"
+      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
   insert->bind(1, bucket);
   insert->bind(2, info.key);
   insert->bind(3, static_cast<std::int64_t>(info.size));
@@ -425,15 +457,19 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   insert->bind(13, parts_to_json(info.parts));
   insert->bind(14, info.acl);
   insert->bind(15, to_json(info.tags));
+  insert->bind(16, info.version_id);
+  insert->bind(17, static_cast<std::int64_t>(info.delete_marker));
   insert->step();
-  if (replaced == info.blob) replaced.reset();
+  if (replaced == info.blob || (replaced && replaced->empty())) replaced.reset();
   return replaced;
 }
 
 ObjectStore::Status ObjectStore::check_condition(const std::string& bucket, const std::string& key,
                                                  const WriteCondition& condition) {
   if (condition.empty()) return Status::kOk;
-  auto select = db_.cached("SELECT etag, blob FROM object WHERE bucket = ?1 AND key = ?2");
+  // A delete marker is nothing to a condition, as on S3.
+  auto select = db_.cached(
+      "SELECT etag, blob FROM object WHERE bucket = ?1 AND key = ?2 AND delete_marker = 0");
   select->bind(1, bucket);
   select->bind(2, key);
   std::optional<std::pair<std::string, std::string>> current;
@@ -452,25 +488,30 @@ ObjectStore::Status ObjectStore::check_condition(const std::string& bucket, cons
   return changed ? Status::kConflict : Status::kOk;
 }
 
-ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, const ObjectInfo& object,
+std::optional<Versioning> ObjectStore::versioning_of(const std::string& bucket) {
+  auto select = db_.cached("SELECT versioning FROM bucket WHERE name = ?1");
+  select->bind(1, bucket);
+  if (!select->step()) return std::nullopt;
+  return versioning_from_text(select->column_text(0));
+}
+
+ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, ObjectInfo* info,
                                                const WriteCondition& condition) {
-  ObjectInfo info = object;
-  if (info.last_modified_ms == 0) info.last_modified_ms = now_ms();
-  std::optional<std::string> replaced;
+  if (info->last_modified_ms == 0) info->last_modified_ms = now_ms();
+  std::vector<std::string> unreferenced;
   {
     std::lock_guard lock(mutex_);
-    auto exists = db_.cached("SELECT 1 FROM bucket WHERE name = ?1");
-    exists->bind(1, bucket);
-    if (!exists->step()) return Status::kNoSuchBucket;
+    std::optional<Versioning> state = versioning_of(bucket);
+    if (!state) return Status::kNoSuchBucket;
     Transaction transaction(db_);
-    if (Status status = check_condition(bucket, info.key, condition); status != Status::kOk) {
+    if (Status status = check_condition(bucket, info->key, condition); status != Status::kOk) {
       return status;
     }
-    replaced = upsert_object(bucket, info);
+    unreferenced = write_current(bucket, info, *state);
     transaction.commit();
   }
   // After the commit: a crash before this line leaves only garbage.
-  if (replaced) remove_blob(*replaced);
+  for (const std::string& blob : unreferenced) remove_blob(blob);
   return Status::kOk;
 }
 
@@ -478,21 +519,51 @@ std::optional<ObjectInfo> ObjectStore::head_object(const std::string& bucket,
                                                    const std::string& key) {
   std::lock_guard lock(mutex_);
   auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
-                           " FROM object WHERE bucket = ?1 AND key = ?2");
+                           " FROM object WHERE bucket = ?1 AND key = ?2 AND delete_marker = 0");
   select->bind(1, bucket);
   select->bind(2, key);
   if (!select->step()) return std::nullopt;
   return read_object(*select);
 }
 
+std::optional<ObjectInfo> ObjectStore::object_version(
+    const std::string& bucket, const std::string& key,
+    const std::optional<std::string>& version_id) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
+                           " FROM object WHERE bucket = ?1 AND key = ?2");
+  select->bind(1, bucket);
+  select->bind(2, key);
+  if (!select->step()) return std::nullopt;
+  ObjectInfo current = read_object(*select);
+  if (!version_id || current.version_id == *version_id) return current;
+  return noncurrent_version(bucket, key, *version_id);
+}
+
+std::optional<ObjectInfo> ObjectStore::noncurrent_version(const std::string& bucket,
+                                                          const std::string& key,
+                                                          const std::string& version_id) {
+  auto select = db_.cached(std::string("SELECT ") + kObjectColumns +
+                           " FROM object_version WHERE bucket = ?1 AND key = ?2"
+                           " AND version_id = ?3");
+  select->bind(1, bucket);
+  select->bind(2, key);
+  select->bind(3, version_id);
+  if (!select->step()) return std::nullopt;
+  ObjectInfo info = read_object(*select);
+  info.is_latest = false;
+  return info;
+}
+
 std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::open_object(
     const std::string& bucket, const std::string& key, std::uint64_t offset,
-    std::optional<std::uint64_t> length) {
+    std::optional<std::uint64_t> length, const std::optional<std::string>& version_id) {
   // The row and the file are read in two steps; an overwrite in between
   // deletes the old blob, so look again.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::optional<ObjectInfo> info = head_object(bucket, key);
-    if (!info) return std::nullopt;
+    std::optional<ObjectInfo> info =
+        version_id ? object_version(bucket, key, version_id) : head_object(bucket, key);
+    if (!info || info->delete_marker) return std::nullopt;
     int fd = ::open(blob_path(info->blob).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;
     if (fd < 0) io_error("open blob " + info->blob);
@@ -505,38 +576,19 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
 }
 
 bool ObjectStore::delete_object(const std::string& bucket, const std::string& key) {
-  return reserve_.run([&] { return delete_object_now(bucket, key); });
+  return delete_object_version(bucket, key, std::nullopt).found;
 }
 
-bool ObjectStore::delete_object_now(const std::string& bucket, const std::string& key) {
-  std::string blob;
-  {
-    std::lock_guard lock(mutex_);
-    auto select = db_.cached("SELECT blob FROM object WHERE bucket = ?1 AND key = ?2");
-    select->bind(1, bucket);
-    select->bind(2, key);
-    if (!select->step()) return false;
-    blob = select->column_text(0);
-    auto remove = db_.cached("DELETE FROM object WHERE bucket = ?1 AND key = ?2");
-    remove->bind(1, bucket);
-    remove->bind(2, key);
-    remove->step();
-  }
-  remove_blob(blob);
-  return true;
+DeleteResult ObjectStore::delete_object_version(const std::string& bucket, const std::string& key,
+                                                const std::optional<std::string>& version_id) {
+  return reserve_.run([&] { return delete_object_version_now(bucket, key, version_id); });
 }
 
 bool ObjectStore::put_object_tags(const std::string& bucket, const std::string& key,
-                                  const HeaderList& tags) {
+                                  const HeaderList& tags,
+                                  const std::optional<std::string>& version_id) {
   std::lock_guard lock(mutex_);
-  auto update = db_.cached("UPDATE object SET tags = ?3 WHERE bucket = ?1 AND key = ?2");
-  update->bind(1, bucket);
-  update->bind(2, key);
-  update->bind(3, to_json(tags));
-  update->step();
-  auto changed = db_.cached("SELECT changes()");
-  changed->step();
-  return changed->column_int(0) != 0;
+  return update_version_column(db_, "tags", bucket, key, to_json(tags), version_id);
 }
 
 ListResult ObjectStore::list_objects(const std::string& bucket, const ListRequest& request) {
@@ -558,6 +610,10 @@ ListResult ObjectStore::list_objects(const std::string& bucket, const ListReques
       any = true;
       std::string key = select->column_text(0);
       if (!std::string_view(key).starts_with(request.prefix)) return result;
+      if (select->column_int(15)) {  // a delete marker: the key reads as deleted
+        cursor = key;
+        continue;
+      }
       std::size_t at = request.delimiter.empty()
                            ? std::string::npos
                            : key.find(request.delimiter, request.prefix.size());

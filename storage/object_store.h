@@ -24,6 +24,10 @@ namespace offcloud {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// A bucket's versioning state. Once enabled, a bucket never returns to
+// kUnversioned (AWS offers only Enabled and Suspended from then on).
+enum class Versioning { kUnversioned, kEnabled, kSuspended };
+
 struct BucketInfo {
   std::string name;
   std::string region;
@@ -32,6 +36,7 @@ struct BucketInfo {
   // not. Buckets made before accounts belong to 000000000000.
   std::string owner;
   std::string acl;  // opaque to the store (the S3 front end's encoding); "": the owner's alone
+  Versioning versioning = Versioning::kUnversioned;
 };
 
 // One part of an object made by a multipart upload, as it was uploaded.
@@ -57,7 +62,14 @@ struct ObjectInfo {
   std::vector<ObjectPart> parts;
   std::string acl;  // opaque to the store, as BucketInfo::acl
   std::int64_t last_modified_ms = 0;
-  std::string blob;  // the blob file's id
+  std::string blob;  // the blob file's id; "" for a delete marker
+  // Versioning (object_store_versions.cpp). "" is the null version: every
+  // object of a bucket that never had versioning, and those written while
+  // it was suspended; otherwise the id the store made (kVersionIdLength
+  // URL-safe characters). Filled by the store on reads and commits.
+  std::string version_id;
+  bool delete_marker = false;  // no bytes, no blob: the key reads as deleted
+  bool is_latest = true;       // the key's current version (listings of versions)
 };
 
 // If-Match / If-None-Match on a write, checked under the lock the write
@@ -144,6 +156,36 @@ struct ListResult {
   std::string last;  // the last key or prefix returned: where the next page starts
 };
 
+// ListObjectVersions: every version and delete marker, keys in order and
+// newest first within a key. Paging resumes after (key_marker,
+// version_id_marker), or after all of key_marker's versions without one.
+struct VersionListRequest {
+  std::string prefix;
+  std::string delimiter;
+  std::string key_marker;
+  std::optional<std::string> version_id_marker;  // "" the null version
+  int max_keys = 1000;
+};
+
+struct VersionListResult {
+  std::vector<ObjectInfo> versions;  // versions and delete markers, without blob ids
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  // Where the next page starts: the last key (or common prefix) returned,
+  // and the last version of it (none after a common prefix).
+  std::string next_key_marker;
+  std::optional<std::string> next_version_id_marker;
+};
+
+// What a DELETE did (delete_object_version).
+struct DeleteResult {
+  bool found = false;  // a version was removed or a delete marker made
+  // The version removed, or the delete marker made ("" the null version);
+  // nullopt in a bucket that never had versioning, where nothing is versioned.
+  std::optional<std::string> version_id;
+  bool delete_marker = false;  // that version is a delete marker
+};
+
 struct UploadInfo {
   std::string id;
   std::string bucket;
@@ -152,6 +194,26 @@ struct UploadInfo {
   ObjectInfo attributes;  // content type, headers, metadata, storage class, ACL
   std::optional<ChecksumAlgorithm> checksum;
   std::string checksum_type;  // "COMPOSITE" or "FULL_OBJECT" with a checksum
+};
+
+// ListMultipartUploads' request and answer, as S3 pages it: uploads by
+// key, then by initiation; a key's uploads after upload_id_marker (all of
+// them after key_marker without one); keys holding `delimiter` past the
+// prefix rolled up into common prefixes, each counting as one entry.
+struct UploadListRequest {
+  std::string prefix;
+  std::string delimiter;
+  std::string key_marker;
+  std::string upload_id_marker;
+  int max_uploads = 1000;
+};
+
+struct UploadListResult {
+  std::vector<UploadInfo> uploads;
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_key_marker;        // when truncated: the last entry's key or prefix
+  std::string next_upload_id_marker;  // when truncated on an upload: its id
 };
 
 struct PartInfo {
@@ -190,25 +252,57 @@ class ObjectStore {
   std::vector<BucketInfo> list_buckets();
   Status delete_bucket(const std::string& name);
   Status set_bucket_acl(const std::string& name, const std::string& acl);
+  // kEnabled or kSuspended (a bucket never returns to kUnversioned).
+  Status set_bucket_versioning(const std::string& name, Versioning state);
+
+  // Version ids the store makes: kVersionIdLength characters of
+  // [A-Za-z0-9._]. "null" is not one (the front end's name for "").
+  static constexpr std::size_t kVersionIdLength = 32;
+  static bool is_version_id(std::string_view text);
 
   std::unique_ptr<BlobWriter> new_blob();
-  // Makes a closed blob `info.key` in `bucket`, replacing what was there.
-  // Fills info.blob, size and etag from the writer when they are empty.
+  // Makes a closed blob `info.key` in `bucket`. Fills info.blob, size and
+  // etag from the writer when they are empty. As the bucket's versioning
+  // says: unversioned, it replaces what was there; enabled, it is a new
+  // version with a new id (the previous one stays, noncurrent); suspended,
+  // it replaces the null version and keeps the others. `committed`, when
+  // given, receives the row as stored (version id, Last-Modified).
   Status put_object(const std::string& bucket, ObjectInfo info, BlobWriter& blob,
-                    const WriteCondition& condition = {});
-  // kNoSuchKey when there is no such object.
-  Status set_object_acl(const std::string& bucket, const std::string& key, const std::string& acl);
+                    const WriteCondition& condition = {}, ObjectInfo* committed = nullptr);
+  // kNoSuchKey when there is no such object (or version; a delete marker
+  // has no ACL). `version_id`: nullopt the current version, "" the null one.
+  Status set_object_acl(const std::string& bucket, const std::string& key, const std::string& acl,
+                        const std::optional<std::string>& version_id = std::nullopt);
+  // The current version, unless it is a delete marker.
   std::optional<ObjectInfo> head_object(const std::string& bucket, const std::string& key);
-  // The object and a reader for bytes [offset, offset + length) of it.
+  // A version, delete markers included: nullopt `version_id` the current
+  // one, "" the null version.
+  std::optional<ObjectInfo> object_version(const std::string& bucket, const std::string& key,
+                                           const std::optional<std::string>& version_id);
+  // The object (that version of it) and a reader for bytes
+  // [offset, offset + length) of it; nullopt for nothing or a delete marker.
   std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> open_object(
       const std::string& bucket, const std::string& key, std::uint64_t offset,
-      std::optional<std::uint64_t> length);
-  // True when something was deleted.
+      std::optional<std::uint64_t> length,
+      const std::optional<std::string>& version_id = std::nullopt);
+  // True when something was deleted (delete_object_version without a version).
   bool delete_object(const std::string& bucket, const std::string& key);
-  // Replaces the tag set of bucket/key, leaving the object otherwise as it
-  // was (Last-Modified too, as S3 does). False when there is no such object.
-  bool put_object_tags(const std::string& bucket, const std::string& key, const HeaderList& tags);
+  // DELETE as S3 does it. Without `version_id`: unversioned, the object
+  // goes; enabled, a delete marker with a new id becomes current (even
+  // where nothing was); suspended, a null delete marker replaces the null
+  // version. With one: that version goes for good, and when it was the
+  // current one the newest remaining version becomes current.
+  DeleteResult delete_object_version(const std::string& bucket, const std::string& key,
+                                     const std::optional<std::string>& version_id);
+  // Replaces the tag set of bucket/key (that version), leaving the object
+  // otherwise as it was (Last-Modified too, as S3 does). False when there
+  // is no such object or version, or it is a delete marker.
+  bool put_object_tags(const std::string& bucket, const std::string& key, const HeaderList& tags,
+                       const std::optional<std::string>& version_id = std::nullopt);
+  // Keys whose current version is a delete marker are not listed.
   ListResult list_objects(const std::string& bucket, const ListRequest& request);
+  VersionListResult list_object_versions(const std::string& bucket,
+                                         const VersionListRequest& request);
 
   // Bucket configurations (object_store_config.cpp): one opaque document
   // per bucket and kind ("cors", "policy", ...), as the front-end chose to
@@ -227,7 +321,7 @@ class ObjectStore {
                                            std::optional<ChecksumAlgorithm> checksum,
                                            const std::string& checksum_type = "COMPOSITE");
   std::optional<UploadInfo> upload(const std::string& bucket, const std::string& id);
-  std::vector<UploadInfo> list_uploads(const std::string& bucket, const std::string& prefix);
+  UploadListResult list_uploads(const std::string& bucket, const UploadListRequest& request);
   // Replaces a part of the same number. False when the upload is gone.
   bool put_part(const std::string& upload_id, PartInfo part, BlobWriter& blob);
   std::vector<PartInfo> list_parts(const std::string& upload_id);
@@ -261,10 +355,30 @@ class ObjectStore {
 
  private:
   // Commits `info` (whose blob is already on disk) as bucket/key.
-  Status commit_object(const std::string& bucket, const ObjectInfo& info,
+  // Fills info->version_id (and Last-Modified when 0) as committed.
+  Status commit_object(const std::string& bucket, ObjectInfo* info,
                        const WriteCondition& condition);
   // Inside a transaction: writes the row, returns the blob it replaced.
   std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info);
+  // Under mutex_: the bucket's versioning state; nullopt for no bucket.
+  std::optional<Versioning> versioning_of(const std::string& bucket);
+  // Inside a transaction (object_store_versions.cpp): makes `info` (an
+  // object or a delete marker) the key's current version as `state` says,
+  // filling info->version_id; returns the blobs no row refers to any more,
+  // to remove once the transaction commits.
+  std::vector<std::string> write_current(const std::string& bucket, ObjectInfo* info,
+                                         Versioning state);
+  // Inside a transaction: moves the current row of bucket/key, if any, to
+  // the noncurrent versions.
+  void retire_current(const std::string& bucket, const std::string& key);
+  // Inside a transaction: the newest noncurrent version of bucket/key, if
+  // any, becomes current.
+  void promote_newest(const std::string& bucket, const std::string& key);
+  // Under mutex_: a noncurrent version.
+  std::optional<ObjectInfo> noncurrent_version(const std::string& bucket, const std::string& key,
+                                               const std::string& version_id);
+  DeleteResult delete_object_version_now(const std::string& bucket, const std::string& key,
+                                         const std::optional<std::string>& version_id);
   // Under mutex_: whether `condition` lets a write to bucket/key through.
   Status check_condition(const std::string& bucket, const std::string& key,
                          const WriteCondition& condition);
@@ -276,13 +390,15 @@ class ObjectStore {
   void remove_blob(const std::string& id);
   void collect_garbage();
   // The deletions themselves; the public ones run them through reserve_.
-  bool delete_object_now(const std::string& bucket, const std::string& key);
   bool abort_upload_now(const std::string& upload_id);
 
   std::string root_;
   std::string blobs_;
   std::mutex mutex_;
   Database db_;
+  // Orders the noncurrent versions of a key (object_version.seq): the next
+  // one to retire gets the highest. Under mutex_.
+  std::int64_t next_version_seq_ = 1;
   // Lets deletions through on a full disk (1 MiB: a few WAL pages each).
   static constexpr std::uint64_t kReserveBytes = 1 << 20;
   SpaceReserve reserve_;

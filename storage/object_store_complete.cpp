@@ -228,9 +228,14 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
   object.blob = blob->id();
   object.last_modified_ms = now_ms();
 
-  std::optional<std::string> replaced;
+  std::vector<std::string> unreferenced;
   {
     std::lock_guard lock(mutex_);
+    std::optional<Versioning> state = versioning_of(bucket);
+    if (!state) {
+      result.status = CompleteStatus::kNoSuchUpload;  // its bucket went with it
+      return result;
+    }
     Transaction transaction(db_);
     auto exists = db_.cached("SELECT 1 FROM upload WHERE id = ?1");
     exists->bind(1, upload_id);
@@ -243,7 +248,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
       result.status = condition_failure(status);
       return result;
     }
-    replaced = upsert_object(bucket, object);
+    unreferenced = write_current(bucket, &object, *state);
     auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
     remove_parts->bind(1, upload_id);
     remove_parts->step();
@@ -267,7 +272,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
     blob->release();
   }
   for (const auto& [number, part] : stored) remove_blob(part.blob);
-  if (replaced) remove_blob(*replaced);
+  for (const std::string& blob : unreferenced) remove_blob(blob);
   result.object = std::move(object);
   return result;
 }

@@ -1,5 +1,8 @@
 // Multipart uploads: parts are blobs of their own, indexed in `part`, until
 // completion (object_store_complete.cpp) concatenates them.
+#include <algorithm>
+#include <utility>
+
 #include "storage/object_store.h"
 #include "storage/object_store_detail.h"
 
@@ -85,21 +88,72 @@ std::optional<UploadInfo> ObjectStore::upload(const std::string& bucket, const s
   return read_upload(*select);
 }
 
-std::vector<UploadInfo> ObjectStore::list_uploads(const std::string& bucket,
-                                                  const std::string& prefix) {
+UploadListResult ObjectStore::list_uploads(const std::string& bucket,
+                                          const UploadListRequest& request) {
+  const std::string& prefix = request.prefix;
+  const std::string& marker = request.key_marker;
+  UploadListResult result;
+  if (request.max_uploads <= 0) return result;
   std::lock_guard lock(mutex_);
-  auto select =
-      db_.prepare(std::string("SELECT ") + kUploadColumns +
-                  " FROM upload WHERE bucket = ?1 AND key >= ?2 ORDER BY key, initiated_ms");
-  select->bind(1, bucket);
-  select->bind(2, prefix);
-  std::vector<UploadInfo> uploads;
-  while (select->step()) {
-    UploadInfo info = read_upload(*select);
-    if (!std::string_view(info.key).starts_with(prefix)) break;
-    uploads.push_back(std::move(info));
+  // The marker upload's place among its key's uploads; one that is gone
+  // leaves S3's rule: upload ids greater than the marker.
+  std::optional<std::int64_t> marker_initiated;
+  if (!marker.empty() && !request.upload_id_marker.empty()) {
+    auto find = db_.prepare("SELECT initiated_ms FROM upload WHERE id = ?1 AND bucket = ?2 AND key = ?3");
+    find->bind(1, request.upload_id_marker);
+    find->bind(2, bucket);
+    find->bind(3, marker);
+    if (find->step()) marker_initiated = find->column_int(0);
   }
-  return uploads;
+  auto after_marker = [&](const UploadInfo& upload) {
+    if (marker.empty() || upload.key > marker) return true;
+    if (upload.key < marker || request.upload_id_marker.empty()) return false;
+    if (!marker_initiated) return upload.id > request.upload_id_marker;
+    return std::pair(upload.initiated_ms, upload.id) >
+           std::pair(*marker_initiated, request.upload_id_marker);
+  };
+  auto select = db_.prepare(std::string("SELECT ") + kUploadColumns +
+                            " FROM upload WHERE bucket = ?1 AND key >= ?2"
+                            " ORDER BY key, initiated_ms, id");
+  select->bind(1, bucket);
+  select->bind(2, std::max(prefix, marker));
+  std::size_t entries = 0;
+  while (select->step()) {
+    UploadInfo upload = read_upload(*select);
+    if (!std::string_view(upload.key).starts_with(prefix)) break;
+    if (!after_marker(upload)) continue;
+    std::optional<std::string> common_prefix;
+    if (!request.delimiter.empty()) {
+      std::size_t at = upload.key.find(request.delimiter, prefix.size());
+      if (at != std::string::npos) {
+        common_prefix = upload.key.substr(0, at + request.delimiter.size());
+        // Already listed, here or on a page before (the marker is in it).
+        if (marker.starts_with(*common_prefix) ||
+            (!result.common_prefixes.empty() && result.common_prefixes.back() == *common_prefix)) {
+          continue;
+        }
+      }
+    }
+    if (entries == static_cast<std::size_t>(request.max_uploads)) {
+      result.truncated = true;
+      break;
+    }
+    ++entries;
+    if (common_prefix) {
+      result.next_key_marker = *common_prefix;
+      result.next_upload_id_marker.clear();
+      result.common_prefixes.push_back(std::move(*common_prefix));
+    } else {
+      result.next_key_marker = upload.key;
+      result.next_upload_id_marker = upload.id;
+      result.uploads.push_back(std::move(upload));
+    }
+  }
+  if (!result.truncated) {
+    result.next_key_marker.clear();
+    result.next_upload_id_marker.clear();
+  }
+  return result;
 }
 
 bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWriter& blob) {

@@ -8,9 +8,10 @@ import * as firehose from './pages/firehose.js';
 import * as rules from './pages/rules.js';
 import * as mqtt from './pages/mqtt.js';
 import * as iam from './pages/iam.js';
+import * as activity from './pages/activity.js';
 
 
-const PAGES = { s3, firehose, rules, mqtt, iam };
+const PAGES = { s3, firehose, rules, mqtt, iam, activity };
 const main = document.getElementById('main');
 let current = null;  // the page shown, to let it stop (MQTT) when left
 

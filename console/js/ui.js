@@ -101,3 +101,36 @@ export function download(filename, blob) {
 export function pageHeader(title, ...actions) {
   return h('div', { class: 'page-header' }, h('h1', {}, title), h('div', { class: 'actions' }, actions));
 }
+
+// A page's polling loop: start(step) runs `step` now and again `ms` after
+// each run settles, until stop() (the page is left) or another start().
+// `step` gets a check that is true while its loop is the current one, to
+// drop what it fetched for a page since left.
+export class Poller {
+  constructor(ms) {
+    this.ms = ms;
+    this.generation = 0;
+    this.timer = null;
+  }
+
+  stop() {
+    this.generation++;
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  start(step) {
+    this.stop();
+    const mine = this.generation;
+    const current = () => mine === this.generation;
+    const run = async () => {
+      if (!current()) return;
+      try {
+        await step(current);
+      } finally {
+        if (current()) this.timer = setTimeout(run, this.ms);
+      }
+    };
+    return run();
+  }
+}

@@ -95,9 +95,21 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(MethodNotAllowed, 405, "The specified method is not allowed against this resource.")           \
   X(NoSuchBucket, 404, "The specified bucket does not exist")                                      \
   X(NoSuchKey, 404, "The specified key does not exist.")                                           \
+  X(NoSuchVersion, 404, "The specified version does not exist.")                                   \
+  X(IllegalVersioningConfigurationException, 400,                                                  \
+    "The Versioning element must be specified")                                                    \
   X(NoSuchUpload, 404,                                                                             \
     "The specified upload does not exist. The upload ID may be invalid, or "                       \
     "the upload may have been aborted or completed.")                                              \
+  /* S3's browser-based POST uploads. */                                                           \
+  X(MalformedPOSTRequest, 400,                                                                     \
+    "The body of your POST request is not well-formed multipart/form-data.")                       \
+  X(InvalidPolicyDocument, 400,                                                                    \
+    "The content of the form does not meet the conditions specified in the policy document.")      \
+  X(IncorrectNumberOfFilesInPostRequest, 400,                                                      \
+    "POST requires exactly one file upload per request.")                                          \
+  X(MaxPostPreDataLengthExceededError, 400,                                                        \
+    "Your POST request fields preceding the upload file were too large.")                          \
   X(PreconditionFailed, 412, "At least one of the pre-conditions you specified did not hold")      \
   X(ConditionalRequestConflict, 409,                                                               \
     "A conflicting operation occurred. If using PutObject you can retry the request. If using "    \

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "emulator/api/api_errors.h"
 #include "emulator/auth/credential_store.h"
+#include "emulator/auth/iam_policy.h"
 #include "emulator/auth/iam_request.h"
 #include "emulator/auth/signature_v4.h"
 #include "emulator/http/http_types.h"
@@ -16,8 +19,25 @@
 
 namespace offcloud {
 
+// What the router knows of identities, for a service that finds a
+// request's credentials in its body rather than its head (S3's browser POST
+// form, admitted as anonymous): the service authenticates them itself, then
+// asks what the caller's identity policies allow, as the router would have.
+class IdentityChecks {
+ public:
+  virtual ~IdentityChecks() = default;
+  // The credential an access key id names (active or not), if any.
+  virtual std::optional<Credential> find_credential(std::string_view access_key_id) const = 0;
+  // What `principal`'s identity policies decide for each of `asks`, in
+  // order: kAllow for a root, and for everyone with --iam off.
+  virtual std::vector<Decision> identity_decisions(const Principal& principal,
+                                                   const std::vector<IamRequest>& asks,
+                                                   const ConditionContext& conditions) const = 0;
+};
+
 struct RequestContext {
   std::string request_id;
+  const IdentityChecks* identity_checks = nullptr;  // set by the router
   Principal principal;
   std::string region;                   // from the credential scope
   QueryParams query;                    // decoded
@@ -41,13 +61,35 @@ class Service {
     return false;
   }
   virtual BodyPlan open_body(HttpRequest& /*head*/, RequestContext& /*context*/) { return {}; }
-  // Whether the router may hand `request` over unsigned, with no principal
-  // (S3's CORS preflight: browsers send OPTIONS without credentials). The
-  // service then serves that request and nothing else.
+  // Whether the router may hand `request`, which carries no credentials at
+  // all (no Authorization header, no presigned query), over as an anonymous
+  // caller: a Principal with no account (Principal::is_anonymous()). S3 takes
+  // any (public buckets, CORS preflights, browser POST forms that carry their
+  // own signature); the service then decides what an anonymous caller may do,
+  // in authorize_access() or in its handler.
   virtual bool serves_anonymously(const HttpRequest& /*request*/,
                                   const QueryParams& /*query*/) const {
     return false;
   }
+
+  // Services with resource-based access control (S3's bucket policies and
+  // ACLs) decide themselves, once the router has evaluated the caller's
+  // identity policies for each of `asks`: `identity[i]` is that decision
+  // (kAllow for a root, and for everyone with --iam off; kImplicitDeny for
+  // an anonymous caller). `conditions` are the request's condition keys.
+  // A refusal names its operation in context.operation, for the log.
+  // Other services keep the router's rule: what identity policies allow.
+  virtual bool has_resource_policies() const { return false; }
+  virtual std::optional<ApiError> authorize_access(
+      const HttpRequest& /*request*/, RequestContext& /*context*/,
+      const std::vector<IamRequest>& /*asks*/, const std::vector<Decision>& /*identity*/,
+      const ConditionContext& /*conditions*/) const {
+    return std::nullopt;
+  }
+  // Condition keys of the service's own that every request carries (S3's
+  // s3:authType, s3:x-amz-acl, ...), added before any policy is evaluated.
+  virtual void add_condition_keys(const HttpRequest& /*request*/, const QueryParams& /*query*/,
+                                  ConditionContext* /*conditions*/) const {}
 
   // What the request asks of IAM, decided before handle() runs (on the head
   // alone for a streamed body), as AWS's service authorization reference

@@ -121,6 +121,20 @@ std::optional<Denial> Authorizer::authorize(const Principal& principal,
                                             const std::vector<IamRequest>& requests,
                                             const ConditionContext& conditions) const {
   if (principal.is_root) return std::nullopt;
+  std::vector<Decision> decisions = decide(principal, requests, conditions);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (decisions[i] != Decision::kAllow) {
+      return Denial{requests[i].action, requests[i].resource,
+                    decisions[i] == Decision::kExplicitDeny};
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<Decision> Authorizer::decide(const Principal& principal,
+                                         const std::vector<IamRequest>& requests,
+                                         const ConditionContext& conditions) const {
+  if (principal.is_root) return std::vector<Decision>(requests.size(), Decision::kAllow);
   std::shared_ptr<const Policies> policies;
   {
     std::shared_lock lock(mutex_);
@@ -131,6 +145,8 @@ std::optional<Denial> Authorizer::authorize(const Principal& principal,
   if (policies) {
     for (const PolicyDocument& document : *policies) documents.push_back(&document);
   }
+  std::vector<Decision> decisions;
+  decisions.reserve(requests.size());
   for (const IamRequest& request : requests) {
     const ConditionContext* context = &conditions;
     ConditionContext with_service_keys;
@@ -139,12 +155,9 @@ std::optional<Denial> Authorizer::authorize(const Principal& principal,
       for (const auto& [key, value] : request.conditions) with_service_keys.set(key, value);
       context = &with_service_keys;
     }
-    Decision decision = evaluate(documents, request.action, request.resource, *context);
-    if (decision != Decision::kAllow) {
-      return Denial{request.action, request.resource, decision == Decision::kExplicitDeny};
-    }
+    decisions.push_back(evaluate(documents, request.action, request.resource, *context));
   }
-  return std::nullopt;
+  return decisions;
 }
 
 }  // namespace offcloud

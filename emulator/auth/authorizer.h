@@ -59,6 +59,11 @@ class Authorizer {
   std::optional<Denial> authorize(const Principal& principal,
                                   const std::vector<IamRequest>& requests,
                                   const ConditionContext& conditions) const;
+  // What the principal's identity policies decide for each of `requests`,
+  // in order (a root: kAllow), for a service that weighs resource-based
+  // policies too.
+  std::vector<Decision> decide(const Principal& principal, const std::vector<IamRequest>& requests,
+                               const ConditionContext& conditions) const;
 
  private:
   using Policies = std::vector<PolicyDocument>;

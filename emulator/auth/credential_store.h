@@ -40,6 +40,9 @@ struct Principal {
   std::string certificate_id;
   // Policy variables the credential brings (iot:Certificate.Subject.CommonName, ...).
   std::vector<std::pair<std::string, std::string>> context_keys;
+  // A request with no credentials at all, which the router gives a service
+  // that serves anonymous callers: nobody's, no account.
+  bool is_anonymous() const { return account_id.empty(); }
 };
 
 struct Credential {

@@ -335,10 +335,36 @@ bool DeliveryStreams::put_records(const AccountRegion& scope, const std::string&
   return false;
 }
 
+double DeliveryStreams::interval_s(const DeliveryStreamConfig& config) const {
+  double interval = config.interval_s;
+  if (options_.max_interval_s) interval = std::min(interval, *options_.max_interval_s);
+  return interval;
+}
+
+std::optional<DeliveryStreams::BufferView> DeliveryStreams::buffer_view(const AccountRegion& scope,
+                                                                        const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = streams_.find(stream_key(scope, name));
+  if (it == streams_.end()) return std::nullopt;
+  const Stream& stream = it->second;
+  BufferView view;
+  view.buffered = stream.stats;
+  view.interval_s = interval_s(stream.config);
+  view.size_bytes = static_cast<std::uint64_t>(stream.config.size_mb) << 20;
+  if (stream.stats.count) {
+    view.next_delivery_ms = std::max(
+        stream.stats.oldest_arrival_ms + static_cast<std::int64_t>(view.interval_s * 1000),
+        stream.retry_at_ms);
+  }
+  view.failures = stream.failures;
+  view.last_error = stream.last_error;
+  view.deliveries.assign(stream.deliveries.begin(), stream.deliveries.end());
+  return view;
+}
+
 bool DeliveryStreams::due(const Stream& stream, std::int64_t now) const {
   if (stream.stats.count == 0 || now < stream.retry_at_ms) return false;
-  double interval = stream.config.interval_s;
-  if (options_.max_interval_s) interval = std::min(interval, *options_.max_interval_s);
+  double interval = interval_s(stream.config);
   return stream.stats.bytes >= static_cast<std::uint64_t>(stream.config.size_mb) << 20 ||
          now >= stream.stats.oldest_arrival_ms + static_cast<std::int64_t>(interval * 1000);
 }
@@ -383,8 +409,7 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
     // really due, so no object is cut short.
     std::uint64_t bytes = 0;
     for (const BufferedRecord& record : records) bytes += record.data.size();
-    double interval = config.interval_s;
-    if (options_.max_interval_s) interval = std::min(interval, *options_.max_interval_s);
+    double interval = interval_s(config);
     bool full = !records.empty() && (bytes >= limit || buffer_.stats(name).bytes > bytes);
     bool old_enough =
         !records.empty() &&
@@ -396,6 +421,8 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
     }
   }
   bool delivered = true;
+  std::string error;
+  Delivery delivery;
   if (!records.empty()) {
     std::string body;
     for (const BufferedRecord& record : records) body += record.data;
@@ -411,19 +438,23 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
       if (bucket && bucket->owner != config.scope.account_id) {
         // Another account's bucket grants the stream's role nothing.
         delivered = false;
+        error = "AccessDenied: bucket " + config.bucket() + " belongs to another account";
         log(LogLevel::kWarn, "firehose " + name + ": bucket " + config.bucket() +
                                  " belongs to another account (AccessDenied); the records stay "
                                  "buffered and delivery is retried");
       } else if (!(delivered = objects_.put_object(config.bucket(), info, *blob) ==
                                ObjectStore::Status::kOk)) {
+        error = "NoSuchBucket: bucket " + config.bucket() + " does not exist";
         log(LogLevel::kWarn, "firehose " + name + ": bucket " + config.bucket() +
                                  " does not exist; the records stay buffered and delivery "
                                  "is retried");
       }
     } catch (const std::exception& e) {
       delivered = false;
+      error = e.what();
       log(LogLevel::kWarn, "firehose " + name + ": delivery failed: " + e.what());
     }
+    delivery = {key, records.size(), body.size(), now_ms()};
     // Only now, with the object in place, may the records go.
     if (delivered) buffer_.finish_delivery(name, records.back().seq);
   }
@@ -435,7 +466,13 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
   if (delivered) {
     it->second.failures = 0;
     it->second.retry_at_ms = 0;
+    it->second.last_error.clear();
+    if (!delivery.key.empty()) {
+      it->second.deliveries.push_front(std::move(delivery));
+      if (it->second.deliveries.size() > kDeliveriesKept) it->second.deliveries.pop_back();
+    }
   } else {
+    it->second.last_error = std::move(error);
     int failures = ++it->second.failures;
     it->second.retry_at_ms =
         now_ms() + std::min<std::int64_t>(kMaxRetryDelayMs, 500LL << std::min(failures, 6));

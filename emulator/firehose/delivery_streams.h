@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -77,6 +78,28 @@ class DeliveryStreams : public FirehoseSink {
   bool put_records(const AccountRegion& scope, const std::string& stream,
                    std::vector<std::string> records, Done done, std::string* error) override;
 
+  // What the console's buffer view shows of a stream (an offcloud
+  // extension: AWS shows no buffer): the buffer now and the latest
+  // deliveries since start (kept in memory only).
+  struct Delivery {
+    std::string key;  // the object's
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;  // the object's size (after compression)
+    std::int64_t time_ms = 0;
+  };
+  static constexpr std::size_t kDeliveriesKept = 10;
+  struct BufferView {
+    BufferStats buffered;
+    double interval_s = 0;         // the stream's, capped by max_interval_s
+    std::uint64_t size_bytes = 0;  // the buffer size that delivers at once
+    // When the interval (or the retry after a failure) delivers; 0: empty.
+    std::int64_t next_delivery_ms = 0;
+    int failures = 0;                  // failed attempts in a row
+    std::string last_error;            // why the last attempt failed; empty after a success
+    std::vector<Delivery> deliveries;  // newest first
+  };
+  std::optional<BufferView> buffer_view(const AccountRegion& scope, const std::string& name);
+
   // Delivers everything buffered, then stops the delivery loop (shutdown).
   void flush_and_stop();
 
@@ -86,7 +109,10 @@ class DeliveryStreams : public FirehoseSink {
     BufferStats stats;
     std::int64_t retry_at_ms = 0;
     int failures = 0;
+    std::string last_error;
+    std::deque<Delivery> deliveries;  // newest first, at most kDeliveriesKept
   };
+  double interval_s(const DeliveryStreamConfig& config) const;
   void deliver_loop();
   // Delivers one object's worth of the stream's oldest records. False when
   // delivery failed (retried later).

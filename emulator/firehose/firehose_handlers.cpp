@@ -1,10 +1,12 @@
 #include "emulator/firehose/firehose_handlers.h"
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/firehose/firehose_buffer_view.h"
 #include "emulator/util/log.h"
 
 namespace offcloud {
@@ -164,6 +166,10 @@ json describe(const DeliveryStreamConfig& c) {
             {"HasMoreDestinations", false}}}};
 }
 
+std::string stream_arn(const AccountRegion& scope, const std::string& name) {
+  return "arn:aws:firehose:" + scope.region + ":" + scope.account_id + ":deliverystream/" + name;
+}
+
 std::optional<std::string> stream_name(const json& body) {
   if (!body.contains("DeliveryStreamName") || !body["DeliveryStreamName"].is_string()) {
     return std::nullopt;
@@ -184,6 +190,7 @@ std::optional<std::string> record_data(const json& record) {
 }  // namespace
 
 void FirehoseService::handle(HttpRequest& request, RequestContext& context, Reply reply) {
+  if (request.path == kBufferViewPath) return reply(buffer_view(request, context));
   std::string_view target = request.headers.get("x-amz-target");
   if (!target.starts_with(kTargetPrefix) || request.method != "POST") {
     return reply(fail(context, ErrorCode::kUnknownOperationException,
@@ -249,8 +256,7 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
         body[extended ? "ExtendedS3DestinationConfiguration" : "S3DestinationConfiguration"], false,
         &config);
     if (!invalid.empty()) return reply(fail(context, invalid.code, invalid.message));
-    config.arn = "arn:aws:firehose:" + scope.region + ":" + scope.account_id + ":deliverystream/" +
-                 config.name;
+    config.arn = stream_arn(scope, config.name);
     config.created_ms = config.updated_ms = now_ms();
     if (streams_.create(config) == DeliveryStreams::Status::kInUse) {
       return reply(fail(context, ErrorCode::kResourceInUseException,
@@ -407,17 +413,47 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
              "offcloud does not implement Firehose " + operation + "."));
 }
 
+HttpResponse FirehoseService::buffer_view(const HttpRequest& request, RequestContext& context) {
+  context.operation = "GetBufferView";
+  if (request.method != "GET") {
+    return fail(context, ErrorCode::kInvalidArgumentException,
+                "GET is the only method of " + std::string(kBufferViewPath) + ".");
+  }
+  const std::string* name = find_param(context.query, "stream");
+  if (!name || !valid_stream_name(*name)) {
+    Invalid invalid = constraint("stream", name ? *name : "",
+                                 "Member must satisfy regular expression pattern: "
+                                 "[a-zA-Z0-9._-]+ and have length between 1 and 64");
+    return fail(context, invalid.code, invalid.message);
+  }
+  AccountRegion scope{context.principal.account_id,
+                      context.region.empty() ? "us-east-1" : context.region};
+  auto view = streams_.buffer_view(scope, *name);
+  if (!view) {
+    return fail(context, ErrorCode::kResourceNotFoundException,
+                "Firehose " + *name + " under account " + scope.account_id + " not found.");
+  }
+  std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  return ok(buffer_view_json(*view, *name, stream_arn(scope, *name), now));
+}
+
 std::vector<IamRequest> FirehoseService::iam_requests(const HttpRequest& request,
-                                                      const QueryParams& /*query*/,
+                                                      const QueryParams& query,
                                                       const RequestContext& context) const {
+  if (request.path == kBufferViewPath) {
+    const std::string* name = find_param(query, "stream");
+    AccountRegion scope{context.principal.account_id, context.region};
+    return {{"firehose:DescribeDeliveryStream", name ? stream_arn(scope, *name) : "*"}};
+  }
   std::string_view target = request.headers.get("x-amz-target");
   if (!target.starts_with(kTargetPrefix)) return {};
   std::string action = "firehose:" + std::string(target.substr(kTargetPrefix.size()));
   json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
   std::optional<std::string> name = body.is_object() ? stream_name(body) : std::nullopt;
   if (!name) return {{action, "*"}};
-  return {{action, "arn:aws:firehose:" + context.region + ":" + context.principal.account_id +
-                       ":deliverystream/" + *name}};
+  return {{action, stream_arn({context.principal.account_id, context.region}, *name)}};
 }
 
 }  // namespace offcloud

@@ -1,7 +1,8 @@
 // Amazon Data Firehose's API (botocore "firehose", JSON 1.1, X-Amz-Target
 // Firehose_20150804.*, signing name firehose) over DeliveryStreams:
 // CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams,
-// DeleteDeliveryStream, UpdateDestination, PutRecord and PutRecordBatch.
+// DeleteDeliveryStream, UpdateDestination, PutRecord and PutRecordBatch;
+// and offcloud's buffer view (firehose_buffer_view.h).
 #pragma once
 
 #include "emulator/api/service.h"
@@ -25,6 +26,9 @@ class FirehoseService : public Service {
   void shutdown() override { streams_.flush_and_stop(); }
 
  private:
+  // GET /_offcloud/firehose/buffer (firehose_buffer_view.h).
+  HttpResponse buffer_view(const HttpRequest& request, RequestContext& context);
+
   DeliveryStreams& streams_;
 };
 

@@ -37,10 +37,10 @@ AclRequest malformed() {
   return refuse(ErrorCode::kMalformedACLError, "");
 }
 
-// The canned ACLs as S3 expands them. The bucket owner is the object owner
-// here (a bucket is its owner's alone), so the bucket-owner-* ACLs add
-// nothing to the owner's grant.
-std::optional<Acl> canned(std::string_view name, std::string_view owner_id, bool bucket) {
+// The canned ACLs as S3 expands them. The bucket-owner-* ACLs add a grant
+// only when another account owns the bucket.
+std::optional<Acl> canned(std::string_view name, std::string_view owner_id, bool bucket,
+                          std::string_view bucket_owner_id) {
   Acl acl;
   acl.grants.push_back(owner_grant(owner_id));
   if (name == "private" || name == "aws-exec-read") return acl;
@@ -53,7 +53,13 @@ std::optional<Acl> canned(std::string_view name, std::string_view owner_id, bool
     acl.grants.push_back(group_grant(kAuthenticatedUsers, "READ"));
     return acl;
   }
-  if (!bucket && (name == "bucket-owner-read" || name == "bucket-owner-full-control")) return acl;
+  if (!bucket && (name == "bucket-owner-read" || name == "bucket-owner-full-control")) {
+    if (!bucket_owner_id.empty() && bucket_owner_id != owner_id) {
+      acl.grants.push_back(
+          owner_grant(bucket_owner_id, name == "bucket-owner-read" ? "READ" : "FULL_CONTROL"));
+    }
+    return acl;
+  }
   if (bucket && name == "log-delivery-write") {
     acl.grants.push_back(group_grant(kLogDelivery, "WRITE"));
     acl.grants.push_back(group_grant(kLogDelivery, "READ_ACP"));
@@ -100,7 +106,8 @@ bool parse_grantees(std::string_view value, const std::string& permission,
 
 }  // namespace
 
-AclRequest acl_from_headers(const Headers& headers, std::string_view owner_id, bool bucket) {
+AclRequest acl_from_headers(const Headers& headers, std::string_view owner_id, bool bucket,
+                            std::string_view bucket_owner_id) {
   static constexpr std::pair<std::string_view, std::string_view> kGrantHeaders[] = {
       {"x-amz-grant-full-control", "FULL_CONTROL"},
       {"x-amz-grant-read", "READ"},
@@ -123,7 +130,7 @@ AclRequest acl_from_headers(const Headers& headers, std::string_view owner_id, b
   }
   if (granted) return {granted, std::nullopt, ""};
   if (!canned_name) return {};
-  std::optional<Acl> acl = canned(*canned_name, owner_id, bucket);
+  std::optional<Acl> acl = canned(*canned_name, owner_id, bucket, bucket_owner_id);
   if (!acl) return refuse(ErrorCode::kInvalidArgument, "");
   return {acl, std::nullopt, ""};
 }
@@ -170,6 +177,9 @@ std::string encode_acl(const Acl& acl) {
   for (const AclGrant& grant : acl.grants) {
     array.push_back({grant.type, grant.grantee, grant.display_name, grant.permission});
   }
+  if (!acl.owner_account.empty()) {
+    array = nlohmann::json{{"owner", acl.owner_account}, {"grants", std::move(array)}};
+  }
   return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -179,7 +189,12 @@ Acl decode_acl(const std::string& stored, std::string_view owner_id) {
     acl.grants.push_back(owner_grant(owner_id));
     return acl;
   }
-  for (const auto& item : nlohmann::json::parse(stored)) {
+  nlohmann::json document = nlohmann::json::parse(stored);
+  if (document.is_object()) {
+    acl.owner_account = document.value("owner", "");
+    document = document["grants"];
+  }
+  for (const auto& item : document) {
     acl.grants.push_back({item[0].get<std::string>(), item[1].get<std::string>(),
                           item[2].get<std::string>(), item[3].get<std::string>()});
   }

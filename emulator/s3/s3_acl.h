@@ -1,7 +1,7 @@
 // S3 access control lists as requests state them (a canned ACL in x-amz-acl,
 // x-amz-grant-* headers, or an AccessControlPolicy document) and as
-// Get{Bucket,Object}Acl shows them. offcloud stores and returns ACLs; it
-// does not enforce their grants (a bucket is its owner's alone).
+// Get{Bucket,Object}Acl shows them. Their grants are enforced in
+// s3_access (when the bucket's ownership controls enable ACLs).
 #pragma once
 
 #include <optional>
@@ -24,6 +24,10 @@ struct AclGrant {
 // Every grant, the owner's too (a canned ACL's owner FULL_CONTROL is one).
 struct Acl {
   std::vector<AclGrant> grants;
+  // An object's owner when it is not the bucket's: the account that wrote
+  // it into a bucket whose ACLs are enabled (ObjectWriter). Empty: the
+  // bucket owner's.
+  std::string owner_account;
 };
 
 // What a request says about the ACL: nothing (neither set), an ACL, or why
@@ -35,13 +39,16 @@ struct AclRequest {
 };
 
 // From x-amz-acl or x-amz-grant-* (not both). `owner_id` is the canonical
-// user id of the resource's owner; `bucket` says which canned ACLs apply.
-AclRequest acl_from_headers(const Headers& headers, std::string_view owner_id, bool bucket);
+// user id of the resource's owner; `bucket` says which canned ACLs apply;
+// `bucket_owner_id`, when another's, is whom bucket-owner-read and
+// bucket-owner-full-control grant.
+AclRequest acl_from_headers(const Headers& headers, std::string_view owner_id, bool bucket,
+                            std::string_view bucket_owner_id = {});
 // From an AccessControlPolicy document (PutBucketAcl, PutObjectAcl).
 AclRequest acl_from_document(std::string_view body);
 
 // The store's encoding (JSON), and back; "" is the default ACL: the owner's
-// FULL_CONTROL alone.
+// FULL_CONTROL alone. `owner_id` is the bucket owner's canonical id.
 std::string encode_acl(const Acl& acl);
 Acl decode_acl(const std::string& stored, std::string_view owner_id);
 

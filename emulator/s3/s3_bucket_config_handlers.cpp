@@ -46,7 +46,10 @@ std::optional<HttpResponse> S3Service::refuse_acl(const S3Call& call, const std:
                                                   const std::string& acl,
                                                   const std::string* creating_with_ownership) {
   if (acl.empty()) return std::nullopt;
-  std::string owner = canonical_user_id(call.context.principal.account_id);
+  // The bucket's owner; the caller's when it is creating the bucket.
+  std::string owner = canonical_user_id(call.access && !creating_with_ownership
+                                            ? call.access->owner
+                                            : call.context.principal.account_id);
   bool owner_only = true;
   bool is_public = false;
   for (const AclGrant& grant : decode_acl(acl, owner).grants) {

@@ -1,6 +1,5 @@
 // S3 bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets,
-// GetBucketLocation, GetBucketVersioning, Get{Bucket,Object}Acl, ListObjects
-// (v1 and v2) and ListObjectVersions.
+// GetBucketLocation, Get{Bucket,Object}Acl and ListObjects (v1 and v2).
 #include <charconv>
 
 #include "emulator/s3/s3_acl.h"
@@ -15,7 +14,9 @@ using namespace s3;
 
 constexpr std::string_view kDefaultRegion = "us-east-1";
 
-std::optional<int> parse_max_keys(const S3Call& call, std::string_view name) {
+}  // namespace
+
+std::optional<int> s3::parse_max_keys(const S3Call& call, std::string_view name) {
   const std::string* text = param(call, name);
   if (!text) return 1000;
   int value = 0;
@@ -23,8 +24,6 @@ std::optional<int> parse_max_keys(const S3Call& call, std::string_view name) {
   if (ec != std::errc() || end != text->data() + text->size() || value < 0) return std::nullopt;
   return std::min(value, 1000);
 }
-
-}  // namespace
 
 HttpResponse S3Service::list_buckets(S3Call& call) {
   const std::string& account = call.context.principal.account_id;
@@ -171,31 +170,38 @@ HttpResponse S3Service::get_bucket_location(S3Call& call) {
                       std::string(kXmlns) + "\">" + xml_escape(region) + "</LocationConstraint>");
 }
 
-HttpResponse S3Service::get_bucket_versioning(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  return xml_response(XmlWriter("VersioningConfiguration", kXmlns).finish());
-}
-
 HttpResponse S3Service::get_acl(S3Call& call) {
   auto bucket = store_.bucket(call.target.bucket);
   if (!bucket) return no_such_bucket(call);
   std::string stored = bucket->acl;
   if (call.target.has_key) {
-    auto object = store_.head_object(call.target.bucket, call.target.key);
-    if (!object) return error(call, ErrorCode::kNoSuchKey);
-    stored = object->acl;
+    ObjectLookup object = find_object(call);  // the version ?versionId= names
+    if (!object.object) return std::move(object.refusal);
+    stored = object.object->acl;
   }
-  // The owner is the caller: other accounts are refused.
-  const std::string& account = call.context.principal.account_id;
-  std::string owner = canonical_user_id(account);
-  return xml_response(acl_document(decode_acl(stored, owner), owner, owner_display_name(account)));
+  // The bucket's owner, or the account that wrote the object into a bucket
+  // with ACLs enabled.
+  Acl acl = decode_acl(stored, canonical_user_id(bucket->owner));
+  std::string account = acl.owner_account.empty() ? bucket->owner : acl.owner_account;
+  return xml_response(
+      acl_document(acl, canonical_user_id(account), owner_display_name(account)));
 }
 
 HttpResponse S3Service::put_acl(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  const std::string& account = call.context.principal.account_id;
-  AclRequest acl =
-      acl_from_headers(call.http.headers, canonical_user_id(account), !call.target.has_key);
+  auto bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
+  // A canned ACL grants the resource's owner, which a new ACL never changes.
+  std::string account = bucket->owner;
+  std::optional<std::string> version_id;
+  if (call.target.has_key) {
+    ObjectLookup object = find_object(call);  // the version ?versionId= names
+    if (!object.object) return std::move(object.refusal);
+    version_id = object.version_id;
+    std::string object_owner = decode_acl(object.object->acl, "").owner_account;
+    if (!object_owner.empty()) account = object_owner;
+  }
+  AclRequest acl = acl_from_headers(call.http.headers, canonical_user_id(account),
+                                    !call.target.has_key, canonical_user_id(bucket->owner));
   if (acl.error) return error(call, *acl.error, acl.error_message);
   if (!call.http.body.empty()) {
     if (acl.acl) {
@@ -209,11 +215,12 @@ HttpResponse S3Service::put_acl(S3Call& call) {
                  "Your request was missing a required header",
                  {{"MissingHeaderName", "x-amz-acl"}});
   }
+  if (account != bucket->owner) acl.acl->owner_account = account;
   std::string encoded = encode_acl(*acl.acl);
   if (auto refused = refuse_acl(call, call.target.bucket, encoded)) return std::move(*refused);
   if (!call.target.has_key) {
     store_.set_bucket_acl(call.target.bucket, encoded);
-  } else if (store_.set_object_acl(call.target.bucket, call.target.key, encoded) !=
+  } else if (store_.set_object_acl(call.target.bucket, call.target.key, encoded, version_id) !=
              ObjectStore::Status::kOk) {
     return error(call, ErrorCode::kNoSuchKey);
   }
@@ -298,60 +305,7 @@ HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
       xml.element("ChecksumType", object.checksum_type);
     }
     xml.element("StorageClass", object.storage_class);
-    if (fetch_owner) write_owner(xml, call.context.principal.account_id);
-    xml.close();
-  }
-  for (const std::string& prefix : result.common_prefixes) {
-    xml.open("CommonPrefixes").element("Prefix", encode(prefix)).close();
-  }
-  return xml_response(xml.finish());
-}
-
-HttpResponse S3Service::list_object_versions(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  auto max_keys = parse_max_keys(call, "max-keys");
-  if (!max_keys) return error(call, ErrorCode::kInvalidArgument, "Invalid max-keys");
-  ListRequest request;
-  if (const std::string* prefix = param(call, "prefix")) request.prefix = *prefix;
-  if (const std::string* delimiter = param(call, "delimiter")) request.delimiter = *delimiter;
-  if (const std::string* marker = param(call, "key-marker")) request.after = *marker;
-  request.max_keys = *max_keys;
-  bool url_encoding = false;
-  if (const std::string* encoding = param(call, "encoding-type")) {
-    if (*encoding != "url") {
-      return error(call, ErrorCode::kInvalidArgument,
-                   "Invalid Encoding Method specified in Request");
-    }
-    url_encoding = true;
-  }
-  auto encode = [&](std::string_view text) {
-    return url_encoding ? uri_encode(text, true) : std::string(text);
-  };
-  ListResult result = store_.list_objects(call.target.bucket, request);
-
-  // Without versioning every object is its only version, with id "null".
-  XmlWriter xml("ListVersionsResult", kXmlns);
-  xml.element("Name", call.target.bucket)
-      .element("Prefix", encode(request.prefix))
-      .element("KeyMarker", encode(request.after))
-      .element("VersionIdMarker", "");
-  if (result.truncated) {
-    xml.element("NextKeyMarker", encode(result.last)).element("NextVersionIdMarker", "null");
-  }
-  xml.element("MaxKeys", std::to_string(request.max_keys));
-  if (!request.delimiter.empty()) xml.element("Delimiter", encode(request.delimiter));
-  if (url_encoding) xml.element("EncodingType", "url");
-  xml.element("IsTruncated", result.truncated ? "true" : "false");
-  for (const ObjectInfo& object : result.objects) {
-    xml.open("Version")
-        .element("Key", encode(object.key))
-        .element("VersionId", "null")
-        .element("IsLatest", "true")
-        .element("LastModified", iso8601(object.last_modified_ms))
-        .element("ETag", quoted_etag(object))
-        .element("Size", std::to_string(object.size))
-        .element("StorageClass", object.storage_class);
-    write_owner(xml, call.context.principal.account_id);
+    if (fetch_owner) write_owner(xml, object_owner(call, object));
     xml.close();
   }
   for (const std::string& prefix : result.common_prefixes) {

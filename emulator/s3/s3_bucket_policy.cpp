@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/auth/credential_store.h"  // is_account_id
 #include "emulator/auth/iam_policy.h"
 
 namespace offcloud::s3 {
@@ -121,6 +122,113 @@ std::optional<S3Invalid> validate_bucket_policy(std::string_view text, std::stri
   std::string why;
   if (!parse_policy(identity.dump(), &why)) return malformed(why);
   return std::nullopt;
+}
+
+namespace {
+
+void add_principals(const json& value, std::vector<std::string>* out) {
+  if (value.is_string()) {
+    out->push_back(value.get<std::string>());
+  } else if (value.is_array()) {
+    for (const json& item : value) {
+      if (item.is_string()) out->push_back(item.get<std::string>());
+    }
+  }
+}
+
+PolicyPrincipals read_principals(const json& principal) {
+  PolicyPrincipals out;
+  if (principal.is_string()) {
+    out.everyone = principal == "*";
+    return out;
+  }
+  std::vector<std::string> aws;
+  if (principal.contains("AWS")) add_principals(principal["AWS"], &aws);
+  if (principal.contains("CanonicalUser")) {
+    add_principals(principal["CanonicalUser"], &out.canonical_ids);
+  }
+  for (std::string& name : aws) {
+    if (name == "*") {
+      out.everyone = true;
+    } else if (is_account_id(name)) {
+      out.accounts.push_back(std::move(name));
+    } else if (name.starts_with("arn:aws:iam::") && name.ends_with(":root") &&
+               is_account_id(std::string_view(name).substr(13, 12))) {
+      out.accounts.push_back(name.substr(13, 12));
+    } else {
+      out.arns.push_back(std::move(name));
+    }
+  }
+  return out;
+}
+
+bool names_caller(const PolicyPrincipals& principals, const PolicyCaller& caller, bool deny) {
+  if (principals.everyone) return true;
+  if (caller.anonymous) return false;
+  for (const std::string& arn : principals.arns) {
+    if (arn == caller.arn) return true;
+  }
+  bool account = false;
+  for (const std::string& id : principals.accounts) account = account || id == caller.account_id;
+  for (const std::string& id : principals.canonical_ids) {
+    account = account || id == caller.canonical_id;
+  }
+  // A Deny of an account reaches all of it.
+  return account && (caller.is_root || deny || caller.account_names_users);
+}
+
+bool tests_object_tags(const PolicyDocument& document) {
+  for (const PolicyStatement& statement : document.statements) {
+    for (const PolicyCondition& condition : statement.conditions) {
+      if (condition.key.size() > 20 &&
+          wildcard_match("s3:ExistingObjectTag/*", condition.key, /*ignore_case=*/true)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<BucketPolicy> parse_bucket_policy(std::string_view text, std::string_view bucket) {
+  BucketPolicy policy;
+  if (validate_bucket_policy(text, bucket, &policy.is_public)) return std::nullopt;
+  json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json statements = document["Statement"];
+  if (statements.is_object()) statements = json::array({statements});
+  for (const json& statement : statements) {
+    BucketPolicyStatement entry;
+    entry.not_principal = statement.contains("NotPrincipal");
+    const char* field = entry.not_principal ? "NotPrincipal" : "Principal";
+    entry.principals = read_principals(statement[field]);
+    json alone = json::object();
+    if (document.contains("Version")) alone["Version"] = document["Version"];
+    json stripped = statement;
+    stripped.erase("Principal");
+    stripped.erase("NotPrincipal");
+    alone["Statement"] = json::array({std::move(stripped)});
+    std::optional<PolicyDocument> parsed = parse_policy(alone.dump(), nullptr);
+    if (!parsed) return std::nullopt;
+    entry.document = std::move(*parsed);
+    policy.reads_object_tags = policy.reads_object_tags || tests_object_tags(entry.document);
+    policy.statements.push_back(std::move(entry));
+  }
+  return policy;
+}
+
+Decision evaluate_bucket_policy(const BucketPolicy& policy, const PolicyCaller& caller,
+                                std::string_view action, std::string_view resource,
+                                const ConditionContext& conditions) {
+  bool allowed = false;
+  for (const BucketPolicyStatement& statement : policy.statements) {
+    bool deny = !statement.document.statements.front().allow;
+    if (names_caller(statement.principals, caller, deny) == statement.not_principal) continue;
+    Decision decision = evaluate({&statement.document}, action, resource, conditions);
+    if (decision == Decision::kExplicitDeny) return decision;
+    allowed = allowed || decision == Decision::kAllow;
+  }
+  return allowed ? Decision::kAllow : Decision::kImplicitDeny;
 }
 
 }  // namespace offcloud::s3

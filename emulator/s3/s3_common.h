@@ -19,6 +19,9 @@ std::string canonical_user_id(std::string_view account_id);
 std::string owner_display_name(std::string_view account_id);
 // <element><ID>...</ID><DisplayName>...</DisplayName></element>
 void write_owner(XmlWriter& xml, std::string_view account_id, std::string_view element = "Owner");
+// Who owns `object` of the call's bucket: the bucket's owner, or the
+// account that wrote it into a bucket with ACLs enabled.
+std::string object_owner(const S3Call& call, const ObjectInfo& object);
 inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 inline constexpr std::size_t kMaxKeyBytes = 1024;
 
@@ -42,6 +45,10 @@ bool has_param(const S3Call& call, std::string_view name);
 // What a PUT (or a REPLACE copy, or CreateMultipartUpload) says about an
 // object besides its bytes: content type, stored headers, x-amz-meta-*.
 void read_object_attributes(const HttpRequest& request, ObjectInfo* info);
+
+// max-keys (or another such parameter): 1000 when absent, at most 1000;
+// nullopt when not a non-negative integer.
+std::optional<int> parse_max_keys(const S3Call& call, std::string_view name);
 
 // Empty when `name` is a valid bucket name, else why not.
 std::string validate_bucket_name(std::string_view name);

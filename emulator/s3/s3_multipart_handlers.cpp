@@ -1,12 +1,14 @@
 // S3 multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
 // CompleteMultipartUpload, AbortMultipartUpload, ListParts and
 // ListMultipartUploads.
+#include <algorithm>
 #include <charconv>
 
 #include "emulator/s3/s3_common.h"
 #include "emulator/s3/s3_encryption.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_upload.h"
+#include "emulator/s3/s3_versioning.h"
 #include "emulator/s3/s3_write_options.h"
 #include "emulator/util/xml.h"
 
@@ -100,9 +102,7 @@ BodyPlan S3Service::open_part_body(S3Call& call) {
   auto refuse = [](HttpResponse response) {
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
-  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
-  if (!bucket) return refuse(no_such_bucket(call));
-  if (bucket->owner != call.context.principal.account_id) return refuse(access_denied(call));
+  if (!store_.bucket(call.target.bucket)) return refuse(no_such_bucket(call));
   if (!part_number(call)) return refuse(bad_part_number(call));
   if (!store_.upload(call.target.bucket, *param(call, "uploadId"))) {
     return refuse(no_such_upload(call));
@@ -197,7 +197,7 @@ HttpResponse S3Service::upload_part_copy(S3Call& call) {
     first = a;
     size = b - a + 1;
   }
-  auto reader = store_.open_object(source.bucket, source.info.key, first, size);
+  auto reader = store_.open_object(source.bucket, source.info.key, first, size, source.version_id);
   if (!reader) return error(call, ErrorCode::kNoSuchKey);
   auto blob = store_.new_blob();
   std::vector<char> buffer(1 << 20);
@@ -211,7 +211,11 @@ HttpResponse S3Service::upload_part_copy(S3Call& call) {
   XmlWriter xml("CopyPartResult", kXmlns);
   xml.element("LastModified", iso8601(part.last_modified_ms ? part.last_modified_ms : 0))
       .element("ETag", "\"" + blob->md5_hex() + "\"");
-  return xml_response(xml.finish());
+  HttpResponse response = xml_response(xml.finish());
+  if (source.versioned_bucket) {
+    response.headers.add("x-amz-copy-source-version-id", version_id_text(source.info.version_id));
+  }
+  return response;
 }
 
 HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
@@ -289,6 +293,7 @@ HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
   }
   HttpResponse response = xml_response(xml.finish());
   add_encryption_headers(result.object, &response);
+  add_written_version_header(result.object, &response);
   return response;
 }
 
@@ -352,8 +357,27 @@ HttpResponse S3Service::list_parts(S3Call& call) {
 
 HttpResponse S3Service::list_multipart_uploads(S3Call& call) {
   if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  std::string prefix;
-  if (const std::string* text = param(call, "prefix")) prefix = *text;
+  UploadListRequest request;
+  auto text = [&](std::string_view name) {
+    const std::string* value = param(call, name);
+    return value ? *value : std::string();
+  };
+  request.prefix = text("prefix");
+  request.delimiter = text("delimiter");
+  request.key_marker = text("key-marker");
+  request.upload_id_marker = text("upload-id-marker");
+  if (const std::string* max = param(call, "max-uploads")) {
+    int value = 0;
+    auto [end, ec] = std::from_chars(max->data(), max->data() + max->size(), value);
+    if (ec == std::errc::result_out_of_range && !max->starts_with('-')) {
+      value = 1000;
+    } else if (ec != std::errc() || end != max->data() + max->size() || value < 0) {
+      return error(call, ErrorCode::kInvalidArgument,
+                   "Provided max-uploads not an integer or within integer range",
+                   {{"ArgumentName", "max-uploads"}, {"ArgumentValue", *max}});
+    }
+    request.max_uploads = std::min(value, 1000);
+  }
   bool url_encoding = false;
   if (const std::string* encoding = param(call, "encoding-type")) {
     if (*encoding != "url") {
@@ -363,25 +387,32 @@ HttpResponse S3Service::list_multipart_uploads(S3Call& call) {
     }
     url_encoding = true;
   }
-  // With encoding-type=url, AWS encodes the keys and the prefix.
-  auto encode = [&](std::string_view text) {
-    return url_encoding ? uri_encode(text, /*keep_slash=*/true) : std::string(text);
+  // With encoding-type=url, AWS encodes every key-like element.
+  auto encode = [&](std::string_view value) {
+    return url_encoding ? uri_encode(value, /*keep_slash=*/true) : std::string(value);
   };
+  UploadListResult listing = store_.list_uploads(call.target.bucket, request);
   XmlWriter xml("ListMultipartUploadsResult", kXmlns);
   xml.element("Bucket", call.target.bucket)
-      .element("KeyMarker", "")
-      .element("UploadIdMarker", "")
-      .element("Prefix", encode(prefix))
-      .element("MaxUploads", "1000");
+      .element("KeyMarker", encode(request.key_marker))
+      .element("UploadIdMarker", request.upload_id_marker)
+      .element("NextKeyMarker", encode(listing.next_key_marker))
+      .element("NextUploadIdMarker", listing.next_upload_id_marker)
+      .element("Prefix", encode(request.prefix));
+  if (!request.delimiter.empty()) xml.element("Delimiter", encode(request.delimiter));
+  xml.element("MaxUploads", std::to_string(request.max_uploads));
   if (url_encoding) xml.element("EncodingType", "url");
-  xml.element("IsTruncated", "false");
-  for (const UploadInfo& upload : store_.list_uploads(call.target.bucket, prefix)) {
+  xml.element("IsTruncated", listing.truncated ? "true" : "false");
+  for (const UploadInfo& upload : listing.uploads) {
     xml.open("Upload").element("Key", encode(upload.key)).element("UploadId", upload.id);
     write_owner(xml, call.context.principal.account_id, "Initiator");
     write_owner(xml, call.context.principal.account_id, "Owner");
     xml.element("StorageClass", upload.attributes.storage_class)
         .element("Initiated", iso8601(upload.initiated_ms));
     xml.close();
+  }
+  for (const std::string& common_prefix : listing.common_prefixes) {
+    xml.open("CommonPrefixes").element("Prefix", encode(common_prefix)).close();
   }
   return xml_response(xml.finish());
 }

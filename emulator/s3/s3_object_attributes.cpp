@@ -4,6 +4,7 @@
 
 #include "emulator/s3/s3_common.h"
 #include "emulator/s3/s3_service.h"
+#include "emulator/s3/s3_versioning.h"
 #include "emulator/util/xml.h"
 
 namespace offcloud {
@@ -33,7 +34,8 @@ std::string without_part_count(const std::string& value) {
 }  // namespace
 
 HttpResponse S3Service::get_object_attributes(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
   std::vector<std::string> wanted;
   std::string_view list = call.http.headers.get("x-amz-object-attributes");
   for (std::size_t start = 0; start < list.size();) {
@@ -61,8 +63,9 @@ HttpResponse S3Service::get_object_attributes(S3Call& call) {
     return error(call, ErrorCode::kInvalidArgument, "Invalid max-parts or part-number-marker.");
   }
   *max_parts = std::min(*max_parts, 1000);
-  auto info = store_.head_object(call.target.bucket, call.target.key);
-  if (!info) return error(call, ErrorCode::kNoSuchKey);
+  ObjectLookup found = find_object(call);  // the version ?versionId= names
+  if (!found.object) return std::move(found.refusal);
+  std::optional<ObjectInfo>& info = found.object;
   auto asked = [&](std::string_view name) {
     return std::find(wanted.begin(), wanted.end(), name) != wanted.end();
   };
@@ -104,6 +107,7 @@ HttpResponse S3Service::get_object_attributes(S3Call& call) {
   if (asked("ObjectSize")) xml.element("ObjectSize", std::to_string(info->size));
   HttpResponse response = xml_response(xml.finish());
   response.headers.add("Last-Modified", http_date(info->last_modified_ms));
+  add_version_header(*bucket, *info, &response);
   return response;
 }
 

@@ -6,6 +6,7 @@
 #include "emulator/s3/s3_encryption.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_upload.h"
+#include "emulator/s3/s3_versioning.h"
 #include "emulator/s3/s3_write_options.h"
 #include "emulator/util/log.h"
 #include "emulator/util/xml.h"
@@ -250,8 +251,9 @@ HttpResponse S3Service::put_object(S3Call& call) {
   BlobWriter& blob = upload->blob();
   info.checksums = blob.checksums();
   if (!info.checksums.empty()) info.checksum_type = "FULL_OBJECT";
+  ObjectInfo committed;
   switch (ObjectStore::Status status =
-              store_.put_object(call.target.bucket, info, blob, condition)) {
+              store_.put_object(call.target.bucket, info, blob, condition, &committed)) {
     case ObjectStore::Status::kOk:
       break;
     case ObjectStore::Status::kNoSuchBucket:
@@ -268,11 +270,13 @@ HttpResponse S3Service::put_object(S3Call& call) {
   }
   if (!info.checksum_type.empty()) response.headers.add("x-amz-checksum-type", info.checksum_type);
   add_encryption_headers(info, &response);
+  add_written_version_header(committed, &response);
   return response;
 }
 
 HttpResponse S3Service::get_object(S3Call& call, bool head) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
   std::optional<int> part_number;
   if (const std::string* text = param(call, "partNumber")) {
     part_number = parse_part_number(*text);
@@ -286,8 +290,9 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
                    "Cannot specify both Range header and partNumber query parameter");
     }
   }
-  auto info = store_.head_object(call.target.bucket, call.target.key);
-  if (!info) return error(call, ErrorCode::kNoSuchKey);
+  ObjectLookup found = find_object(call);
+  if (!found.object) return std::move(found.refusal);
+  std::optional<ObjectInfo>& info = found.object;
   if (Precondition failed = check_preconditions(call.http, *info); failed.status) {
     if (failed.status == 412) {
       return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", failed.header}});
@@ -328,11 +333,16 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
     length = part->length;
     partial = info->size > 0;
   }
-  auto opened = store_.open_object(call.target.bucket, call.target.key, first, length);
-  if (!opened) return error(call, ErrorCode::kNoSuchKey);
+  auto opened =
+      store_.open_object(call.target.bucket, call.target.key, first, length, found.version_id);
+  if (!opened) {  // gone meanwhile: say how
+    ObjectLookup again = find_object(call);
+    return again.object ? error(call, ErrorCode::kNoSuchKey) : std::move(again.refusal);
+  }
   auto& [object, reader] = *opened;
 
   HttpResponse response;
+  add_version_header(*bucket, object, &response);
   bool checksum_mode = iequals(call.http.headers.get("x-amz-checksum-mode"), "ENABLED");
   add_object_headers(object, checksum_mode && !partial, &response);
   if (part && !object.parts.empty()) {
@@ -366,9 +376,16 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
 
 HttpResponse S3Service::delete_object(S3Call& call) {
   if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  store_.delete_object(call.target.bucket, call.target.key);
+  VersionParam version = read_version_param(call);
+  if (version.refusal) return std::move(*version.refusal);
+  DeleteResult deleted =
+      store_.delete_object_version(call.target.bucket, call.target.key, version.id);
   HttpResponse response;
   response.status = 204;
+  if (deleted.delete_marker) response.headers.add("x-amz-delete-marker", "true");
+  if (deleted.version_id) {
+    response.headers.add("x-amz-version-id", version_id_text(*deleted.version_id));
+  }
   return response;
 }
 
@@ -387,19 +404,28 @@ HttpResponse S3Service::delete_objects(S3Call& call) {
     const XmlElement* key = object->child("Key");
     if (!key) return error(call, ErrorCode::kMalformedXML);
     const XmlElement* version = object->child("VersionId");
-    if (version && version->text != "null") {
-      xml.open("Error")
-          .element("Key", key->text)
-          .element("VersionId", version->text)
-          .element("Code", "NoSuchVersion")
-          .element("Message", "The specified version does not exist.")
-          .close();
-      continue;
+    std::optional<std::string> version_id;
+    if (version) {
+      version_id = parse_version_id(version->text);
+      if (!version_id) {
+        xml.open("Error")
+            .element("Key", key->text)
+            .element("VersionId", version->text)
+            .element("Code", "InvalidArgument")
+            .element("Message", "Invalid version id specified")
+            .close();
+        continue;
+      }
     }
-    store_.delete_object(call.target.bucket, key->text);
+    DeleteResult deleted = store_.delete_object_version(call.target.bucket, key->text, version_id);
     if (!quiet) {
       xml.open("Deleted").element("Key", key->text);
       if (version) xml.element("VersionId", version->text);
+      // A delete marker made, or one deleted by its id.
+      if (deleted.delete_marker && deleted.version_id) {
+        xml.element("DeleteMarker", "true")
+            .element("DeleteMarkerVersionId", version_id_text(*deleted.version_id));
+      }
       xml.close();
     }
   }
@@ -410,7 +436,8 @@ CopySource S3Service::open_copy_source(S3Call& call) {
   CopySource source;
   std::string_view header = call.http.headers.get("x-amz-copy-source");
   if (std::size_t q = header.find("?versionId="); q != std::string_view::npos) {
-    if (header.substr(q + 11) != "null") {
+    source.version_id = parse_version_id(header.substr(q + 11));
+    if (!source.version_id) {
       source.refusal = error(call, ErrorCode::kInvalidArgument, "Invalid version id specified");
       return source;
     }
@@ -432,13 +459,22 @@ CopySource S3Service::open_copy_source(S3Call& call) {
     source.refusal = no_such_bucket(source_call);
     return source;
   }
-  if (source_bucket->owner != call.context.principal.account_id) {
-    source.refusal = access_denied(source_call);
-    return source;
-  }
-  auto opened = store_.open_object(source.bucket, key, 0, std::nullopt);
+  source.versioned_bucket = source_bucket->versioning != Versioning::kUnversioned;
+  auto opened = store_.open_object(source.bucket, key, 0, std::nullopt, source.version_id);
   if (!opened) {
-    source.refusal = error(source_call, ErrorCode::kNoSuchKey);
+    std::optional<ObjectInfo> version =
+        source.version_id ? store_.object_version(source.bucket, key, source.version_id)
+                          : std::nullopt;
+    if (version && version->delete_marker) {
+      source.refusal = error(call, ErrorCode::kInvalidRequest,
+                             "The source of a copy request may not specifically refer to a "
+                             "delete marker by version id.");
+    } else if (source.version_id) {
+      source.refusal = error(source_call, ErrorCode::kNoSuchVersion, "",
+                             {{"Key", key}, {"VersionId", version_id_text(*source.version_id)}});
+    } else {
+      source.refusal = error(source_call, ErrorCode::kNoSuchKey);
+    }
     return source;
   }
   source.info = std::move(opened->first);
@@ -464,8 +500,10 @@ HttpResponse S3Service::copy_object(S3Call& call) {
     return error(call, ErrorCode::kInvalidArgument, "Unknown metadata directive.");
   }
   bool new_class = call.http.headers.find("x-amz-storage-class") != nullptr;
+  // Copying an older version onto its key restores it: no self-copy.
+  bool current_version = !source.version_id || source.info.is_latest;
   if (source_bucket == call.target.bucket && source_key == call.target.key && !replace &&
-      !new_class) {
+      !new_class && current_version) {
     return error(call, ErrorCode::kInvalidRequest,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
@@ -495,15 +533,20 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   blob->close();
   copy.checksums = blob->checksums();
   copy.checksum_type = copy.checksums.empty() ? "" : "FULL_OBJECT";
-  if (store_.put_object(call.target.bucket, copy, *blob) == ObjectStore::Status::kNoSuchBucket) {
+  ObjectInfo committed;
+  if (store_.put_object(call.target.bucket, copy, *blob, {}, &committed) ==
+      ObjectStore::Status::kNoSuchBucket) {
     return no_such_bucket(call);
   }
-  auto stored = store_.head_object(call.target.bucket, call.target.key);
   XmlWriter xml("CopyObjectResult", kXmlns);
-  xml.element("LastModified", iso8601(stored ? stored->last_modified_ms : 0))
+  xml.element("LastModified", iso8601(committed.last_modified_ms))
       .element("ETag", "\"" + blob->md5_hex() + "\"");
   HttpResponse response = xml_response(xml.finish());
   add_encryption_headers(copy, &response);
+  add_written_version_header(committed, &response);
+  if (source.versioned_bucket) {
+    response.headers.add("x-amz-copy-source-version-id", version_id_text(source.info.version_id));
+  }
   return response;
 }
 

@@ -3,7 +3,9 @@
 #include <ctime>
 
 #include "emulator/auth/signature_v2.h"
+#include "emulator/s3/s3_acl.h"
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_post_object.h"
 #include "emulator/s3/s3_upload.h"
 #include "emulator/util/log.h"
 #include "emulator/util/xml.h"
@@ -40,6 +42,14 @@ void write_owner(XmlWriter& xml, std::string_view account_id, std::string_view e
       .element("ID", canonical_user_id(account_id))
       .element("DisplayName", owner_display_name(account_id))
       .close();
+}
+
+std::string object_owner(const S3Call& call, const ObjectInfo& object) {
+  if (object.acl.starts_with('{')) {  // only an owner other than the bucket's is written
+    std::string owner = decode_acl(object.acl, "").owner_account;
+    if (!owner.empty()) return owner;
+  }
+  return call.access ? call.access->owner : call.context.principal.account_id;
 }
 
 HttpResponse no_such_bucket(const S3Call& call) {
@@ -188,20 +198,20 @@ std::optional<S3Target> parse_target(const HttpRequest& request) {
 bool S3Service::streams_body(const HttpRequest& head, const QueryParams& query) const {
   auto target = parse_target(head);
   return target && !find_subresource_route(head, query, target->has_key) &&
-         is_streamed_upload(head, query, *target);
+         (is_streamed_upload(head, query, *target) || is_post_object(head, query, *target));
 }
 
 BodyPlan S3Service::open_body(HttpRequest& head, RequestContext& context) {
   context.operation = "PutObject";
   auto target = parse_target(head);
   S3Call call{head, context, *target};
+  if (is_post_object(head, context.query, call.target)) return open_post_body(call);
   if (s3::has_param(call, "uploadId")) return open_part_body(call);
   auto refuse = [](HttpResponse response) {
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
-  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
-  if (!bucket) return refuse(s3::no_such_bucket(call));
-  if (bucket->owner != context.principal.account_id) return refuse(s3::access_denied(call));
+  // Who may write here was decided before (authorize_access).
+  if (!store_.bucket(call.target.bucket)) return refuse(s3::no_such_bucket(call));
   if (call.target.key.size() > s3::kMaxKeyBytes) {
     return refuse(s3::error(call, ErrorCode::kKeyTooLongError));
   }
@@ -228,16 +238,16 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
     context.operation = "PreflightRequest";
     return reply(preflight(call));
   }
+  if (!call.target.bucket.empty()) call.access = access_.get(call.target.bucket);
   HttpResponse response = dispatch(call);
+  // A bucket request that writes may have changed what authorization reads
+  // (the bucket itself, its policy, ACL, ownership or public access block).
+  if (!call.target.bucket.empty() && !call.target.has_key && request.method != "GET" &&
+      request.method != "HEAD") {
+    access_.forget(call.target.bucket);
+  }
   add_cors_headers(call, &response);
   reply(std::move(response));
-}
-
-std::optional<HttpResponse> S3Service::refuse_other_accounts(const S3Call& call,
-                                                             const std::string& bucket) {
-  std::optional<BucketInfo> info = store_.bucket(bucket);
-  if (!info || info->owner == call.context.principal.account_id) return std::nullopt;
-  return s3::access_denied(call);
 }
 
 HttpResponse S3Service::dispatch(S3Call& call) {
@@ -257,12 +267,8 @@ HttpResponse S3Service::dispatch(S3Call& call) {
     return s3::error(call, ErrorCode::kMethodNotAllowed);
   }
 
-  // Every request that names a bucket but CreateBucket (which answers
-  // BucketAlreadyExists) is its owner's alone.
-  bool creates_bucket = !target.has_key && method == "PUT";
-  if (!creates_bucket) {
-    if (auto refusal = refuse_other_accounts(call, target.bucket)) return std::move(*refusal);
-  }
+  // Who may do what on another account's bucket was decided before the
+  // request got here (authorize_access).
   if (const SubresourceRoute* route =
           find_subresource_route(call.http, context.query, target.has_key)) {
     context.operation = std::string(route->operation);
@@ -276,9 +282,9 @@ HttpResponse S3Service::dispatch(S3Call& call) {
         return put_acl(call);
       }
       // Other configurations, unimplemented, must not create the bucket.
-      for (std::string_view sub : {"versioning", "website", "notification", "logging",
-                                   "replication", "accelerate", "requestPayment", "object-lock",
-                                   "analytics", "metrics", "inventory", "intelligent-tiering"}) {
+      for (std::string_view sub :
+           {"website", "notification", "logging", "replication", "accelerate", "requestPayment",
+            "object-lock", "analytics", "metrics", "inventory", "intelligent-tiering"}) {
         if (s3::has_param(call, sub)) return not_implemented("this bucket configuration");
       }
       context.operation = "CreateBucket";
@@ -292,6 +298,10 @@ HttpResponse S3Service::dispatch(S3Call& call) {
       context.operation = "DeleteBucket";
       return delete_bucket(call);
     }
+    if (is_post_object(call.http, context.query, target)) {
+      context.operation = "PostObject";
+      return post_object(call);
+    }
     if (method == "POST" && s3::has_param(call, "delete")) {
       context.operation = "DeleteObjects";
       return delete_objects(call);
@@ -300,10 +310,6 @@ HttpResponse S3Service::dispatch(S3Call& call) {
       if (s3::has_param(call, "location")) {
         context.operation = "GetBucketLocation";
         return get_bucket_location(call);
-      }
-      if (s3::has_param(call, "versioning")) {
-        context.operation = "GetBucketVersioning";
-        return get_bucket_versioning(call);
       }
       if (s3::has_param(call, "acl")) {
         context.operation = "GetBucketAcl";
@@ -439,7 +445,9 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
       if (auto document = parse_xml(request.body)) {
         for (const XmlElement* object : document->children_named("Object")) {
           if (const XmlElement* key = object->child("Key")) {
-            asks.push_back({"s3:DeleteObject", bucket_arn + "/" + key->text});
+            const char* action =
+                object->child("VersionId") ? "s3:DeleteObjectVersion" : "s3:DeleteObject";
+            asks.push_back({action, bucket_arn + "/" + key->text});
           }
         }
       }
@@ -470,9 +478,11 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
     if (const std::string* source = request.headers.find("x-amz-copy-source")) {
       std::string_view path = *source;
       if (path.starts_with('/')) path.remove_prefix(1);
+      bool versioned = path.find("?versionId=") != std::string_view::npos;
       path = path.substr(0, path.find('?'));
       if (auto decoded = percent_decode(path)) {
-        asks.push_back({"s3:GetObject", "arn:aws:s3:::" + *decoded});
+        asks.push_back(
+            {versioned ? "s3:GetObjectVersion" : "s3:GetObject", "arn:aws:s3:::" + *decoded});
       }
     }
     return asks;
@@ -484,15 +494,21 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
     if (method == "GET") return {{"s3:ListMultipartUploadParts", object_arn}};
     return {};
   }
-  if (has("acl")) return {{method == "GET" ? "s3:GetObjectAcl" : "s3:PutObjectAcl", object_arn}};
-  if (method == "GET" && has("attributes")) return {{"s3:GetObjectAttributes", object_arn}};
+  // A request that names a version needs the action's Version form.
+  std::string version = has("versionId") ? "Version" : "";
+  if (has("acl")) {
+    return {{(method == "GET" ? "s3:GetObject" : "s3:PutObject") + version + "Acl", object_arn}};
+  }
+  if (method == "GET" && has("attributes")) {
+    return {{"s3:GetObject" + version + "Attributes", object_arn}};
+  }
   if (method == "PUT") {
     // Tags given with the object need the tagging permission too.
     if (request.headers.find("x-amz-tagging")) asks.push_back({"s3:PutObjectTagging", object_arn});
     return with_copy_source("PutObject");
   }
-  if (method == "GET" || method == "HEAD") return {{"s3:GetObject", object_arn}};
-  if (method == "DELETE") return {{"s3:DeleteObject", object_arn}};
+  if (method == "GET" || method == "HEAD") return {{"s3:GetObject" + version, object_arn}};
+  if (method == "DELETE") return {{"s3:DeleteObject" + version, object_arn}};
   return {};
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "emulator/api/service.h"
+#include "emulator/s3/s3_access.h"
+#include "emulator/s3/s3_bucket_access.h"
 #include "storage/object_store.h"
 
 namespace offcloud {
@@ -22,11 +24,24 @@ struct S3Call {
   HttpRequest& http;
   RequestContext& context;
   S3Target target;
+  // The target bucket's owner and access settings; null when there is no
+  // such bucket (or no bucket named).
+  std::shared_ptr<const s3::BucketAccess> access = nullptr;
+};
+
+// The object version a request names (?versionId=, else the current one),
+// or S3's answer when it names none.
+struct ObjectLookup {
+  std::optional<ObjectInfo> object;  // nullopt: refused
+  HttpResponse refusal;
+  std::optional<std::string> version_id;  // as the request named it ("" the null version)
 };
 
 // The object an x-amz-copy-source header names, opened for reading.
 struct CopySource {
   std::string bucket;
+  std::optional<std::string> version_id;  // ?versionId= of the header
+  bool versioned_bucket = false;          // x-amz-copy-source-version-id is due
   ObjectInfo info;
   std::unique_ptr<BlobReader> reader;  // null: refused
   HttpResponse refusal;
@@ -34,7 +49,7 @@ struct CopySource {
 
 class S3Service : public Service {
  public:
-  explicit S3Service(ObjectStore& store) : store_(store) {}
+  explicit S3Service(ObjectStore& store) : store_(store), access_(store) {}
 
   std::string_view name() const override { return "s3"; }
   Protocol protocol() const override { return Protocol::kRestXml; }
@@ -43,15 +58,25 @@ class S3Service : public Service {
   bool streams_body(const HttpRequest& head, const QueryParams& query) const override;
   BodyPlan open_body(HttpRequest& head, RequestContext& context) override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
-  // A CORS preflight (OPTIONS): browsers send it without credentials.
+  // Any request: what an anonymous caller may do is the buckets' policies'
+  // and ACLs' to say (authorize_access), a CORS preflight the CORS rules'.
   bool serves_anonymously(const HttpRequest& request, const QueryParams& query) const override;
+  // s3_authorization.cpp: bucket policies and ACLs.
+  bool has_resource_policies() const override { return true; }
+  std::optional<ApiError> authorize_access(const HttpRequest& request, RequestContext& context,
+                                           const std::vector<IamRequest>& asks,
+                                           const std::vector<Decision>& identity,
+                                           const ConditionContext& conditions) const override;
+  void add_condition_keys(const HttpRequest& request, const QueryParams& query,
+                          ConditionContext* conditions) const override;
 
  private:
   HttpResponse dispatch(S3Call& call);
-  // AccessDenied when `bucket` exists and another account owns it: a
-  // bucket name is global, its bucket is its owner's alone (the grants that
-  // would share it, bucket policies and ACLs, are not emulated yet).
-  std::optional<HttpResponse> refuse_other_accounts(const S3Call& call, const std::string& bucket);
+  // s3_authorization.cpp: one ask's verdict, and who the caller is to the
+  // resource's owner.
+  s3::AccessVerdict decide_access(const Principal& principal, const IamRequest& ask,
+                                  Decision identity, const ConditionContext& conditions,
+                                  s3::CallerKind* kind) const;
   HttpResponse dispatch_object(S3Call& call);
   CopySource open_copy_source(S3Call& call);
 
@@ -61,11 +86,9 @@ class S3Service : public Service {
   HttpResponse head_bucket(S3Call& call);
   HttpResponse delete_bucket(S3Call& call);
   HttpResponse get_bucket_location(S3Call& call);
-  HttpResponse get_bucket_versioning(S3Call& call);
   HttpResponse get_acl(S3Call& call);
   HttpResponse put_acl(S3Call& call);  // PutBucketAcl and PutObjectAcl
   HttpResponse list_objects(S3Call& call, bool v2);
-  HttpResponse list_object_versions(S3Call& call);
 
   // s3_object_handlers.cpp
   HttpResponse put_object(S3Call& call);
@@ -73,6 +96,22 @@ class S3Service : public Service {
   HttpResponse delete_object(S3Call& call);
   HttpResponse delete_objects(S3Call& call);
   HttpResponse copy_object(S3Call& call);
+
+  // s3_post_object.cpp: browser-based uploads (POST Object), whose form
+  // carries the credentials, checked by PostObjectReader as the form arrives.
+  friend class PostObjectReader;
+  BodyPlan open_post_body(S3Call& call);
+  HttpResponse post_object(S3Call& call);
+
+  // s3_versioning_handlers.cpp
+  HttpResponse put_bucket_versioning(S3Call& call);
+  HttpResponse get_bucket_versioning(S3Call& call);
+  HttpResponse list_object_versions(S3Call& call);
+  // The version of call.target a request names: ?versionId= (malformed:
+  // InvalidArgument; unknown: NoSuchVersion; a delete marker: 405
+  // MethodNotAllowed) or the current one (none, or a delete marker:
+  // NoSuchKey, the latter with x-amz-delete-marker).
+  ObjectLookup find_object(S3Call& call);
 
   // s3_object_attributes.cpp
   HttpResponse get_object_attributes(S3Call& call);
@@ -106,6 +145,7 @@ class S3Service : public Service {
   HttpResponse put_object_tagging(S3Call& call);
   HttpResponse get_object_tagging(S3Call& call);
   HttpResponse delete_object_tagging(S3Call& call);
+  HttpResponse replace_object_tags(S3Call& call, const HeaderList& tags, HttpResponse response);
   HttpResponse put_bucket_tagging(S3Call& call);
   HttpResponse get_bucket_tagging(S3Call& call);
   HttpResponse delete_bucket_tagging(S3Call& call);
@@ -160,6 +200,7 @@ class S3Service : public Service {
   std::optional<HttpResponse> apply_encryption(S3Call& call, ObjectInfo* info);
 
   ObjectStore& store_;
+  s3::BucketAccessCache access_;
 };
 
 }  // namespace offcloud

@@ -18,6 +18,10 @@ const S3Service::SubresourceRoute* S3Service::find_subresource_route(const HttpR
       {"tagging", "GET", false, "GetBucketTagging", "GetBucketTagging", &S::get_bucket_tagging},
       {"tagging", "DELETE", false, "DeleteBucketTagging", "PutBucketTagging",
        &S::delete_bucket_tagging},
+      {"versioning", "PUT", false, "PutBucketVersioning", "PutBucketVersioning",
+       &S::put_bucket_versioning},
+      {"versioning", "GET", false, "GetBucketVersioning", "GetBucketVersioning",
+       &S::get_bucket_versioning},
       {"cors", "PUT", false, "PutBucketCors", "PutBucketCORS", &S::put_bucket_cors},
       {"cors", "GET", false, "GetBucketCors", "GetBucketCORS", &S::get_bucket_cors},
       {"cors", "DELETE", false, "DeleteBucketCors", "PutBucketCORS", &S::delete_bucket_cors},
@@ -62,8 +66,9 @@ const S3Service::SubresourceRoute* S3Service::find_subresource_route(const HttpR
   return nullptr;
 }
 
-bool S3Service::serves_anonymously(const HttpRequest& request, const QueryParams& /*query*/) const {
-  return request.method == "OPTIONS";
+bool S3Service::serves_anonymously(const HttpRequest& /*request*/,
+                                   const QueryParams& /*query*/) const {
+  return true;
 }
 
 }  // namespace offcloud

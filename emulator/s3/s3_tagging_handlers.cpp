@@ -5,6 +5,7 @@
 #include "emulator/s3/s3_common.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_tagging.h"
+#include "emulator/s3/s3_versioning.h"
 
 namespace offcloud {
 namespace {
@@ -21,14 +22,6 @@ HttpResponse no_content() {
   HttpResponse response;
   response.status = 204;
   return response;
-}
-
-// Every object is version "null": another version id names nothing.
-std::optional<HttpResponse> check_version(const S3Call& call) {
-  const std::string* version = param(call, "versionId");
-  if (!version || *version == "null") return std::nullopt;
-  return error(call, ErrorCode::kInvalidArgument, "Invalid version id specified",
-               {{"ArgumentName", "versionId"}, {"ArgumentValue", *version}});
 }
 
 }  // namespace
@@ -52,34 +45,43 @@ std::optional<HttpResponse> S3Service::copy_tags(S3Call& call, ObjectInfo* info)
   return read_tagging_header(call, info);
 }
 
-HttpResponse S3Service::put_object_tagging(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  if (auto refused = check_version(call)) return std::move(*refused);
-  HeaderList tags;
-  if (auto invalid = parse_tagging(call.http.body, TagTarget::kObject, &tags)) {
-    return refusal(call, *invalid);
-  }
-  if (!store_.put_object_tags(call.target.bucket, call.target.key, tags)) {
+// The tag set of the version ?versionId= names (else the current one)
+// becomes `tags`; x-amz-version-id names that version where the bucket is
+// versioned.
+HttpResponse S3Service::replace_object_tags(S3Call& call, const HeaderList& tags,
+                                            HttpResponse response) {
+  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
+  ObjectLookup found = find_object(call);
+  if (!found.object) return std::move(found.refusal);
+  if (!store_.put_object_tags(call.target.bucket, call.target.key, tags, found.version_id)) {
     return error(call, ErrorCode::kNoSuchKey);
   }
-  return {};
+  add_version_header(*bucket, *found.object, &response);
+  return response;
+}
+
+HttpResponse S3Service::put_object_tagging(S3Call& call) {
+  HeaderList tags;
+  if (auto invalid = parse_tagging(call.http.body, TagTarget::kObject, &tags)) {
+    if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+    return refusal(call, *invalid);
+  }
+  return replace_object_tags(call, tags, {});
 }
 
 HttpResponse S3Service::get_object_tagging(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  if (auto refused = check_version(call)) return std::move(*refused);
-  auto info = store_.head_object(call.target.bucket, call.target.key);
-  if (!info) return error(call, ErrorCode::kNoSuchKey);
-  return xml_response(tagging_xml(info->tags));
+  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+  if (!bucket) return no_such_bucket(call);
+  ObjectLookup found = find_object(call);
+  if (!found.object) return std::move(found.refusal);
+  HttpResponse response = xml_response(tagging_xml(found.object->tags));
+  add_version_header(*bucket, *found.object, &response);
+  return response;
 }
 
 HttpResponse S3Service::delete_object_tagging(S3Call& call) {
-  if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
-  if (auto refused = check_version(call)) return std::move(*refused);
-  if (!store_.put_object_tags(call.target.bucket, call.target.key, {})) {
-    return error(call, ErrorCode::kNoSuchKey);
-  }
-  return no_content();
+  return replace_object_tags(call, {}, no_content());
 }
 
 HttpResponse S3Service::put_bucket_tagging(S3Call& call) {

@@ -27,10 +27,28 @@ std::optional<HttpResponse> read_write_options(const S3Call& call, ObjectInfo* i
     }
     info->storage_class = *storage_class;
   }
-  AclRequest acl = acl_from_headers(call.http.headers,
-                                    canonical_user_id(call.context.principal.account_id), false);
+  // Who will own the object: the bucket owner, unless the bucket's ACLs are
+  // enabled and another account writes it (ObjectWriter; BucketOwnerPreferred
+  // hands it over with bucket-owner-full-control). Anonymous writes are the
+  // bucket owner's.
+  const std::string& writer = call.context.principal.account_id;
+  std::string bucket_owner = call.access ? call.access->owner : writer;
+  std::string object_owner = bucket_owner;
+  if (call.access && call.access->acls_enabled() && !writer.empty() && writer != bucket_owner) {
+    bool handed_over = call.access->ownership == "BucketOwnerPreferred" &&
+                       call.http.headers.get("x-amz-acl") == "bucket-owner-full-control";
+    if (!handed_over) object_owner = writer;
+  }
+  AclRequest acl = acl_from_headers(call.http.headers, canonical_user_id(object_owner), false,
+                                    canonical_user_id(bucket_owner));
   if (acl.error) return error(call, *acl.error, acl.error_message);
-  info->acl = acl.acl ? encode_acl(*acl.acl) : std::string();
+  if (object_owner != bucket_owner) {
+    Acl owned = acl.acl ? *acl.acl : decode_acl("", canonical_user_id(object_owner));
+    owned.owner_account = object_owner;
+    info->acl = encode_acl(owned);
+  } else {
+    info->acl = acl.acl ? encode_acl(*acl.acl) : std::string();
+  }
   return std::nullopt;
 }
 

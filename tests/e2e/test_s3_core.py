@@ -862,5 +862,106 @@ class StorageClassTests(CoreCase):
         self.assertNotEqual(out.returncode, 0)
 
 
+
+# ---------------------------------------------------------------------------
+# ListMultipartUploads: delimiter, markers, max-uploads, encoding
+# ---------------------------------------------------------------------------
+
+
+class ListUploadsTests(CoreCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bucket = cls.make_bucket("uploads")
+        cls.ids = {}
+        # Two uploads of one key, begun in this order.
+        for key in ("a/1", "a/2", "b", "b", "c d/x", "e"):
+            upload = cls.s3.create_multipart_upload(Bucket=cls.bucket, Key=key)
+            cls.ids.setdefault(key, []).append(upload["UploadId"])
+            time.sleep(0.005)  # initiation times apart, so their order is known
+
+    def all_pages(self, **kw):
+        pages, marker = [], {}
+        while True:
+            page = self.s3.list_multipart_uploads(Bucket=self.bucket, **kw, **marker)
+            pages.append(page)
+            if not page["IsTruncated"]:
+                return pages
+            marker = {"KeyMarker": page["NextKeyMarker"]}
+            if page.get("NextUploadIdMarker"):
+                marker["UploadIdMarker"] = page["NextUploadIdMarker"]
+
+    def test_paging_visits_every_upload_once_in_order(self):
+        pages = self.all_pages(MaxUploads=2)
+        self.assertEqual(len(pages), 3)
+        self.assertTrue(pages[0]["IsTruncated"])
+        self.assertEqual(pages[0]["MaxUploads"], 2)
+        listed = [(u["Key"], u["UploadId"]) for p in pages for u in p.get("Uploads", [])]
+        expected = [(k, i) for k in ("a/1", "a/2", "b", "c d/x", "e") for i in self.ids[k]]
+        self.assertEqual(listed, expected)
+        self.assertEqual(pages[1]["NextKeyMarker"], "b")
+        self.assertEqual(pages[1]["NextUploadIdMarker"], self.ids["b"][1])
+        # A page that ends between the two uploads of "b" names the first,
+        # and the next begins with the second.
+        pages = self.all_pages(MaxUploads=3)
+        self.assertEqual(pages[0]["NextUploadIdMarker"], self.ids["b"][0])
+        self.assertEqual(pages[1]["Uploads"][0]["UploadId"], self.ids["b"][1])
+
+    def test_key_marker_alone_skips_the_whole_key(self):
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, KeyMarker="b")
+        self.assertEqual([u["Key"] for u in page["Uploads"]], ["c d/x", "e"])
+        self.assertEqual(page["KeyMarker"], "b")
+        self.assertFalse(page["IsTruncated"])
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, KeyMarker="b",
+                                              UploadIdMarker=self.ids["b"][0])
+        self.assertEqual([u["UploadId"] for u in page["Uploads"]][:1], [self.ids["b"][1]])
+
+    def test_delimiter_rolls_up_common_prefixes(self):
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in page["CommonPrefixes"]], ["a/", "c d/"])
+        self.assertEqual([u["Key"] for u in page["Uploads"]], ["b", "b", "e"])
+        self.assertEqual(page["Delimiter"], "/")
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, Delimiter="/", Prefix="a/")
+        self.assertEqual([u["Key"] for u in page["Uploads"]], ["a/1", "a/2"])
+        self.assertNotIn("CommonPrefixes", page)
+
+    def test_delimiter_pages_count_prefixes_once(self):
+        pages = self.all_pages(Delimiter="/", MaxUploads=1)
+        entries = []
+        for page in pages:
+            entries += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+            entries += [u["Key"] for u in page.get("Uploads", [])]
+        self.assertEqual(entries, ["a/", "b", "b", "c d/", "e"])
+        self.assertEqual(pages[0]["NextKeyMarker"], "a/")
+
+    def test_encoding_type_url(self):
+        resp = self.raw("GET", "/%s?uploads&encoding-type=url&delimiter=%%2F&prefix=c%%20" %
+                        self.bucket)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(xml_text(resp.body, "CommonPrefixes/Prefix"), "c%20d/")
+        self.assertEqual(xml_text(resp.body, "Prefix"), "c%20")
+        resp = self.raw("GET", "/%s?uploads&encoding-type=url&key-marker=b&max-uploads=1" %
+                        self.bucket)
+        self.assertEqual(xml_text(resp.body, "Upload/Key"), "c%20d/x")
+        self.assertEqual(xml_text(resp.body, "NextKeyMarker"), "c%20d/x")
+        self.assertEqual(xml_text(resp.body, "IsTruncated"), "true")
+
+    def test_max_uploads_limits(self):
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, MaxUploads=5000)
+        self.assertEqual(page["MaxUploads"], 1000)
+        self.assertEqual(len(page["Uploads"]), 6)
+        page = self.s3.list_multipart_uploads(Bucket=self.bucket, MaxUploads=0)
+        self.assertNotIn("Uploads", page)
+        self.assertFalse(page["IsTruncated"])
+        for bad in ("-1", "ten"):
+            self.assertRawError(self.raw("GET", "/%s?uploads&max-uploads=%s" % (self.bucket, bad)),
+                                "InvalidArgument", 400)
+        # The CLI pages with the same markers.
+        out = self.server.aws("s3api", "list-multipart-uploads", "--bucket", self.bucket,
+                              "--page-size", "1")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len(json.loads(out.stdout)["Uploads"]), 6)
+
+
 if __name__ == "__main__":
     unittest.main()

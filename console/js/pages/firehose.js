@@ -1,14 +1,62 @@
 // Firehose: delivery streams; create (DirectPut to an S3 bucket, buffer
-// size and interval, prefix, compression), describe, delete.
+// size and interval, prefix, compression), describe, delete; and each
+// stream's buffer, live: records, bytes, the oldest record's age, a
+// countdown to the delivery by interval, the last failure, the latest
+// deliveries (offcloud's GET /_offcloud/firehose/buffer, polled each second
+// while the page is shown).
 import { xmlAll, xmlText } from '../aws.js';
 import { t } from '../i18n.js';
-import { h, clear, attempt, errorBox, formatTime, field, table, pageHeader } from '../ui.js';
+import { h, clear, attempt, errorBox, formatBytes, formatTime, field, table, pageHeader, Poller } from '../ui.js';
+
+const bufferPoller = new Poller(1000);
+
+export function leave() {
+  bufferPoller.stop();
+}
+
+function bufferCard(view) {
+  const now = view.server_time_ms;
+  const due = view.next_delivery_ms;
+  const countdown = !view.records ? t('firehose.nothingDue')
+    : due > now ? t('firehose.countdown', Math.ceil((due - now) / 1000)) : t('firehose.now');
+  const prop = (label, name, value) => [h('dt', {}, label), h('dd', { 'data-field': name }, value)];
+  return h('section', { class: 'card buffer', 'data-buffer': view.stream },
+    h('h2', {}, t('firehose.buffer', view.stream)),
+    h('dl', { class: 'props' },
+      prop(t('firehose.buffered'), 'records', String(view.records)),
+      prop(t('firehose.bufferedBytes'), 'bytes', `${formatBytes(view.bytes)} / ${formatBytes(view.size_bytes)}`),
+      prop(t('firehose.oldest'), 'age', view.oldest_arrival_ms ? t('firehose.age', Math.max(0, Math.floor((now - view.oldest_arrival_ms) / 1000))) : '—'),
+      prop(t('firehose.nextDelivery'), 'countdown', countdown)),
+    view.last_error ? h('div', { class: 'alert error', role: 'alert', 'data-field': 'last-error' },
+      t('firehose.deliveryFailed', view.failures, view.last_error)) : null,
+    h('h3', {}, t('firehose.deliveries')),
+    table([t('firehose.objectKey'), t('firehose.records'), t('firehose.bytes'), t('firehose.deliveredAt')],
+      view.deliveries.map((d) => h('tr', { 'data-delivery-key': d.key, 'data-records': d.records },
+        h('td', {}, d.key), h('td', {}, String(d.records)), h('td', {}, formatBytes(d.bytes)), h('td', {}, formatTime(d.time_ms)))),
+      t('firehose.noDeliveries')));
+}
 
 export async function render(ctx) {
   const { aws, main } = ctx;
   const status = h('div', { class: 'status' });
   const list = h('div', {}, h('p', { class: 'muted' }, t('loading')));
   const detail = h('div', { id: 'stream-detail' });
+  const buffers = h('div', { id: 'buffers' });
+  let streamNames = [];
+  let polling = false;
+  leave();
+
+  async function pollBuffers(current) {
+    const cards = await Promise.all(streamNames.map(async (streamName) => {
+      try {
+        const response = await aws.request({ service: 'firehose', path: '/_offcloud/firehose/buffer', query: [['stream', streamName]] });
+        return bufferCard(await response.json());
+      } catch (error) {
+        return h('section', { class: 'card buffer', 'data-buffer': streamName }, h('h2', {}, t('firehose.buffer', streamName)), errorBox(error));
+      }
+    }));
+    if (current()) clear(buffers).append(...cards);
+  }
 
   const name = h('input', { id: 'stream-name', required: true, spellcheck: 'false', placeholder: 'yamada-analysis-log-stream' });
   const bucket = h('select', { id: 'stream-bucket', required: true });
@@ -87,6 +135,11 @@ export async function render(ctx) {
       }).catch(() => {});
     }
     clear(list).append(table([t('name'), t('status'), t('firehose.destination'), t('created'), ''], rows, t('firehose.none')));
+    streamNames = names;
+    if (!polling) {  // one loop, reading the names it finds each time
+      polling = true;
+      bufferPoller.start(pollBuffers);
+    }
   }
 
   async function describe(streamName) {
@@ -114,6 +167,6 @@ export async function render(ctx) {
     }
   }
 
-  main.append(pageHeader(t('firehose.title'), h('button', { onclick: load }, t('refresh'))), status, list, detail, form);
+  main.append(pageHeader(t('firehose.title'), h('button', { onclick: load }, t('refresh'))), status, list, detail, buffers, form);
   await Promise.all([load(), loadBuckets()]);
 }

@@ -7,7 +7,12 @@
 // create the hands-on's policy from JSON (MalformedPolicyDocument first),
 // the user and its key (CSV); ask whether the user may publish to
 // handson/x (yes, by which statement) and other/x (no); sign in with that
-// key and see AccessDenied.
+// key and see AccessDenied. Activity: the student sees only its own
+// requests (AccessDenied with the action and ARN no statement allowed); the
+// teacher (test/test) sees the student's wrong secret and AccessDenied with
+// their reasons. Firehose's buffer view: the delivery of the three records,
+// and (with the bucket deleted) three records waiting in the buffer with
+// the failure named, delivered once the bucket is back.
 // Every request the browser makes must go to offcloud.
 //
 // Run by tests/e2e/test_console.py: OFFCLOUD_ENDPOINT, OFFCLOUD_ARTIFACTS
@@ -147,6 +152,14 @@ try {
   assert.deepEqual(JSON.parse(newest), RECORDS[2]);
   await shot('mqtt');
 
+  step("Firehose: the buffer view shows the rule's three records delivered as one object");
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/firehose`);
+  const delivered = `[data-buffer="${STREAM}"] tr[data-delivery-key][data-records="3"]`;
+  await page.waitForSelector(delivered, { timeout: 30000 });
+  const deliveredKey = await page.getAttribute(delivered, 'data-delivery-key');
+  await page.waitForFunction((s) => document.querySelector(`[data-buffer="${s}"] dd[data-field="records"]`)?.textContent === '0', STREAM);
+  await shot('firehose-buffer');
+
   step('S3: the delivered object appears; preview its three lines; download; delete');
   await page.goto(`${endpoint.origin}/_offcloud/console/#/s3/${BUCKET}`);
   const deadline = Date.now() + 30000;
@@ -165,6 +178,7 @@ try {
   }
   const key = await page.getAttribute('tr[data-key]', 'data-key');
   assert.match(key, /^\d{4}\/\d{2}\/\d{2}\/\d{2}\/handson-analysis-log-stream-1-/);
+  assert.equal(key, deliveredKey);
   await page.click('tr[data-key] button.object');
   await page.waitForFunction(() => document.querySelectorAll('#object-preview .json-lines li').length === 3);
   const previewed = await page.$$eval('#object-preview .json-lines pre', (pres) => pres.map((p) => JSON.parse(p.textContent)));
@@ -233,6 +247,67 @@ try {
   await page.waitForSelector('.alert.error[data-error-code="AccessDenied"]');
   assert.match(await page.textContent('.alert.error'), new RegExp(`${USER}.*s3:ListAllMyBuckets`));
   await shot('access-denied');
+
+  step('Activity: the student sees its own requests only, AccessDenied with the action and ARN');
+  const studentArn = `arn:aws:iam::${account}:user/${USER}`;
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/activity`);
+  const denied = '#activity tr[data-error-code="AccessDenied"][data-service="s3"]';
+  await page.waitForSelector(denied);
+  const deniedSeq = await page.getAttribute(denied, 'data-seq');
+  assert.equal(await page.textContent(`#activity tr[data-reason-for="${deniedSeq}"] .reason`),
+    "No statement in the caller's policies allows s3:ListAllMyBuckets on arn:aws:s3:::*.");
+  const callers = await page.$$eval('#activity tr[data-seq]', (rows) => [...new Set(rows.map((r) => r.dataset.caller))]);
+  assert.deepEqual(callers, [studentArn]);
+  assert.equal(await page.textContent('#activity-scope'), 'Your own requests.');
+
+  step('Activity: the teacher sees the student\'s wrong secret and AccessDenied, with the reasons');
+  await page.click('#sign-out');
+  await page.fill('#access-key-id', keyId);
+  await page.fill('#secret-access-key', 'not-the-secret');
+  await page.click('#sign-in');
+  await page.waitForSelector('.alert.error[data-error-code="SignatureDoesNotMatch"]');
+  await signIn('test', 'test');
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/activity`);
+  const wrongSecret = `#activity tr[data-error-code="SignatureDoesNotMatch"][data-caller="${studentArn}"]`;
+  await page.waitForSelector(wrongSecret);
+  const wrongSeq = await page.getAttribute(wrongSecret, 'data-seq');
+  const why = await page.textContent(`#activity tr[data-reason-for="${wrongSeq}"] .reason`);
+  assert.ok(why.startsWith(`Access key ${keyId} exists, the scope `) && why.includes('the secret access key is wrong'), why);
+  await page.waitForSelector(`#activity tr[data-error-code="AccessDenied"][data-caller="${studentArn}"]`);
+  // The teacher's own wrong secret at the start, by the built-in key.
+  await page.waitForSelector('#activity tr[data-error-code="SignatureDoesNotMatch"][data-caller="arn:aws:iam::000000000000:root"]');
+  assert.equal(await page.textContent('#activity-scope'), "The built-in root key: every account's requests.");
+  await page.selectOption('#activity-outcome', 'errors');
+  const statuses = await page.$$eval('#activity tr[data-seq]', (rows) => rows.map((r) => Number(r.dataset.status)));
+  assert.ok(statuses.length >= 3 && statuses.every((code) => code >= 400), String(statuses));
+  await shot('activity');
+
+  step('Firehose: with the bucket gone the three records wait in the buffer; delivered once it is back');
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/s3`);
+  await page.click(`tr[data-bucket="${BUCKET}"] button[data-action="delete-bucket"]`);
+  await page.waitForFunction((b) => !document.querySelector(`tr[data-bucket="${b}"]`), BUCKET);
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/mqtt`);
+  await page.waitForSelector('#mqtt-state.on');
+  await page.fill('#publish-topic', 'handson/analysisLogData');
+  for (const record of RECORDS) {
+    await page.fill('#publish-payload', JSON.stringify(record));
+    await page.click('#publish');
+    await page.waitForSelector('#publish-status .alert.success');
+  }
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/firehose`);
+  const buffer = `[data-buffer="${STREAM}"]`;
+  await page.waitForFunction((b) => document.querySelector(`${b} dd[data-field="records"]`)?.textContent === '3', buffer);
+  await page.waitForSelector(`${buffer} [data-field="last-error"]`);
+  assert.match(await page.textContent(`${buffer} [data-field="last-error"]`), /NoSuchBucket/);
+  assert.match(await page.textContent(`${buffer} dd[data-field="age"]`), /^\d+ s old$/);
+  await shot('firehose-buffer-waiting');
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/s3`);
+  await page.fill('#bucket-name', BUCKET);
+  await page.click('#create-bucket button[type=submit]');
+  await page.waitForSelector(`tr[data-bucket="${BUCKET}"]`);
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/firehose`);
+  await page.waitForFunction((b) => document.querySelectorAll(`${b} tr[data-delivery-key][data-records="3"]`).length === 2, buffer, { timeout: 45000 });
+  await page.waitForFunction((b) => document.querySelector(`${b} dd[data-field="records"]`)?.textContent === '0', buffer);
 
   step('every request went to offcloud');
   const others = requests.filter((url) => {

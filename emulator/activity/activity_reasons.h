@@ -1,0 +1,51 @@
+// Why something failed, as the facts the Activity page words (in the
+// reader's language) and fills into its entry. Each reason is a JSON object
+// with a "kind":
+//   "unsigned"   the request carried no signature;
+//   "signature"  its signature was refused: "failure" says which check
+//                (unknown_key, invalid_token, bad_scope, skewed, expired,
+//                mismatch, malformed, missing_content_sha256), with what the
+//                verifier knows: whether the key exists, the scope signed
+//                for, how far the client's clock is from offcloud's, and for
+//                a mismatch whether the secret "test" would have matched
+//                (LocalStack's default, a classroom's commonest slip) and
+//                what offcloud signed;
+//   "denied"     IAM refused: the action, the resource, and whether a
+//                statement denied it or none allowed it;
+//   "rule"       a topic rule failed on a message: "stage" (sql, action,
+//                error_action), the rule, the topic, the action, its
+//                resource and the error.
+// Only refusals and failures get here: never the hot path of a request
+// that succeeds.
+#pragma once
+
+#include <chrono>
+
+#include "emulator/activity/activity_log.h"
+#include "emulator/auth/authorizer.h"
+#include "emulator/auth/credential_store.h"
+#include "emulator/auth/sigv4_verifier.h"
+#include "emulator/http/http_types.h"
+#include "rules/rules_engine.h"
+
+namespace offcloud {
+
+void note_unsigned(ActivityEntry* entry);
+
+// Credits the entry to the owner of the key the request named (the key's
+// owner is who needs to see that a request with their key was refused) and
+// says which check failed.
+void note_signature_failure(ActivityEntry* entry, const AuthFailure& failure,
+                            const SigV4Params& params, const CredentialStore& credentials,
+                            std::chrono::system_clock::time_point now);
+
+void note_denial(ActivityEntry* entry, const Denial& denial);
+
+// The entry for a rule's failure: in the rule's account, by the rule.
+ActivityEntry rule_failure_entry(const RuleFailure& failure);
+
+// The AWS error code an error response carries: x-amzn-ErrorType, else
+// the <Code> of an XML body; empty for a success.
+std::string response_error_code(const HttpResponse& response);
+
+}  // namespace offcloud

@@ -1,0 +1,42 @@
+// offcloud's own endpoints under /_offcloud/ that need a caller: signed
+// with SigV4 like any API call (signing name "offcloud", any region), so
+// the router authenticates them and refuses an unsigned one as AWS would.
+//
+//   GET /_offcloud/activity?after=<seq>&limit=<n>
+//     The caller's view of the activity log (activity_log.h says whose
+//     entries each key sees), the newest `limit` (1-1000, default 500)
+//     after `after`: {"entries": [...], "last_seq", "missed",
+//     "server_time_ms"}. The console polls it: a poll costs one short
+//     lock, and no connection or waiter is held between polls.
+#pragma once
+
+#include "emulator/activity/activity_log.h"
+#include "emulator/api/service.h"
+
+namespace offcloud {
+
+class ActivityService : public Service {
+ public:
+  static constexpr std::size_t kDefaultLimit = 500;
+  static constexpr std::size_t kMaxLimit = 1000;
+
+  explicit ActivityService(const ActivityLog& log) : log_(log) {}
+
+  std::string_view name() const override { return "offcloud"; }
+  Protocol protocol() const override { return Protocol::kRestJson; }
+  // Nothing for IAM to decide: every key may read its own activity, and
+  // which entries it sees is the log's rule.
+  std::vector<IamRequest> iam_requests(const HttpRequest&, const QueryParams&,
+                                       const RequestContext&) const override {
+    return {};
+  }
+  void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
+
+ private:
+  const ActivityLog& log_;
+};
+
+// One entry as the endpoint shows it.
+nlohmann::json activity_entry_json(const ActivityEntry& entry);
+
+}  // namespace offcloud
