@@ -88,6 +88,16 @@ const std::vector<Option>& options() {
        [](Config& c, const std::string& v) {
          c.firehose_max_interval_s = parse_number("firehose-max-interval", v, 0.0, 900.0);
        }},
+      {"lifecycle-day-seconds", "OFFCLOUD_LIFECYCLE_DAY_SECONDS",
+       "length of an S3 lifecycle day, in seconds, for tests (default 86400, as AWS)",
+       [](Config& c, const std::string& v) {
+         c.lifecycle_day_s = parse_number("lifecycle-day-seconds", v, 0.1, 86400.0);
+       }},
+      {"lifecycle-sweep-seconds", "OFFCLOUD_LIFECYCLE_SWEEP_SECONDS",
+       "seconds between S3 lifecycle sweeps (default 3600, or half a shortened day up to 30)",
+       [](Config& c, const std::string& v) {
+         c.lifecycle_sweep_s = parse_number("lifecycle-sweep-seconds", v, 0.05, 86400.0);
+       }},
       {"fsync", "OFFCLOUD_FSYNC", "true: fsync each commit, surviving power loss (default false)",
        [](Config& c, const std::string& v) { c.fsync = parse_bool("fsync", v); }},
       {"iam", "OFFCLOUD_IAM",

@@ -64,6 +64,12 @@ struct Config {
   // Caps every Firehose buffering interval (an offcloud extension for demos
   // and tests); unset: AWS's intervals.
   std::optional<double> firehose_max_interval_s;
+  // The length of a lifecycle "day" (an offcloud extension, so that tests
+  // of lifecycle rules and restores need not wait days); AWS's 86400 by
+  // default. How often the lifecycle sweep runs; unset: hourly with real
+  // days, else half a day (at most 30 s).
+  double lifecycle_day_s = 86400;
+  std::optional<double> lifecycle_sweep_s;
   // fsync every commit, for durability across power loss, not only a
   // killed process.
   bool fsync = false;

@@ -7,6 +7,7 @@
 #include "emulator/activity/activity_log.h"
 #include "emulator/activity/activity_reasons.h"
 #include "emulator/activity/activity_service.h"
+#include "emulator/activity/live_feed.h"
 #include "emulator/auth/authorizer.h"
 #include "emulator/auth/credential_store.h"
 #include "emulator/auth/local_ca.h"
@@ -23,13 +24,16 @@
 #include "emulator/mqtt/mqtt_server.h"
 #include "emulator/mqtt/mqtt_websocket.h"
 #include "emulator/router.h"
+#include "emulator/s3/s3_lifecycle.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/util/log.h"
+#include "rules/flow_counters.h"
 #include "rules/message_bus.h"
 #include "rules/rules_engine.h"
 #include "storage/firehose_buffer.h"
 #include "storage/iam_store.h"
 #include "storage/iot_registry.h"
+#include "storage/lifecycle_sweep.h"
 #include "storage/object_store.h"
 #include "storage/retained_store.h"
 #include "storage/rule_store.h"
@@ -44,11 +48,26 @@ std::string database_path(const Config& config) {
   return (fs::path(config.data_dir) / "offcloud.db").string();
 }
 
-RulesEngineOptions rules_options(ActivityLog& activity) {
+RulesEngineOptions rules_options(ActivityLog& activity, FlowCounters& counters) {
   RulesEngineOptions options;
+  options.counters = &counters;
   options.log_warning = [](std::string_view text) { log(LogLevel::kWarn, text); };
   options.report_failure = [&activity](const RuleFailure& failure) {
     activity.record(rule_failure_entry(failure));
+  };
+  return options;
+}
+
+// The lifecycle sweep's day and interval: hourly with AWS's days, else
+// twice per shortened day (at most every 30 s), unless the config says.
+LifecycleSweep::Options lifecycle_options(const Config& config) {
+  LifecycleSweep::Options options;
+  options.clock.day_ms = static_cast<std::int64_t>(config.lifecycle_day_s * 1000);
+  double sweep_s = config.lifecycle_sweep_s.value_or(
+      options.clock.real_days() ? 3600.0 : std::min(config.lifecycle_day_s, 60.0) / 2);
+  options.interval = std::chrono::milliseconds(static_cast<long long>(sweep_s * 1000));
+  options.report_error = [](std::string_view text) {
+    log(LogLevel::kWarn, "lifecycle sweep: " + std::string(text));
   };
   return options;
 }
@@ -80,15 +99,23 @@ struct Emulator::Parts {
         retained(database),
         objects((fs::path(config.data_dir) / "s3").string()),
         firehose_buffer(database, config.fsync),
-        delivery_streams(firehose_buffer, objects, {config.firehose_max_interval_s}),
+        delivery_streams(firehose_buffer, objects, {config.firehose_max_interval_s, &counters}),
+        lifecycle(
+            objects,
+            [this](const std::string& bucket) {
+              auto document = objects.bucket_config(bucket, s3::kLifecycleConfig);
+              return document ? s3::parse_lifecycle_rules(*document) : std::vector<LifecycleRule>();
+            },
+            lifecycle_options(config)),
         rule_store(database),
         iot_registry(database),
         local_ca((fs::path(config.data_dir) / "ca").string(), config.hostnames),
-        rules(bus, objects, rules_options(activity)),
+        rules(bus, objects, rules_options(activity, counters)),
         mqtt_sessions(database, config.fsync),
         mqtt_broker(bus, retained, credentials,
                     MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr,
                                         &iot_registry, &mqtt_sessions}),
+        live(activity, &counters),
         router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr),
         options(server_options(config)) {
     credentials.set_accounts_from_keys(config.accounts_from_keys);
@@ -101,8 +128,11 @@ struct Emulator::Parts {
     apply_iam_config(config, iam_store);
     authorizer.load();
     rules.set_firehose_sink(&delivery_streams);
+    bus.set_counters(&counters);
     router.add(std::make_unique<IotDataService>(bus, retained));
-    router.add(std::make_unique<S3Service>(objects));
+    router.add(std::make_unique<S3Service>(
+        objects, lifecycle_options(config).clock,
+        static_cast<std::int64_t>(lifecycle_options(config).interval.count())));
     router.add(std::make_unique<IotService>(rule_store, rules, iot_registry, local_ca));
     router.add(std::make_unique<FirehoseService>(delivery_streams));
     router.add(std::make_unique<IamService>(iam_store, authorizer));
@@ -110,7 +140,7 @@ struct Emulator::Parts {
     router.add(std::make_unique<MqttWebSocketService>(mqtt_broker));
     router.set_ca_certificate(local_ca.ca_pem());
     router.set_activity_log(&activity);
-    router.add(std::make_unique<ActivityService>(activity));
+    router.add(std::make_unique<ActivityService>(activity, &live));
     if (config.tls_port) {
       options.tls_port = static_cast<std::uint16_t>(*config.tls_port);
       options.tls_certificate_pem = local_ca.server_certificate_pem();
@@ -131,7 +161,8 @@ struct Emulator::Parts {
     }
   }
 
-  ActivityLog activity;  // first: the rules engine and the router feed it
+  ActivityLog activity;   // first: the rules engine and the router feed it
+  FlowCounters counters;  // the bus, the rules engine and the streams count here
   std::string database;
   CredentialStore credentials;
   IamStore iam_store;
@@ -142,12 +173,14 @@ struct Emulator::Parts {
   ObjectStore objects;
   FirehoseBuffer firehose_buffer;
   DeliveryStreams delivery_streams;
+  LifecycleSweep lifecycle;
   RuleStore rule_store;
   IotRegistry iot_registry;
   LocalCa local_ca;
   RulesEngine rules;
   MqttSessionStore mqtt_sessions;
   MqttBroker mqtt_broker;
+  LiveFeed live;  // the console's live data; stopped with the services
   Router router;
   HttpServer::Options options;
   std::unique_ptr<HttpServer> server;
@@ -180,9 +213,11 @@ std::uint16_t Emulator::mqtt_tls_port() const {
 }
 
 void Emulator::run() {
+  parts_->lifecycle.start();
   if (parts_->mqtt_server) parts_->mqtt_server->start();
   if (parts_->mqtt_tls_server) parts_->mqtt_tls_server->start();
   parts_->server->run();
+  parts_->lifecycle.stop();
   if (parts_->mqtt_server) parts_->mqtt_server->stop();
   if (parts_->mqtt_tls_server) parts_->mqtt_tls_server->stop();
   parts_->router.shutdown();

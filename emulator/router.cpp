@@ -43,8 +43,10 @@ std::string_view unsigned_service(const HttpRequest& request) {
   std::string_view target = request.headers.get("x-amz-target");
   if (target.starts_with("Firehose_")) return "firehose";
   std::string_view path = request.path;
-  // offcloud's own signed endpoints (emulator/activity/, Firehose's buffer view).
+  // offcloud's own signed endpoints (emulator/activity/, Firehose's buffer view,
+  // IoT's SQL check).
   if (path.starts_with("/_offcloud/firehose/")) return "firehose";
+  if (path.starts_with("/_offcloud/iot/")) return "iot";
   if (path.starts_with("/_offcloud/")) return "offcloud";
   if (path.starts_with("/topics/") || path == "/retainedMessage" ||
       path.starts_with("/retainedMessage/")) {
@@ -465,8 +467,9 @@ std::vector<Decision> Router::identity_decisions(const Principal& principal,
   std::vector<Decision> decisions;
   for (const IamRequest& ask : asks) {
     std::optional<Denial> denial;
-    if (authorizer_ && !principal.is_root) denial = authorizer_->authorize(principal, {ask}, conditions);
-    decisions.push_back(!denial                ? Decision::kAllow
+    if (authorizer_ && !principal.is_root)
+      denial = authorizer_->authorize(principal, {ask}, conditions);
+    decisions.push_back(!denial                 ? Decision::kAllow
                         : denial->explicit_deny ? Decision::kExplicitDeny
                                                 : Decision::kImplicitDeny);
   }
@@ -528,8 +531,9 @@ void Router::explain_refusal(const HttpRequest& request, const QueryParams& quer
 void Router::note_activity(ActivityEntry entry, const RequestContext& context,
                            const HttpRequest& head, const std::string& service,
                            const HttpResponse& response) const {
-  // The console's files and its own polling would drown what it shows.
-  if (!activity_ || service == "offcloud") return;
+  // The console's files and its own polling (and SQL checks, one a pause
+  // in typing) would drown what it shows: nothing under /_offcloud/.
+  if (!activity_ || service == "offcloud" || head.path.starts_with("/_offcloud/")) return;
   if (!context.principal.arn.empty()) {  // authenticated
     entry.account_id = context.principal.account_id;
     entry.caller_arn = context.principal.arn;

@@ -1,5 +1,7 @@
 #include "rules/message_bus.h"
 
+#include "rules/flow_counters.h"
+
 namespace offcloud {
 
 MessageBus::SubscriptionId MessageBus::subscribe(AccountRegion scope, TopicFilter filter,
@@ -38,6 +40,9 @@ void MessageBus::publish(const Message& message) const {
     std::lock_guard lock(mutex_);
     snapshot = subscriptions_;
     ++published_;
+  }
+  if (FlowCounters* counters = counters_.load(std::memory_order_acquire)) {
+    counters->count_message(message.scope, message.topic, message.payload.size());
   }
   for (const auto& subscription : *snapshot) {
     if (subscription->scope && *subscription->scope != message.scope) continue;

@@ -71,6 +71,8 @@ struct Message {
   std::shared_ptr<PublishReceipt> receipt;
 };
 
+class FlowCounters;
+
 class MessageBus {
  public:
   using Subscriber = std::function<void(const Message&)>;
@@ -89,6 +91,10 @@ class MessageBus {
 
   std::uint64_t published_count() const;
 
+  // Where each published message is counted by topic (the console's
+  // Overview); null: nowhere. Must outlive the bus or be reset first.
+  void set_counters(FlowCounters* counters) { counters_.store(counters); }
+
  private:
   struct Subscription {
     SubscriptionId id;
@@ -105,6 +111,7 @@ class MessageBus {
   std::shared_ptr<const SubscriptionList> subscriptions_ = std::make_shared<SubscriptionList>();
   SubscriptionId next_id_ = 1;
   mutable std::uint64_t published_ = 0;
+  std::atomic<FlowCounters*> counters_{nullptr};
 };
 
 }  // namespace offcloud

@@ -54,6 +54,7 @@ std::variant<std::shared_ptr<const CompiledTopicRule>, RuleCompileError> RulesEn
   }
   auto rule = std::make_shared<CompiledTopicRule>(
       CompiledTopicRule{scope, name, std::get<CompiledRule>(std::move(sql)), {}, nullptr});
+  if (options_.counters) rule->counter = options_.counters->rule(scope, name);
   auto compile_one = [&](const ActionSpec& spec,
                          std::unique_ptr<RuleAction>* out) -> std::optional<RuleCompileError> {
     auto action = compile_action(spec, rule->sql.version(), rule->sql.variable_names(), targets_);
@@ -166,9 +167,11 @@ void RulesEngine::run_rule(const CompiledTopicRule& rule, const Message& seen,
     warn("rule " + rule.name + ": evaluating the SQL for a message on " + original.topic +
          " failed: " + e.what());
     report({RuleFailure::Stage::kSql, rule.scope, rule.name, original.topic, "", "", e.what()});
+    if (rule.counter) rule.counter->failed();
     return;
   }
   if (!output) return;
+  if (rule.counter) rule.counter->matched();
 
   ActionInput input{*output, context, variables};
   std::vector<ActionFailure> failures;
@@ -180,6 +183,7 @@ void RulesEngine::run_rule(const CompiledTopicRule& rule, const Message& seen,
     }
   }
   if (failures.empty()) return;
+  if (rule.counter) rule.counter->failed();
   for (const ActionFailure& failure : failures) {
     warn("rule " + rule.name + ": " + failure.failed_action + " failed: " + failure.error_message);
     report({RuleFailure::Stage::kAction, rule.scope, rule.name, original.topic,

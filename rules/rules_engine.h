@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "rules/firehose_sink.h"
+#include "rules/flow_counters.h"
 #include "rules/message_bus.h"
 #include "rules/rule_actions.h"
 #include "rules/rule_definition.h"
@@ -39,6 +40,7 @@ struct CompiledTopicRule {
   CompiledRule sql;
   std::vector<std::unique_ptr<RuleAction>> actions;
   std::unique_ptr<RuleAction> error_action;  // may be null
+  RuleCounter* counter = nullptr;            // its matches and errors; null: not counted
 };
 
 // Why a rule definition does not compile: its SQL (CreateTopicRule's
@@ -72,6 +74,9 @@ struct RulesEngineOptions {
   // Each rule failure, as facts; unset: nowhere. Called on the publishing
   // thread, so it must be quick.
   std::function<void(const RuleFailure&)> report_failure;
+  // Where each rule's matches and errors are counted (the console's
+  // Overview); null: nowhere. Must outlive the engine.
+  FlowCounters* counters = nullptr;
 };
 
 class RulesEngine {

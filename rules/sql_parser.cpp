@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <string>
 
 #include "rules/sql_functions.h"
 #include "rules/topic_filter.h"
@@ -30,6 +31,10 @@ bool is_reserved(std::string_view word) {
 }
 
 constexpr std::size_t kMaxVariableName = 64;
+// How deeply expressions may nest (parentheses, calls, NOT NOT, - -):
+// each level is a dozen stack frames here and in the evaluator, so without
+// a bound a pasted "((((..." would overflow the stack.
+constexpr int kMaxNesting = 200;
 
 class Parser {
  public:
@@ -249,7 +254,24 @@ class Parser {
 
   // Expressions, loosest binding first ---------------------------------------
 
-  std::unique_ptr<SqlExpr> expression() { return disjunction(); }
+  std::unique_ptr<SqlExpr> expression() {
+    Nesting nesting(this);
+    return disjunction();
+  }
+
+  // Counts one level of nesting while alive; fails past kMaxNesting.
+  struct Nesting {
+    explicit Nesting(Parser* parser) : parser(parser) {
+      if (++parser->depth_ > kMaxNesting) {
+        parser->fail(parser->peek(),
+                     "expression nested more than " + std::to_string(kMaxNesting) + " levels deep");
+      }
+    }
+    ~Nesting() { --parser->depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    Parser* parser;
+  };
 
   std::unique_ptr<SqlExpr> disjunction() {
     std::unique_ptr<SqlExpr> left = conjunction();
@@ -272,6 +294,7 @@ class Parser {
   std::unique_ptr<SqlExpr> negation() {
     if (is_keyword(peek(), "NOT")) {
       const Token& token = advance();
+      Nesting nesting(this);
       return unary(SqlOperator::kNot, token, negation());
     }
     return comparison();
@@ -327,6 +350,7 @@ class Parser {
   std::unique_ptr<SqlExpr> prefix() {
     if (is_symbol(peek(), "-")) {
       const Token& token = advance();
+      Nesting nesting(this);
       std::unique_ptr<SqlExpr> operand = prefix();
       // Fold -5 into a literal so that it prints and compares as one.
       if (operand->kind == SqlExprKind::kLiteral && operand->literal.is_int() &&
@@ -584,6 +608,7 @@ class Parser {
   SqlVersion version_;
   std::vector<Token> tokens_;
   std::size_t at_ = 0;
+  int depth_ = 0;  // expression levels open (Nesting)
   std::vector<std::string> variables_;
 };
 

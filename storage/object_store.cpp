@@ -74,7 +74,8 @@ std::vector<ObjectPart> parts_from_json(const std::string& text) {
 
 const char* const kObjectColumns =
     "key, size, etag, content_type, headers, metadata, checksums, last_modified_ms, blob,"
-    " checksum_type, storage_class, parts, acl, tags, version_id, delete_marker";
+    " checksum_type, storage_class, parts, acl, tags, version_id, delete_marker, restore_days,"
+    " restore_expiry_ms, lock_mode, lock_until_ms, legal_hold, customer_key";
 
 ObjectInfo read_object(const Statement& row) {
   ObjectInfo info;
@@ -99,6 +100,12 @@ ObjectInfo read_object(const Statement& row) {
   info.tags = from_json(row.column_text(13));
   info.version_id = row.column_text(14);
   info.delete_marker = row.column_int(15) != 0;
+  info.restore_days = row.column_int(16);
+  info.restore_expiry_ms = row.column_int(17);
+  info.lock.mode = row.column_text(18);
+  info.lock.until_ms = row.column_int(19);
+  info.lock.legal_hold = row.column_text(20);
+  info.customer_key = CustomerKeyRecord::decode(row.column_text(21));
   return info;
 }
 
@@ -130,7 +137,30 @@ void BlobWriter::add_checksum(ChecksumAlgorithm algorithm) {
   checksums_.emplace_back(algorithm);
 }
 
+void BlobWriter::encrypt(const CustomerKey& key, bool plaintext_md5) {
+  iv_ = new_customer_iv();
+  cipher_ = std::make_unique<CustomerCipher>(key, std::vector<CustomerCipher::Segment>{{0, iv_}});
+  if (plaintext_md5) plaintext_md5_.emplace(StreamingDigest::Algorithm::kMd5);
+}
+
+void BlobWriter::write_encrypted(std::string_view data) {
+  for (Checksum& checksum : checksums_) checksum.update(data);
+  if (plaintext_md5_) plaintext_md5_->update(data);
+  // Encrypted in the write buffer, so the plaintext never reaches the file.
+  while (!data.empty()) {
+    if (buffer_.size() == kWriteBuffer) flush();
+    std::size_t n = std::min(data.size(), kWriteBuffer - buffer_.size());
+    std::size_t at = buffer_.size();
+    buffer_.append(data.substr(0, n));
+    cipher_->apply(size_, buffer_.data() + at, n);
+    md5_.update(std::string_view(buffer_.data() + at, n));
+    size_ += n;
+    data.remove_prefix(n);
+  }
+}
+
 void BlobWriter::write(std::string_view data) {
+  if (cipher_) return write_encrypted(data);
   md5_.update(data);
   for (Checksum& checksum : checksums_) checksum.update(data);
   size_ += data.size();
@@ -178,6 +208,15 @@ std::string BlobWriter::md5_hex() {
   return *md5_hex_;
 }
 
+std::string BlobWriter::plaintext_md5_hex() {
+  if (!cipher_) return md5_hex();
+  if (!plaintext_md5_hex_ && plaintext_md5_) {
+    std::string raw = plaintext_md5_->finish();
+    plaintext_md5_hex_ = hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+  }
+  return plaintext_md5_hex_.value_or("");
+}
+
 HeaderList BlobWriter::checksums() {
   if (!checksum_values_) {
     checksum_values_.emplace();
@@ -203,10 +242,30 @@ std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
     ssize_t n = ::pread(fd_, buffer, want, static_cast<off_t>(offset_ + done_));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) io_error("read blob");
+    if (cipher_) cipher_->apply(offset_ + done_, buffer, static_cast<std::size_t>(n));
     done_ += static_cast<std::uint64_t>(n);
     return static_cast<std::size_t>(n);
   }
   return 0;
+}
+
+std::unique_ptr<CustomerCipher> ObjectStore::customer_cipher(const ObjectInfo& info,
+                                                             const CustomerKey& key) {
+  const std::vector<std::string>& ivs = info.customer_key.ivs;
+  std::vector<CustomerCipher::Segment> segments;
+  if (ivs.size() == 1) {
+    segments.push_back({0, ivs[0]});
+  } else if (ivs.size() == info.parts.size()) {
+    std::uint64_t start = 0;
+    for (std::size_t i = 0; i < ivs.size(); ++i) {
+      segments.push_back({start, ivs[i]});
+      start += info.parts[i].size;
+    }
+  }
+  if (segments.empty()) {
+    throw StorageError("SSE-C object " + info.key + " has no IVs for its parts");
+  }
+  return std::make_unique<CustomerCipher>(key, std::move(segments));
 }
 
 ObjectStore::ObjectStore(const std::string& root)
@@ -291,6 +350,40 @@ void ObjectStore::migrate() {
       " PRIMARY KEY (bucket, key, seq)) WITHOUT ROWID;"
       "CREATE UNIQUE INDEX IF NOT EXISTS object_version_id ON object_version"
       " (bucket, key, version_id);");
+  // RestoreObject's state (object_store_lifecycle.cpp), in both tables; the
+  // partial indexes let the sweep find the few restoring versions at once.
+  for (const char* table : {"object", "object_version"}) {
+    for (const char* column : {"restore_days", "restore_expiry_ms"}) {
+      if (!db_.has_column(table, column)) {
+        db_.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column +
+                 " INTEGER NOT NULL DEFAULT 0");
+      }
+    }
+    db_.exec(std::string("CREATE INDEX IF NOT EXISTS ") + table + "_restoring ON " + table +
+             " (bucket) WHERE restore_days > 0 OR restore_expiry_ms > 0");
+  }
+  // Object Lock (storage/object_lock.h) on every version, and asked for by
+  // an upload: objects from before it have none.
+  for (const char* table : {"object", "object_version", "upload"}) {
+    for (auto [column, definition] : {std::pair{"lock_mode", "TEXT NOT NULL DEFAULT ''"},
+                                      {"lock_until_ms", "INTEGER NOT NULL DEFAULT 0"},
+                                      {"legal_hold", "TEXT NOT NULL DEFAULT ''"}}) {
+      if (!db_.has_column(table, column)) {
+        db_.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + definition);
+      }
+    }
+  }
+  // SSE-C (storage/customer_key.h): the key's record on every version and
+  // upload, each part's IV; nothing encrypted before it.
+  for (auto [table, column] : {std::pair{"object", "customer_key"},
+                               {"object_version", "customer_key"},
+                               {"upload", "customer_key"},
+                               {"part", "customer_iv"}}) {
+    if (!db_.has_column(table, column)) {
+      db_.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column +
+               " TEXT NOT NULL DEFAULT ''");
+    }
+  }
   // Bucket configurations (CORS, policy, ...), opaque documents.
   db_.exec(
       "CREATE TABLE IF NOT EXISTS bucket_config (bucket TEXT NOT NULL, kind TEXT NOT NULL,"
@@ -440,8 +533,10 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
       " metadata, checksums, last_modified_ms, blob, checksum_type, storage_class, parts, acl,"
-      " tags, version_id, delete_marker)"
-      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
+      " tags, version_id, delete_marker, restore_days, restore_expiry_ms, lock_mode,"
+      " lock_until_ms, legal_hold, customer_key)"
+      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+      "?23)");
   insert->bind(1, bucket);
   insert->bind(2, info.key);
   insert->bind(3, static_cast<std::int64_t>(info.size));
@@ -459,6 +554,12 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   insert->bind(15, to_json(info.tags));
   insert->bind(16, info.version_id);
   insert->bind(17, static_cast<std::int64_t>(info.delete_marker));
+  insert->bind(18, info.restore_days);
+  insert->bind(19, info.restore_expiry_ms);
+  insert->bind(20, info.lock.mode);
+  insert->bind(21, info.lock.until_ms);
+  insert->bind(22, info.lock.legal_hold);
+  insert->bind(23, info.customer_key.encode());
   insert->step();
   if (replaced == info.blob || (replaced && replaced->empty())) replaced.reset();
   return replaced;
@@ -580,8 +681,11 @@ bool ObjectStore::delete_object(const std::string& bucket, const std::string& ke
 }
 
 DeleteResult ObjectStore::delete_object_version(const std::string& bucket, const std::string& key,
-                                                const std::optional<std::string>& version_id) {
-  return reserve_.run([&] { return delete_object_version_now(bucket, key, version_id); });
+                                                const std::optional<std::string>& version_id,
+                                                bool bypass_governance) {
+  return reserve_.run([&] {
+    return delete_object_version_now(bucket, key, version_id, nullptr, bypass_governance);
+  });
 }
 
 bool ObjectStore::put_object_tags(const std::string& bucket, const std::string& key,

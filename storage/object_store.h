@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "storage/checksum.h"
+#include "storage/customer_key.h"
 #include "storage/database.h"
+#include "storage/object_lock.h"
 #include "storage/space_reserve.h"
 
 namespace offcloud {
@@ -70,6 +72,21 @@ struct ObjectInfo {
   std::string version_id;
   bool delete_marker = false;  // no bytes, no blob: the key reads as deleted
   bool is_latest = true;       // the key's current version (listings of versions)
+  // Object Lock (storage/object_lock.h): the version's retention and legal
+  // hold; empty in buckets without Object Lock.
+  ObjectLock lock;
+  // RestoreObject of an archived object (object_store_lifecycle.cpp): the
+  // days asked for while a restore is in progress (0: none), and when the
+  // restored copy expires (0: none restored). A new write starts with none.
+  std::int64_t restore_days = 0;
+  std::int64_t restore_expiry_ms = 0;
+  bool restore_ongoing() const { return restore_days > 0; }
+  bool restored(std::int64_t now_ms) const {
+    return restore_days == 0 && restore_expiry_ms > now_ms;
+  }
+  // SSE-C (storage/customer_key.h): empty unless the bytes on disk are
+  // encrypted with a client's key, with one IV per part (or one).
+  CustomerKeyRecord customer_key;
 };
 
 // If-Match / If-None-Match on a write, checked under the lock the write
@@ -96,6 +113,12 @@ class BlobWriter {
 
   // Adds a checksum to compute besides MD5; before the first write.
   void add_checksum(ChecksumAlgorithm algorithm);
+  // SSE-C; before the first write. The bytes go to disk encrypted with
+  // `key` under a new IV (iv()); checksums are of the plaintext, MD5 (the
+  // ETag) of the ciphertext, as an SSE-C object's ETag is no MD5 of its
+  // data on S3. `plaintext_md5`: also the plaintext's MD5, for Content-MD5.
+  void encrypt(const CustomerKey& key, bool plaintext_md5);
+  const std::string& iv() const { return iv_; }  // raw; "" when not encrypted
   // Throws StorageError on a write failure (disk full, ...).
   void write(std::string_view data);
   // Flushes and closes; the blob is complete.
@@ -104,12 +127,15 @@ class BlobWriter {
   const std::string& id() const { return id_; }
   std::uint64_t size() const { return size_; }
   std::string md5_hex();  // after close
+  // After close: the plaintext's MD5 (md5_hex() unless encrypting).
+  std::string plaintext_md5_hex();
   // After close: each added checksum, base64.
   HeaderList checksums();
   void release() { committed_ = true; }  // the index now owns the file
 
  private:
   void flush();
+  void write_encrypted(std::string_view data);
 
   std::string id_;
   std::string path_;
@@ -121,6 +147,10 @@ class BlobWriter {
   std::vector<Checksum> checksums_;
   std::optional<HeaderList> checksum_values_;
   bool committed_ = false;
+  std::unique_ptr<CustomerCipher> cipher_;
+  std::string iv_;
+  std::optional<StreamingDigest> plaintext_md5_;
+  std::optional<std::string> plaintext_md5_hex_;
 };
 
 // An open object: reads stay valid even if the object is overwritten or
@@ -134,12 +164,16 @@ class BlobReader {
   std::uint64_t length() const { return length_; }
   // Up to `capacity` bytes of what is left; 0 at the end. Throws StorageError.
   std::size_t read(char* buffer, std::size_t capacity);
+  // SSE-C: what read() gives from now on is decrypted with `cipher`, laid
+  // out over the whole object (ObjectStore::customer_cipher).
+  void decrypt(std::unique_ptr<CustomerCipher> cipher) { cipher_ = std::move(cipher); }
 
  private:
   int fd_;
   std::uint64_t offset_;
   std::uint64_t length_;
   std::uint64_t done_ = 0;
+  std::unique_ptr<CustomerCipher> cipher_;
 };
 
 struct ListRequest {
@@ -184,6 +218,8 @@ struct DeleteResult {
   // nullopt in a bucket that never had versioning, where nothing is versioned.
   std::optional<std::string> version_id;
   bool delete_marker = false;  // that version is a delete marker
+  // Refused, nothing done: the version is locked (may_delete_version).
+  bool locked = false;
 };
 
 struct UploadInfo {
@@ -223,6 +259,7 @@ struct PartInfo {
   HeaderList checksums;
   std::int64_t last_modified_ms = 0;
   std::string blob;
+  std::string customer_iv;  // SSE-C: the part's raw IV, "" when not encrypted
 };
 
 // A part named in CompleteMultipartUpload.
@@ -259,6 +296,10 @@ class ObjectStore {
   // [A-Za-z0-9._]. "null" is not one (the front end's name for "").
   static constexpr std::size_t kVersionIdLength = 32;
   static bool is_version_id(std::string_view text);
+  // SSE-C: the keystream of an object `key` encrypted (its record's IVs
+  // laid over its parts), for BlobReader::decrypt.
+  static std::unique_ptr<CustomerCipher> customer_cipher(const ObjectInfo& info,
+                                                         const CustomerKey& key);
 
   std::unique_ptr<BlobWriter> new_blob();
   // Makes a closed blob `info.key` in `bucket`. Fills info.blob, size and
@@ -291,9 +332,12 @@ class ObjectStore {
   // goes; enabled, a delete marker with a new id becomes current (even
   // where nothing was); suspended, a null delete marker replaces the null
   // version. With one: that version goes for good, and when it was the
-  // current one the newest remaining version becomes current.
+  // current one the newest remaining version becomes current, unless Object
+  // Lock protects it (DeleteResult::locked; `bypass_governance`: the caller
+  // bypasses GOVERNANCE retention, as object_lock.h's may_delete_version).
   DeleteResult delete_object_version(const std::string& bucket, const std::string& key,
-                                     const std::optional<std::string>& version_id);
+                                     const std::optional<std::string>& version_id,
+                                     bool bypass_governance = false);
   // Replaces the tag set of bucket/key (that version), leaving the object
   // otherwise as it was (Last-Modified too, as S3 does). False when there
   // is no such object or version, or it is a delete marker.
@@ -303,6 +347,47 @@ class ObjectStore {
   ListResult list_objects(const std::string& bucket, const ListRequest& request);
   VersionListResult list_object_versions(const std::string& bucket,
                                          const VersionListRequest& request);
+
+  // Lifecycle (object_store_lifecycle.cpp): the sweep's changes. Each
+  // applies only while the version is still as the sweep saw it (`seen`:
+  // its key, version id, ETag and Last-Modified), so a write that raced the
+  // sweep wins; false (or found == false) when it changed.
+  // Expiration of the current version: what DELETE without a version id does.
+  DeleteResult expire_current(const std::string& bucket, const ObjectInfo& seen);
+  // Permanent removal of one version or delete marker, as DELETE ?versionId.
+  bool delete_version_if(const std::string& bucket, const ObjectInfo& seen);
+  // A transition: the version's storage class changes, nothing else does.
+  bool set_storage_class(const std::string& bucket, const ObjectInfo& seen,
+                         const std::string& storage_class);
+  // RestoreObject on a version (nullopt: the current one). A restore in
+  // progress keeps restore_days and, in restore_expiry_ms, the time it may
+  // complete (`ready_ms`); `extended_expiry_ms` is where a restored copy's
+  // expiry moves to when it is asked again.
+  enum class RestoreStatus { kStarted, kInProgress, kExtended, kNotArchived, kNoSuchVersion };
+  RestoreStatus request_restore(const std::string& bucket, const std::string& key,
+                                const std::optional<std::string>& version_id, std::int64_t days,
+                                std::int64_t ready_ms, std::int64_t extended_expiry_ms,
+                                std::int64_t now_ms);
+  // Every version with a restore in progress or a restored copy, by bucket.
+  std::vector<std::pair<std::string, ObjectInfo>> restoring_versions();
+  // Moves `seen`'s restore state (restore_days, restore_expiry_ms) to
+  // (days, expiry_ms), unless it changed meanwhile.
+  bool set_restore_state(const std::string& bucket, const ObjectInfo& seen, std::int64_t days,
+                         std::int64_t expiry_ms);
+
+  // Object Lock (object_store_lock.cpp) on a version (nullopt: the current
+  // one), checked by object_lock.h's rules under the lock deletes commit
+  // under. kNoSuchVersion: none, or a delete marker.
+  enum class LockStatus { kOk, kNoSuchVersion, kLocked };
+  // PutObjectRetention: `mode` "" removes the retention.
+  LockStatus set_object_retention(const std::string& bucket, const std::string& key,
+                                  const std::optional<std::string>& version_id,
+                                  const std::string& mode, std::int64_t until_ms,
+                                  bool bypass_governance);
+  // PutObjectLegalHold: "ON" or "OFF".
+  LockStatus set_object_legal_hold(const std::string& bucket, const std::string& key,
+                                   const std::optional<std::string>& version_id,
+                                   const std::string& status);
 
   // Bucket configurations (object_store_config.cpp): one opaque document
   // per bucket and kind ("cors", "policy", ...), as the front-end chose to
@@ -377,8 +462,15 @@ class ObjectStore {
   // Under mutex_: a noncurrent version.
   std::optional<ObjectInfo> noncurrent_version(const std::string& bucket, const std::string& key,
                                                const std::string& version_id);
+  // `seen`, when given: only while that version is still as it was
+  // (object_store_lifecycle.cpp's unchanged()).
   DeleteResult delete_object_version_now(const std::string& bucket, const std::string& key,
-                                         const std::optional<std::string>& version_id);
+                                         const std::optional<std::string>& version_id,
+                                         const ObjectInfo* seen = nullptr,
+                                         bool bypass_governance = false);
+  // Under mutex_: whether `seen` is still in the store as it was (the
+  // current version when `current_only`).
+  bool unchanged(const std::string& bucket, const ObjectInfo& seen, bool current_only);
   // Under mutex_: whether `condition` lets a write to bucket/key through.
   Status check_condition(const std::string& bucket, const std::string& key,
                          const WriteCondition& condition);

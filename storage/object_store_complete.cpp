@@ -162,7 +162,12 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
   std::vector<const PartInfo*> chosen;
   for (const CompletedPart& wanted : parts) {
     auto it = stored.find(wanted.number);
-    if (it == stored.end() || it->second.etag != unquoted(wanted.etag)) {
+    // SSE-C: every part encrypted with the upload's key, or none (UploadPart
+    // saw to it; a part that is neither could not be read back).
+    bool unencrypted_upload = info->attributes.customer_key.empty();
+    bool encrypted_as_upload =
+        it == stored.end() || it->second.customer_iv.empty() == unencrypted_upload;
+    if (it == stored.end() || it->second.etag != unquoted(wanted.etag) || !encrypted_as_upload) {
       result.status = CompleteStatus::kInvalidPart;
       result.bad_part = wanted.number;
       return result;
@@ -214,6 +219,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
       ::close(in);
       total += part->size;
       object.parts.push_back({part->size, part->checksums});
+      if (!object.customer_key.empty()) object.customer_key.ivs.push_back(part->customer_iv);
     }
   } catch (...) {
     ::close(out);

@@ -21,8 +21,9 @@ std::optional<std::string> ObjectStore::create_upload(const std::string& bucket,
   std::string id = random_id();
   auto insert = db_.cached(
       "INSERT INTO upload (id, bucket, key, initiated_ms, content_type, headers, metadata,"
-      " checksum, checksum_type, storage_class, acl, tags)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+      " checksum, checksum_type, storage_class, acl, tags, lock_mode, lock_until_ms, legal_hold,"
+      " customer_key)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   insert->bind(1, id);
   insert->bind(2, bucket);
   insert->bind(3, attributes.key);
@@ -35,6 +36,10 @@ std::optional<std::string> ObjectStore::create_upload(const std::string& bucket,
   insert->bind(10, attributes.storage_class);
   insert->bind(11, attributes.acl);
   insert->bind(12, to_json(attributes.tags));
+  insert->bind(13, attributes.lock.mode);
+  insert->bind(14, attributes.lock.until_ms);
+  insert->bind(15, attributes.lock.legal_hold);
+  insert->bind(16, attributes.customer_key.encode());
   insert->step();
   return id;
 }
@@ -43,7 +48,7 @@ namespace {
 
 constexpr const char* kUploadColumns =
     "id, bucket, key, initiated_ms, content_type, headers, metadata, checksum, checksum_type,"
-    " storage_class, acl, tags";
+    " storage_class, acl, tags, lock_mode, lock_until_ms, legal_hold, customer_key";
 
 UploadInfo read_upload(const Statement& row) {
   UploadInfo info;
@@ -62,6 +67,10 @@ UploadInfo read_upload(const Statement& row) {
   info.attributes.storage_class = row.column_text(9);
   info.attributes.acl = row.column_text(10);
   info.attributes.tags = from_json(row.column_text(11));
+  info.attributes.lock.mode = row.column_text(12);
+  info.attributes.lock.until_ms = row.column_int(13);
+  info.attributes.lock.legal_hold = row.column_text(14);
+  info.attributes.customer_key = CustomerKeyRecord::decode(row.column_text(15));
   return info;
 }
 
@@ -73,6 +82,7 @@ PartInfo read_part(const Statement& row) {
   part.checksums = from_json(row.column_text(3));
   part.last_modified_ms = row.column_int(4);
   part.blob = row.column_text(5);
+  part.customer_iv = decode_customer_iv(row.column_text(6));
   return part;
 }
 
@@ -89,7 +99,7 @@ std::optional<UploadInfo> ObjectStore::upload(const std::string& bucket, const s
 }
 
 UploadListResult ObjectStore::list_uploads(const std::string& bucket,
-                                          const UploadListRequest& request) {
+                                           const UploadListRequest& request) {
   const std::string& prefix = request.prefix;
   const std::string& marker = request.key_marker;
   UploadListResult result;
@@ -99,7 +109,8 @@ UploadListResult ObjectStore::list_uploads(const std::string& bucket,
   // leaves S3's rule: upload ids greater than the marker.
   std::optional<std::int64_t> marker_initiated;
   if (!marker.empty() && !request.upload_id_marker.empty()) {
-    auto find = db_.prepare("SELECT initiated_ms FROM upload WHERE id = ?1 AND bucket = ?2 AND key = ?3");
+    auto find =
+        db_.prepare("SELECT initiated_ms FROM upload WHERE id = ?1 AND bucket = ?2 AND key = ?3");
     find->bind(1, request.upload_id_marker);
     find->bind(2, bucket);
     find->bind(3, marker);
@@ -172,7 +183,9 @@ bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWrit
     old->bind(1, upload_id);
     old->bind(2, std::int64_t{part.number});
     if (old->step()) replaced = old->column_text(0);
-    auto insert = db_.cached("INSERT OR REPLACE INTO part VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    auto insert = db_.cached(
+        "INSERT OR REPLACE INTO part (upload_id, number, size, etag, checksums,"
+        " last_modified_ms, blob, customer_iv) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     insert->bind(1, upload_id);
     insert->bind(2, std::int64_t{part.number});
     insert->bind(3, static_cast<std::int64_t>(part.size));
@@ -180,6 +193,7 @@ bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWrit
     insert->bind(5, to_json(part.checksums));
     insert->bind(6, part.last_modified_ms);
     insert->bind(7, part.blob);
+    insert->bind(8, encode_customer_iv(part.customer_iv));
     insert->step();
     transaction.commit();
     blob.release();
@@ -191,7 +205,7 @@ bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWrit
 std::vector<PartInfo> ObjectStore::list_parts(const std::string& upload_id) {
   std::lock_guard lock(mutex_);
   auto select = db_.cached(
-      "SELECT number, size, etag, checksums, last_modified_ms, blob FROM part"
+      "SELECT number, size, etag, checksums, last_modified_ms, blob, customer_iv FROM part"
       " WHERE upload_id = ?1 ORDER BY number");
   select->bind(1, upload_id);
   std::vector<PartInfo> parts;

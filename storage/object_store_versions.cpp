@@ -82,7 +82,8 @@ using namespace detail;
 // The columns both tables have besides bucket, key (and object_version's seq).
 constexpr const char* kVersionRowColumns =
     "version_id, delete_marker, size, etag, content_type, headers, metadata, checksums,"
-    " last_modified_ms, blob, checksum_type, storage_class, parts, acl, tags";
+    " last_modified_ms, blob, checksum_type, storage_class, parts, acl, tags, restore_days,"
+    " restore_expiry_ms, lock_mode, lock_until_ms, legal_hold, customer_key";
 
 }  // namespace
 
@@ -187,7 +188,9 @@ std::vector<std::string> ObjectStore::write_current(const std::string& bucket, O
 
 DeleteResult ObjectStore::delete_object_version_now(const std::string& bucket,
                                                     const std::string& key,
-                                                    const std::optional<std::string>& version_id) {
+                                                    const std::optional<std::string>& version_id,
+                                                    const ObjectInfo* seen,
+                                                    bool bypass_governance) {
   DeleteResult result;
   std::vector<std::string> unreferenced;
   {
@@ -195,11 +198,21 @@ DeleteResult ObjectStore::delete_object_version_now(const std::string& bucket,
     std::optional<Versioning> state = versioning_of(bucket);
     if (!state) return result;
     Transaction transaction(db_);
+    if (seen && !unchanged(bucket, *seen, !version_id)) return result;
     auto current = db_.cached(
-        "SELECT version_id, delete_marker, blob FROM object WHERE bucket = ?1 AND key = ?2");
+        "SELECT version_id, delete_marker, blob, lock_mode, lock_until_ms, legal_hold FROM object"
+        " WHERE bucket = ?1 AND key = ?2");
     current->bind(1, bucket);
     current->bind(2, key);
     bool has_current = current->step();
+    // Object Lock: a version goes for good only as object_lock.h allows; a
+    // refusal leaves everything as it was (the transaction rolls back).
+    auto locked = [&](const Statement& row, int first_column) {
+      ObjectLock lock{row.column_text(first_column), row.column_int(first_column + 1),
+                      row.column_text(first_column + 2)};
+      result.locked = !may_delete_version(lock, now_ms(), bypass_governance);
+      return result.locked;
+    };
     if (!version_id && *state != Versioning::kUnversioned) {
       // A delete marker becomes the current version, even of nothing.
       current->reset();
@@ -210,6 +223,7 @@ DeleteResult ObjectStore::delete_object_version_now(const std::string& bucket,
       unreferenced = write_current(bucket, &marker, *state);
       result = {true, marker.version_id, true};
     } else if (has_current && (!version_id || current->column_text(0) == *version_id)) {
+      if (locked(*current, 3)) return result;
       result.found = true;
       result.delete_marker = current->column_int(1) != 0;
       unreferenced.push_back(current->column_text(2));
@@ -222,12 +236,13 @@ DeleteResult ObjectStore::delete_object_version_now(const std::string& bucket,
     } else if (version_id) {
       current->reset();
       auto select = db_.cached(
-          "SELECT delete_marker, blob FROM object_version"
+          "SELECT delete_marker, blob, lock_mode, lock_until_ms, legal_hold FROM object_version"
           " WHERE bucket = ?1 AND key = ?2 AND version_id = ?3");
       select->bind(1, bucket);
       select->bind(2, key);
       select->bind(3, *version_id);
       if (select->step()) {
+        if (locked(*select, 2)) return result;
         result.found = true;
         result.delete_marker = select->column_int(0) != 0;
         unreferenced.push_back(select->column_text(1));

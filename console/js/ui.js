@@ -98,6 +98,18 @@ export function download(filename, blob) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+// Ctrl+Enter (or Cmd+Enter) in a textarea submits its form, as Enter does
+// in a one-line field: keyboard users need not leave the text to send it.
+export function submitOnCtrlEnter(textarea) {
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && textarea.form) {
+      event.preventDefault();
+      textarea.form.requestSubmit();
+    }
+  });
+  return textarea;
+}
+
 export function pageHeader(title, ...actions) {
   return h('div', { class: 'page-header' }, h('h1', {}, title), h('div', { class: 'actions' }, actions));
 }

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <chrono>
 
+#include "emulator/auth/authorizer.h"
+#include "emulator/util/log.h"
+
 namespace offcloud {
 namespace {
 
@@ -25,6 +28,56 @@ std::optional<std::uint64_t> parse_number(std::string_view text, std::uint64_t m
     return std::nullopt;
   }
   return value;
+}
+
+constexpr std::string_view kActivityPath = "/_offcloud/activity";
+constexpr std::string_view kLivePath = "/_offcloud/live";
+
+// What the live feed's URL asks for, or why it cannot be had.
+struct LiveAsk {
+  bool activity = true;
+  bool counters = true;
+  std::optional<std::uint64_t> after;
+  std::string invalid;
+};
+
+LiveAsk parse_live_query(const QueryParams& query) {
+  LiveAsk ask;
+  if (const std::string* feeds = find_param(query, "feeds")) {
+    ask.activity = ask.counters = false;
+    std::string_view rest = *feeds;
+    while (true) {
+      std::size_t comma = std::min(rest.find(','), rest.size());
+      std::string_view feed = rest.substr(0, comma);
+      if (feed == "activity") {
+        ask.activity = true;
+      } else if (feed == "counters") {
+        ask.counters = true;
+      } else {
+        ask.invalid = "feeds is a comma-separated list of activity and counters.";
+        return ask;
+      }
+      if (comma == rest.size()) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (const std::string* text = find_param(query, "after")) {
+    ask.after = parse_number(*text, 0, UINT64_MAX);
+    if (!ask.after) ask.invalid = "after must be a sequence number (0 or more).";
+  }
+  return ask;
+}
+
+// Whether the caller may see the counters of its account's resources in
+// `region`: a root may, a user as far as IAM lets it list the rules.
+bool may_see_counters(const HttpRequest& head, const RequestContext& context) {
+  const Principal& principal = context.principal;
+  if (principal.is_root || !context.identity_checks) return true;
+  ConditionContext conditions =
+      request_conditions(principal, head.remote_address, context.region, now_ms(), head.secure);
+  std::vector<Decision> decisions = context.identity_checks->identity_decisions(
+      principal, {IamRequest{"iot:ListTopicRules", "*"}}, conditions);
+  return !decisions.empty() && decisions.front() == Decision::kAllow;
 }
 
 }  // namespace
@@ -51,7 +104,19 @@ void ActivityService::handle(HttpRequest& request, RequestContext& context, Repl
                                 {ErrorCode::kInvalidRequestException, std::move(message)},
                                 context.request_id));
   };
-  if (request.path != "/_offcloud/activity") {
+  if (request.path == kLivePath) {
+    context.operation = "GetLiveFeed";
+    HttpResponse response = error_response(
+        Protocol::kRestJson,
+        {ErrorCode::kInvalidRequestException,
+         std::string(kLivePath) + " takes WebSocket connections (Upgrade: websocket) only.",
+         {},
+         426},
+        context.request_id);
+    response.headers.add("Upgrade", "websocket");
+    return reply(std::move(response));
+  }
+  if (request.path != kActivityPath) {
     context.operation = "Unknown";
     return reply(error_response(Protocol::kRestJson,
                                 {ErrorCode::kResourceNotFoundException,
@@ -83,6 +148,46 @@ void ActivityService::handle(HttpRequest& request, RequestContext& context, Repl
                        {"last_seq", page.last_seq},
                        {"missed", page.missed},
                        {"server_time_ms", now}}));
+}
+
+}  // namespace offcloud
+
+namespace offcloud {
+
+std::optional<UpgradePlan> ActivityService::upgrade(HttpRequest& head, RequestContext& context) {
+  context.operation = "GetLiveFeed";
+  UpgradePlan plan;
+  auto refuse = [&](ErrorCode code, std::string message, int status = 0) {
+    plan.refusal = error_response(Protocol::kRestJson, {code, std::move(message), {}, status},
+                                  context.request_id);
+    return plan;
+  };
+  if (head.path != kLivePath || !live_) {
+    return refuse(ErrorCode::kResourceNotFoundException,
+                  "offcloud's live feed is served at " + std::string(kLivePath) + ".");
+  }
+  LiveAsk ask = parse_live_query(context.query);
+  if (!ask.invalid.empty()) return refuse(ErrorCode::kInvalidRequestException, ask.invalid);
+  if (live_->full()) {
+    return refuse(ErrorCode::kLimitExceededException,
+                  "Too many live feeds are open; close a console tab and try again.", 429);
+  }
+  LiveSubscription subscription;
+  subscription.viewer = ActivityViewer::of(context.principal);
+  subscription.activity = ask.activity;
+  subscription.after = ask.after;
+  if (ask.counters && may_see_counters(head, context)) {
+    subscription.counters = AccountRegion{context.principal.account_id, context.region};
+  }
+  // The client sends acks and pings only.
+  plan.max_message_bytes = 4096;
+  // A backstop: the feed's window keeps far less than this queued.
+  plan.max_queued_bytes = 8 << 20;
+  LiveFeed* live = live_;
+  plan.open = [live, subscription](std::weak_ptr<MessageChannel> channel) {
+    return live->open(std::move(channel), subscription);
+  };
+  return plan;
 }
 
 }  // namespace offcloud

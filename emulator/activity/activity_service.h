@@ -6,11 +6,19 @@
 //     The caller's view of the activity log (activity_log.h says whose
 //     entries each key sees), the newest `limit` (1-1000, default 500)
 //     after `after`: {"entries": [...], "last_seq", "missed",
-//     "server_time_ms"}. The console polls it: a poll costs one short
-//     lock, and no connection or waiter is held between polls.
+//     "server_time_ms"}. The console reads the first page here, then
+//     follows the live feed.
+//
+//   GET /_offcloud/live?feeds=activity,counters&after=<seq>, upgraded to
+//     WebSocket (presigned): the live feed (live_feed.h). feeds: which of
+//     activity and counters (default both); after: activity after that
+//     sequence number (default: from now on). Counters are the URL's
+//     region's in the caller's account, for a root key, or a user that
+//     may iot:ListTopicRules there.
 #pragma once
 
 #include "emulator/activity/activity_log.h"
+#include "emulator/activity/live_feed.h"
 #include "emulator/api/service.h"
 
 namespace offcloud {
@@ -20,7 +28,9 @@ class ActivityService : public Service {
   static constexpr std::size_t kDefaultLimit = 500;
   static constexpr std::size_t kMaxLimit = 1000;
 
-  explicit ActivityService(const ActivityLog& log) : log_(log) {}
+  // `live` may be null: no live feed.
+  explicit ActivityService(const ActivityLog& log, LiveFeed* live = nullptr)
+      : log_(log), live_(live) {}
 
   std::string_view name() const override { return "offcloud"; }
   Protocol protocol() const override { return Protocol::kRestJson; }
@@ -31,9 +41,14 @@ class ActivityService : public Service {
     return {};
   }
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
+  std::optional<UpgradePlan> upgrade(HttpRequest& head, RequestContext& context) override;
+  void shutdown() override {
+    if (live_) live_->stop();
+  }
 
  private:
   const ActivityLog& log_;
+  LiveFeed* live_;
 };
 
 // One entry as the endpoint shows it.

@@ -96,8 +96,7 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(NoSuchBucket, 404, "The specified bucket does not exist")                                      \
   X(NoSuchKey, 404, "The specified key does not exist.")                                           \
   X(NoSuchVersion, 404, "The specified version does not exist.")                                   \
-  X(IllegalVersioningConfigurationException, 400,                                                  \
-    "The Versioning element must be specified")                                                    \
+  X(IllegalVersioningConfigurationException, 400, "The Versioning element must be specified")      \
   X(NoSuchUpload, 404,                                                                             \
     "The specified upload does not exist. The upload ID may be invalid, or "                       \
     "the upload may have been aborted or completed.")                                              \
@@ -117,9 +116,11 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
     "each part.")                                                                                  \
   X(InvalidPartNumber, 416, "The requested partnumber is not satisfiable")                         \
   X(InvalidStorageClass, 400, "The storage class you specified is not valid")                      \
+  X(InvalidEncryptionAlgorithmError, 400,                                                          \
+    "The Encryption request you specified is not valid. Supported value: AES256.")                 \
   X(MissingSecurityHeader, 400, "Your request was missing a required header")                      \
   X(UnexpectedContent, 400, "This request does not support content")                               \
-  X(AccessControlListNotSupported, 400, "The bucket does not allow ACLs")                           \
+  X(AccessControlListNotSupported, 400, "The bucket does not allow ACLs")                          \
   X(InvalidBucketAclWithObjectOwnership, 400,                                                      \
     "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")              \
   X(MalformedACLError, 400,                                                                        \
@@ -133,19 +134,28 @@ enum class Protocol { kRestJson, kJson, kQuery, kRestXml };
   X(MalformedPolicy, 400, "Policies must be valid JSON and the first byte must be '{'")            \
   X(NoSuchBucketPolicy, 404, "The bucket policy does not exist")                                   \
   X(NoSuchCORSConfiguration, 404, "The CORS configuration does not exist")                         \
+  X(InvalidBucketState, 409, "The request is not valid with the current state of the bucket.")     \
+  X(NoSuchObjectLockConfiguration, 404,                                                            \
+    "The specified object does not have a ObjectLock configuration")                               \
+  X(ObjectLockConfigurationNotFoundError, 404,                                                     \
+    "Object Lock configuration does not exist for this bucket")                                    \
   X(NoSuchLifecycleConfiguration, 404, "The lifecycle configuration does not exist")               \
   X(NoSuchPublicAccessBlockConfiguration, 404,                                                     \
     "The public access block configuration was not found")                                         \
   X(NoSuchTagSet, 404, "The TagSet does not exist")                                                \
   X(OwnershipControlsNotFoundError, 404, "The bucket ownership controls were not found")           \
+  X(InvalidObjectState, 403, "The operation is not valid for the object's storage class")          \
+  X(RestoreAlreadyInProgress, 409, "Object restore is already in progress")                        \
   /* IoT control plane. */                                                                         \
   X(ResourceAlreadyExistsException, 409, "The resource already exists.")                           \
   X(CertificateStateException, 406, "The certificate operation is not allowed.")                   \
   X(CertificateValidationException, 400, "The certificate is invalid.")                            \
-  X(DeleteConflictException, 409, "You can't delete the resource because it is attached to "       \
+  X(DeleteConflictException, 409,                                                                  \
+    "You can't delete the resource because it is attached to "                                     \
     "one or more resources.")                                                                      \
   X(MalformedPolicyException, 400, "The policy documentation is not valid.")                       \
-  X(VersionConflictException, 409, "An exception thrown when the version of an entity "            \
+  X(VersionConflictException, 409,                                                                 \
+    "An exception thrown when the version of an entity "                                           \
     "specified with the expectedVersion parameter does not match the latest version in the "       \
     "system.")                                                                                     \
   X(VersionsLimitExceededException, 409, "The number of policy versions exceeds the limit.")       \

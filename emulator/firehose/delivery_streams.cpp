@@ -240,6 +240,7 @@ DeliveryStreams::DeliveryStreams(FirehoseBuffer& buffer, ObjectStore& objects, O
       buffer_.rename_stream(stored.name, key, to_json(stream.config));
     }
     stream.stats = buffer_.stats(key);  // delivered on the usual schedule
+    attach_counter(stream);
     streams_.emplace(key, std::move(stream));
   }
   deliverer_ = std::thread([this] { deliver_loop(); });
@@ -257,6 +258,7 @@ DeliveryStreams::Status DeliveryStreams::create(DeliveryStreamConfig config) {
   Stream stream;
   stream.config = std::move(config);
   stream.stats = buffer_.stats(key);
+  attach_counter(stream);
   streams_.emplace(key, std::move(stream));
   return Status::kOk;
 }
@@ -282,7 +284,10 @@ DeliveryStreams::Status DeliveryStreams::remove(const AccountRegion& scope,
                                                 const std::string& name) {
   std::lock_guard lock(mutex_);
   std::string key = stream_key(scope, name);
-  if (!streams_.erase(key)) return Status::kNotFound;
+  auto it = streams_.find(key);
+  if (it == streams_.end()) return Status::kNotFound;
+  if (it->second.counter) it->second.counter->buffered(0, 0);
+  streams_.erase(it);
   buffer_.delete_stream(key);
   return Status::kOk;
 }
@@ -320,6 +325,10 @@ bool DeliveryStreams::put(const AccountRegion& scope, const std::string& stream,
                        stats.bytes += bytes;
                        stats.count += count;
                        if (stats.oldest_arrival_ms == 0) stats.oldest_arrival_ms = arrival;
+                       if (StreamCounter* counter = it->second.counter) {
+                         counter->received(count, bytes);
+                         counter->buffered(stats.count, stats.bytes);
+                       }
                      }
                    }
                    wake_.notify_one();
@@ -333,6 +342,12 @@ bool DeliveryStreams::put_records(const AccountRegion& scope, const std::string&
   if (put(scope, stream, std::move(records), std::move(done))) return true;
   *error = "Firehose " + stream + " not found under account " + scope.account_id + ".";
   return false;
+}
+
+void DeliveryStreams::attach_counter(Stream& stream) {
+  if (!options_.counters) return;
+  stream.counter = options_.counters->stream(stream.config.scope, stream.config.name);
+  if (stream.counter) stream.counter->buffered(stream.stats.count, stream.stats.bytes);
 }
 
 double DeliveryStreams::interval_s(const DeliveryStreamConfig& config) const {
@@ -352,9 +367,9 @@ std::optional<DeliveryStreams::BufferView> DeliveryStreams::buffer_view(const Ac
   view.interval_s = interval_s(stream.config);
   view.size_bytes = static_cast<std::uint64_t>(stream.config.size_mb) << 20;
   if (stream.stats.count) {
-    view.next_delivery_ms = std::max(
-        stream.stats.oldest_arrival_ms + static_cast<std::int64_t>(view.interval_s * 1000),
-        stream.retry_at_ms);
+    view.next_delivery_ms =
+        std::max(stream.stats.oldest_arrival_ms + static_cast<std::int64_t>(view.interval_s * 1000),
+                 stream.retry_at_ms);
   }
   view.failures = stream.failures;
   view.last_error = stream.last_error;
@@ -463,6 +478,10 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
   auto it = streams_.find(name);
   if (it == streams_.end()) return delivered;
   it->second.stats = stats;
+  if (StreamCounter* counter = it->second.counter) {
+    counter->buffered(stats.count, stats.bytes);
+    if (delivered && !delivery.key.empty()) counter->delivered(delivery.bytes, delivery.time_ms);
+  }
   if (delivered) {
     it->second.failures = 0;
     it->second.retry_at_ms = 0;

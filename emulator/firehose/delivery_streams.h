@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rules/firehose_sink.h"
+#include "rules/flow_counters.h"
 #include "storage/firehose_buffer.h"
 #include "storage/object_store.h"
 
@@ -56,6 +57,9 @@ class DeliveryStreams : public FirehoseSink {
     // Caps every stream's buffering interval: an offcloud extension so that
     // demos and tests need not wait the minutes AWS does.
     std::optional<double> max_interval_s;
+    // Where each stream's records and deliveries are counted (the console's
+    // Overview); null: nowhere. Must outlive the streams.
+    FlowCounters* counters = nullptr;
   };
 
   DeliveryStreams(FirehoseBuffer& buffer, ObjectStore& objects, Options options);
@@ -110,8 +114,11 @@ class DeliveryStreams : public FirehoseSink {
     std::int64_t retry_at_ms = 0;
     int failures = 0;
     std::string last_error;
-    std::deque<Delivery> deliveries;  // newest first, at most kDeliveriesKept
+    std::deque<Delivery> deliveries;   // newest first, at most kDeliveriesKept
+    StreamCounter* counter = nullptr;  // null: not counted
   };
+  // Gives `stream` its counter, showing what it holds now.
+  void attach_counter(Stream& stream);
   double interval_s(const DeliveryStreamConfig& config) const;
   void deliver_loop();
   // Delivers one object's worth of the stream's oldest records. False when

@@ -138,6 +138,46 @@ Invalid read_destination(const json& destination, bool update, DeliveryStreamCon
   return {};
 }
 
+// UpdateDestination's two ids, against the model: CurrentDeliveryStreamVersionId
+// is 1 to 50 digits, DestinationId 1 to 100 of [a-zA-Z0-9-]; both required.
+Invalid update_ids_invalid(const json& body) {
+  struct Id {
+    const char* field;
+    const char* path;
+    std::size_t max;
+    bool (*allowed)(char);
+    const char* pattern;
+  };
+  static const Id kIds[] = {
+      {"CurrentDeliveryStreamVersionId", "currentDeliveryStreamVersionId", 50,
+       [](char c) { return c >= '0' && c <= '9'; }, "[0-9]+"},
+      {"DestinationId", "destinationId", 100,
+       [](char c) {
+         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-';
+       },
+       "[a-zA-Z0-9-]+"},
+  };
+  for (const Id& id : kIds) {
+    if (!body.contains(id.field)) {
+      return {ErrorCode::kValidationException,
+              "1 validation error detected: Value null at '" + std::string(id.path) +
+                  "' failed to satisfy constraint: Member must not be null"};
+    }
+    const std::string value = body[id.field].get<std::string>();
+    if (value.empty() || value.size() > id.max) {
+      return constraint(id.path, value,
+                        "Member must have length between 1 and " + std::to_string(id.max));
+    }
+    if (!std::all_of(value.begin(), value.end(), id.allowed)) {
+      return constraint(
+          id.path, value,
+          "Member must satisfy regular expression pattern: " + std::string(id.pattern));
+    }
+  }
+  return {};
+}
+
 json describe(const DeliveryStreamConfig& c) {
   json s3 = {{"RoleARN", c.role_arn},
              {"BucketARN", c.bucket_arn},
@@ -297,6 +337,10 @@ void FirehoseService::handle(HttpRequest& request, RequestContext& context, Repl
     return reply(ok(json::object()));
   }
   if (operation == "UpdateDestination") {
+    // The model's constraints first, as AWS's request validation does.
+    if (Invalid invalid = update_ids_invalid(body); !invalid.empty()) {
+      return reply(fail(context, invalid.code, invalid.message));
+    }
     auto current = streams_.describe(scope, *name);
     if (!current) return reply(not_found());
     std::string version = body.value("CurrentDeliveryStreamVersionId", "");

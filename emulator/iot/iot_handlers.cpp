@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/iot/iot_scope.h"
+#include "emulator/iot/iot_sql_check.h"
 #include "emulator/iot/topic_rule_payload.h"
 #include "emulator/util/log.h"
 #include "rules/sql_parser.h"
@@ -97,6 +98,7 @@ std::vector<IamRequest> IotService::iam_requests(const HttpRequest& request,
   std::optional<std::string> path = percent_decode(request.path);
   if (!path) return {};
   const std::string& method = request.method;
+  if (*path == kSqlCheckPath) return {};  // reads and changes nothing (iot_sql_check.h)
   if (*path == "/endpoint") return {{"iot:DescribeEndpoint", "*"}};
   if (*path == kRulesPath) return {{"iot:ListTopicRules", "*"}};
   if (!path->starts_with(std::string(kRulesPath) + "/")) {
@@ -143,6 +145,7 @@ void IotService::handle(HttpRequest& request, RequestContext& context, Reply rep
                        "The path is not correctly percent-encoded.", context));
   }
 
+  if (*path == kSqlCheckPath) return reply(check_rule_sql(request, context));
   if (*path == "/endpoint") {
     context.operation = "DescribeEndpoint";
     if (method != "GET") return not_allowed();

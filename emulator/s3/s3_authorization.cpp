@@ -185,9 +185,10 @@ void S3Service::add_condition_keys(const HttpRequest& request, const QueryParams
   // Headers S3 gives policies as s3:<header name>.
   for (std::string_view name :
        {"x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
-        "x-amz-content-sha256", "x-amz-storage-class", "x-amz-copy-source",
-        "x-amz-metadata-directive", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
-        "x-amz-grant-write-acp", "x-amz-grant-full-control"}) {
+        "x-amz-server-side-encryption-customer-algorithm", "x-amz-content-sha256",
+        "x-amz-storage-class", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-grant-read",
+        "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+        "x-amz-grant-full-control"}) {
     if (const std::string* value = request.headers.find(name)) {
       conditions->set("s3:" + std::string(name), *value);
     }

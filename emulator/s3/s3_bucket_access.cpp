@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_lifecycle.h"
 
 namespace offcloud::s3 {
 
@@ -41,6 +42,9 @@ std::shared_ptr<const BucketAccess> BucketAccessCache::load(const std::string& b
   }
   if (auto text = store_.bucket_config(bucket, kPublicAccessBlockConfig)) {
     parse_public_access_block(*text, &access->block);
+  }
+  if (auto text = store_.bucket_config(bucket, kLifecycleConfig)) {
+    access->lifecycle = parse_lifecycle_rules(*text);
   }
   return access;
 }

@@ -14,6 +14,7 @@
 #include "emulator/s3/s3_acl.h"
 #include "emulator/s3/s3_bucket_config.h"
 #include "emulator/s3/s3_bucket_policy.h"
+#include "storage/lifecycle.h"
 #include "storage/object_store.h"
 
 namespace offcloud::s3 {
@@ -30,6 +31,8 @@ struct BucketAccess {
   Acl acl;                                 // the bucket's own
   std::string ownership = "ObjectWriter";  // no controls: ACLs as before they existed
   PublicAccessBlock block;                 // none stored: nothing blocked
+  // The lifecycle rules (x-amz-expiration on object responses).
+  std::vector<LifecycleRule> lifecycle;
   bool acls_enabled() const { return ownership != "BucketOwnerEnforced"; }
 };
 

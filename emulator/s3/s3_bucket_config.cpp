@@ -217,10 +217,24 @@ std::optional<S3Invalid> check_rule(const XmlElement& rule, bool* v1, bool* v2,
                        "AbortIncompleteMultipartUpload cannot be specified with Tags."};
     }
   }
+  // The classes lifecycle can move objects to (TransitionStorageClass).
+  auto transition_class = [](const XmlElement* storage_class) {
+    static const std::set<std::string_view> kClasses = {"GLACIER",      "STANDARD_IA",
+                                                        "ONEZONE_IA",   "INTELLIGENT_TIERING",
+                                                        "DEEP_ARCHIVE", "GLACIER_IR"};
+    return storage_class && kClasses.count(storage_class->text) > 0;
+  };
+  for (const XmlElement* transition : rule.children_named("NoncurrentVersionTransition")) {
+    auto days = integer(transition->child("NoncurrentDays"));
+    if (!days || *days < 0 || !transition_class(transition->child("StorageClass"))) {
+      return malformed();
+    }
+  }
   for (const XmlElement* transition : rule.children_named("Transition")) {
     const XmlElement* days = transition->child("Days");
     const XmlElement* date = transition->child("Date");
-    if ((days != nullptr) == (date != nullptr) || !transition->child("StorageClass")) {
+    if ((days != nullptr) == (date != nullptr) ||
+        !transition_class(transition->child("StorageClass"))) {
       return malformed();
     }
     if (days && (!integer(days) || *integer(days) < 0)) return malformed();

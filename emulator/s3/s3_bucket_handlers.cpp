@@ -132,7 +132,12 @@ HttpResponse S3Service::create_bucket(S3Call& call) {
       return error(call, ErrorCode::kBucketAlreadyOwnedByYou, "", {{"BucketName", name}});
     }
   }
-  if (created == ObjectStore::Status::kOk) store_default_bucket_configs(call);
+  if (created == ObjectStore::Status::kOk) {
+    store_default_bucket_configs(call);
+    if (iequals(call.http.headers.get("x-amz-bucket-object-lock-enabled"), "true")) {
+      enable_object_lock(name);
+    }
+  }
   if (acl.acl) store_.set_bucket_acl(name, encode_acl(*acl.acl));
   HttpResponse response;
   response.headers.add("Location", "/" + name);
@@ -183,8 +188,7 @@ HttpResponse S3Service::get_acl(S3Call& call) {
   // with ACLs enabled.
   Acl acl = decode_acl(stored, canonical_user_id(bucket->owner));
   std::string account = acl.owner_account.empty() ? bucket->owner : acl.owner_account;
-  return xml_response(
-      acl_document(acl, canonical_user_id(account), owner_display_name(account)));
+  return xml_response(acl_document(acl, canonical_user_id(account), owner_display_name(account)));
 }
 
 HttpResponse S3Service::put_acl(S3Call& call) {

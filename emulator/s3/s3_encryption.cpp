@@ -5,6 +5,7 @@
 
 #include "emulator/s3/s3_bucket_config.h"
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_customer_key.h"
 #include "emulator/s3/s3_service.h"
 
 namespace offcloud {
@@ -12,6 +13,10 @@ namespace s3 {
 
 void add_encryption_headers(const ObjectInfo& info, HttpResponse* response) {
   if (response->headers.find(kSseHeader)) return;
+  if (!info.customer_key.empty()) {  // SSE-C: its own headers, no SSE-S3 one
+    add_customer_key_headers(info.customer_key.key_md5, response);
+    return;
+  }
   bool any = false;
   for (const auto& [name, value] : info.headers) {
     if (iequals(std::string_view(name).substr(0, kSseHeader.size()), kSseHeader)) {
@@ -30,10 +35,26 @@ bool is_kms(std::string_view algorithm) {
   return algorithm == "aws:kms" || algorithm == "aws:kms:dsse";
 }
 
+// Drops the x-amz-server-side-encryption* headers `headers` holds.
+void erase_encryption_headers(HeaderList* headers) {
+  std::erase_if(*headers, [](const auto& header) {
+    return iequals(std::string_view(header.first).substr(0, s3::kSseHeader.size()), s3::kSseHeader);
+  });
+}
+
 }  // namespace
 
-std::optional<HttpResponse> S3Service::apply_encryption(S3Call& call, ObjectInfo* info) {
+std::optional<HttpResponse> S3Service::apply_encryption(S3Call& call, ObjectInfo* info,
+                                                        const s3::CustomerKeyRequest* customer) {
   const Headers& headers = call.http.headers;
+  // SSE-C (read_customer_key refused it beside these headers): the bucket's
+  // default does not apply, as S3 does not apply it to SSE-C objects.
+  info->customer_key = {};
+  if (customer && customer->present()) {
+    erase_encryption_headers(&info->headers);
+    info->customer_key = customer->record();
+    return std::nullopt;
+  }
   const std::string* algorithm = headers.find(s3::kSseHeader);
   const std::string* key = headers.find(s3::kSseKeyHeader);
   const std::string* bucket_key = headers.find(s3::kSseBucketKeyHeader);
@@ -67,9 +88,7 @@ std::optional<HttpResponse> S3Service::apply_encryption(S3Call& call, ObjectInfo
     chosen.bucket_key_enabled = iequals(*bucket_key, "true");
   }
   // A copy's source carried its own; the new object's are decided here.
-  std::erase_if(info->headers, [](const auto& header) {
-    return iequals(std::string_view(header.first).substr(0, s3::kSseHeader.size()), s3::kSseHeader);
-  });
+  erase_encryption_headers(&info->headers);
   info->headers.emplace_back(std::string(s3::kSseHeader), chosen.algorithm);
   if (is_kms(chosen.algorithm)) {
     std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);

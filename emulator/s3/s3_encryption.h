@@ -15,7 +15,8 @@ inline constexpr std::string_view kSseKeyHeader = "x-amz-server-side-encryption-
 inline constexpr std::string_view kSseBucketKeyHeader =
     "x-amz-server-side-encryption-bucket-key-enabled";
 
-// Adds the object's encryption headers that `response` does not have yet;
+// Adds the object's encryption headers that `response` does not have yet
+// (an SSE-C object's: its algorithm and key MD5, s3_customer_key.h);
 // an object stored without any (before offcloud kept them, or written by
 // Firehose) is SSE-S3, as every object on AWS now is.
 void add_encryption_headers(const ObjectInfo& info, HttpResponse* response);

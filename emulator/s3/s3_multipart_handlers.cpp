@@ -5,7 +5,9 @@
 #include <charconv>
 
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_customer_key.h"
 #include "emulator/s3/s3_encryption.h"
+#include "emulator/s3/s3_lifecycle.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_upload.h"
 #include "emulator/s3/s3_versioning.h"
@@ -104,11 +106,14 @@ BodyPlan S3Service::open_part_body(S3Call& call) {
   };
   if (!store_.bucket(call.target.bucket)) return refuse(no_such_bucket(call));
   if (!part_number(call)) return refuse(bad_part_number(call));
-  if (!store_.upload(call.target.bucket, *param(call, "uploadId"))) {
-    return refuse(no_such_upload(call));
-  }
+  std::optional<UploadInfo> info = store_.upload(call.target.bucket, *param(call, "uploadId"));
+  if (!info) return refuse(no_such_upload(call));
   auto upload = UploadReader::open(call, store_);
   if (!upload.reader) return refuse(std::move(upload.refusal));
+  // SSE-C: the part is encrypted with the key the upload was created with.
+  if (auto refused = check_upload_key(call, *info, upload.reader->customer_key())) {
+    return refuse(std::move(*refused));
+  }
   return {std::move(upload.reader), nullptr};
 }
 
@@ -131,7 +136,13 @@ HttpResponse S3Service::create_multipart_upload(S3Call& call) {
     return std::move(*refused);
   // Tags and encryption wait in the upload for the object completion makes.
   if (auto refused = read_tagging_header(call, &attributes)) return std::move(*refused);
-  if (auto refused = apply_encryption(call, &attributes)) return std::move(*refused);
+  CustomerKeyRequest customer_key;
+  if (auto refused = read_customer_key(call, false, &customer_key)) return std::move(*refused);
+  if (auto refused = apply_encryption(call, &attributes, &customer_key)) {
+    return std::move(*refused);
+  }
+  // So does the lock: the default retention counts from the initiation.
+  if (auto refused = apply_object_lock(call, &attributes)) return std::move(*refused);
   auto id = store_.create_upload(call.target.bucket, attributes, checksum, checksum_type);
   if (!id) return no_such_bucket(call);
   XmlWriter xml("InitiateMultipartUploadResult", kXmlns);
@@ -156,10 +167,14 @@ HttpResponse S3Service::upload_part(S3Call& call) {
   part.number = *number;
   BlobWriter& blob = upload->blob();
   part.checksums = blob.checksums();
+  part.customer_iv = blob.iv();
   if (!store_.put_part(*param(call, "uploadId"), part, blob)) return no_such_upload(call);
   HttpResponse response;
   response.headers.add("ETag", "\"" + blob.md5_hex() + "\"");
   add_checksum_headers(part.checksums, &response);
+  if (upload->customer_key().present()) {
+    add_customer_key_headers(upload->customer_key().key_md5, &response);
+  }
   return response;
 }
 
@@ -168,7 +183,11 @@ HttpResponse S3Service::upload_part_copy(S3Call& call) {
   auto number = part_number(call);
   if (!number) return bad_part_number(call);
   const std::string& upload_id = *param(call, "uploadId");
-  if (!store_.upload(call.target.bucket, upload_id)) return no_such_upload(call);
+  std::optional<UploadInfo> upload = store_.upload(call.target.bucket, upload_id);
+  if (!upload) return no_such_upload(call);
+  CustomerKeyRequest target_key;
+  if (auto refused = read_customer_key(call, false, &target_key)) return std::move(*refused);
+  if (auto refused = check_upload_key(call, *upload, target_key)) return std::move(*refused);
   auto source = open_copy_source(call);
   if (!source.reader) return std::move(source.refusal);
 
@@ -199,7 +218,12 @@ HttpResponse S3Service::upload_part_copy(S3Call& call) {
   }
   auto reader = store_.open_object(source.bucket, source.info.key, first, size, source.version_id);
   if (!reader) return error(call, ErrorCode::kNoSuchKey);
+  if (auto refused = check_customer_key(call, reader->first, *source.customer_key)) {
+    return std::move(*refused);
+  }
+  decrypt_with(reader->first, *source.customer_key, *reader->second);
   auto blob = store_.new_blob();
+  if (target_key.present()) blob->encrypt(*target_key.key, false);
   std::vector<char> buffer(1 << 20);
   while (std::size_t n = reader->second->read(buffer.data(), buffer.size())) {
     blob->write(std::string_view(buffer.data(), n));
@@ -207,11 +231,13 @@ HttpResponse S3Service::upload_part_copy(S3Call& call) {
   blob->close();
   PartInfo part;
   part.number = *number;
+  part.customer_iv = blob->iv();
   if (!store_.put_part(upload_id, part, *blob)) return no_such_upload(call);
   XmlWriter xml("CopyPartResult", kXmlns);
   xml.element("LastModified", iso8601(part.last_modified_ms ? part.last_modified_ms : 0))
       .element("ETag", "\"" + blob->md5_hex() + "\"");
   HttpResponse response = xml_response(xml.finish());
+  if (target_key.present()) add_customer_key_headers(target_key.key_md5, &response);
   if (source.versioned_bucket) {
     response.headers.add("x-amz-copy-source-version-id", version_id_text(source.info.version_id));
   }
@@ -247,8 +273,13 @@ HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
   if (auto refused = read_write_condition(call, &condition)) return std::move(*refused);
   const std::string& upload_id = *param(call, "uploadId");
   std::optional<std::string> expected;
+  CustomerKeyRequest customer_key;  // optional here; when given, the upload's
+  if (auto refused = read_customer_key(call, false, &customer_key)) return std::move(*refused);
   if (auto upload = store_.upload(call.target.bucket, upload_id)) {
     expected = declared_checksum(call, *upload);
+    if (customer_key.present()) {
+      if (auto refused = check_upload_key(call, *upload, customer_key)) return std::move(*refused);
+    }
   }
   auto result = store_.complete_upload(call.target.bucket, upload_id, parts, condition, expected);
   using S = ObjectStore::CompleteStatus;
@@ -292,8 +323,12 @@ HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
     xml.element("ChecksumType", result.object.checksum_type);
   }
   HttpResponse response = xml_response(xml.finish());
-  add_encryption_headers(result.object, &response);
+  // S3's completion names SSE-S3 and SSE-KMS, never SSE-C (botocore's model).
+  if (result.object.customer_key.empty()) add_encryption_headers(result.object, &response);
   add_written_version_header(result.object, &response);
+  if (call.access && !result.repeated) {
+    add_expiration_header(call.access->lifecycle, result.object, lifecycle_clock_, &response);
+  }
   return response;
 }
 

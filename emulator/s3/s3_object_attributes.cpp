@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_customer_key.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_versioning.h"
 #include "emulator/util/xml.h"
@@ -63,9 +64,12 @@ HttpResponse S3Service::get_object_attributes(S3Call& call) {
     return error(call, ErrorCode::kInvalidArgument, "Invalid max-parts or part-number-marker.");
   }
   *max_parts = std::min(*max_parts, 1000);
+  CustomerKeyRequest customer_key;  // an SSE-C object's attributes need its key
+  if (auto refused = read_customer_key(call, false, &customer_key)) return std::move(*refused);
   ObjectLookup found = find_object(call);  // the version ?versionId= names
   if (!found.object) return std::move(found.refusal);
   std::optional<ObjectInfo>& info = found.object;
+  if (auto refused = check_customer_key(call, *info, customer_key)) return std::move(*refused);
   auto asked = [&](std::string_view name) {
     return std::find(wanted.begin(), wanted.end(), name) != wanted.end();
   };

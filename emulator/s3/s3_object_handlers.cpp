@@ -3,7 +3,10 @@
 #include <charconv>
 
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_customer_key.h"
 #include "emulator/s3/s3_encryption.h"
+#include "emulator/s3/s3_lifecycle.h"
+#include "emulator/s3/s3_object_lock.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_upload.h"
 #include "emulator/s3/s3_versioning.h"
@@ -244,11 +247,20 @@ HttpResponse S3Service::put_object(S3Call& call) {
   if (auto refused = read_write_options(call, &info)) return std::move(*refused);
   if (auto refused = refuse_acl(call, call.target.bucket, info.acl)) return std::move(*refused);
   if (auto refused = read_tagging_header(call, &info)) return std::move(*refused);
-  if (auto refused = apply_encryption(call, &info)) return std::move(*refused);
+  if (auto refused = apply_encryption(call, &info, &upload->customer_key())) {
+    return std::move(*refused);
+  }
+  if (auto refused = apply_object_lock(call, &info)) return std::move(*refused);
+  if (!info.lock.empty() && !upload->integrity_declared()) {
+    return error(call, ErrorCode::kInvalidRequest,
+                 "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests "
+                 "with Object Lock parameters");
+  }
   WriteCondition condition;
   if (auto refused = read_write_condition(call, &condition)) return std::move(*refused);
   condition.seen = upload->seen();
   BlobWriter& blob = upload->blob();
+  if (!info.customer_key.empty()) info.customer_key.ivs = {blob.iv()};
   info.checksums = blob.checksums();
   if (!info.checksums.empty()) info.checksum_type = "FULL_OBJECT";
   ObjectInfo committed;
@@ -271,6 +283,9 @@ HttpResponse S3Service::put_object(S3Call& call) {
   if (!info.checksum_type.empty()) response.headers.add("x-amz-checksum-type", info.checksum_type);
   add_encryption_headers(info, &response);
   add_written_version_header(committed, &response);
+  if (call.access) {
+    add_expiration_header(call.access->lifecycle, committed, lifecycle_clock_, &response);
+  }
   return response;
 }
 
@@ -290,9 +305,16 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
                    "Cannot specify both Range header and partNumber query parameter");
     }
   }
+  CustomerKeyRequest customer_key;  // malformed SSE-C headers are refused before any lookup
+  if (auto refused = read_customer_key(call, false, &customer_key)) return std::move(*refused);
   ObjectLookup found = find_object(call);
   if (!found.object) return std::move(found.refusal);
   std::optional<ObjectInfo>& info = found.object;
+  if (auto refused = check_customer_key(call, *info, customer_key)) return std::move(*refused);
+  // An archived object's bytes need a restored copy; HEAD reads its metadata.
+  if (!head) {
+    if (auto refused = refuse_archived(call, *info, now_ms())) return std::move(*refused);
+  }
   if (Precondition failed = check_preconditions(call.http, *info); failed.status) {
     if (failed.status == 412) {
       return error(call, ErrorCode::kPreconditionFailed, "", {{"Condition", failed.header}});
@@ -340,11 +362,19 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
     return again.object ? error(call, ErrorCode::kNoSuchKey) : std::move(again.refusal);
   }
   auto& [object, reader] = *opened;
+  // Another version may have taken its place meanwhile, under another key.
+  if (auto refused = check_customer_key(call, object, customer_key)) return std::move(*refused);
+  decrypt_with(object, customer_key, *reader);
 
   HttpResponse response;
   add_version_header(*bucket, object, &response);
   bool checksum_mode = iequals(call.http.headers.get("x-amz-checksum-mode"), "ENABLED");
   add_object_headers(object, checksum_mode && !partial, &response);
+  add_lock_headers(call, object, &response);
+  if (object.is_latest && call.access) {
+    add_expiration_header(call.access->lifecycle, object, lifecycle_clock_, &response);
+  }
+  add_restore_header(object, now_ms(), &response);
   if (part && !object.parts.empty()) {
     response.headers.add("x-amz-mp-parts-count", std::to_string(object.parts.size()));
     // A part's own checksum, as the upload gave it.
@@ -379,7 +409,9 @@ HttpResponse S3Service::delete_object(S3Call& call) {
   VersionParam version = read_version_param(call);
   if (version.refusal) return std::move(*version.refusal);
   DeleteResult deleted =
-      store_.delete_object_version(call.target.bucket, call.target.key, version.id);
+      store_.delete_object_version(call.target.bucket, call.target.key, version.id,
+                                   version.id && bypasses_governance(call, call.target.key));
+  if (deleted.locked) return error(call, ErrorCode::kAccessDenied, kObjectLockedMessage);
   HttpResponse response;
   response.status = 204;
   if (deleted.delete_marker) response.headers.add("x-amz-delete-marker", "true");
@@ -417,7 +449,15 @@ HttpResponse S3Service::delete_objects(S3Call& call) {
         continue;
       }
     }
-    DeleteResult deleted = store_.delete_object_version(call.target.bucket, key->text, version_id);
+    bool bypass = version_id && bypasses_governance(call, key->text);
+    DeleteResult deleted =
+        store_.delete_object_version(call.target.bucket, key->text, version_id, bypass);
+    if (deleted.locked) {
+      xml.open("Error").element("Key", key->text);
+      if (version) xml.element("VersionId", version->text);
+      xml.element("Code", "AccessDenied").element("Message", kObjectLockedMessage).close();
+      continue;
+    }
     if (!quiet) {
       xml.open("Deleted").element("Key", key->text);
       if (version) xml.element("VersionId", version->text);
@@ -453,6 +493,11 @@ CopySource S3Service::open_copy_source(S3Call& call) {
   }
   source.bucket = decoded->substr(0, slash);
   std::string key = decoded->substr(slash + 1);
+  auto customer_key = std::make_shared<CustomerKeyRequest>();
+  if (auto refused = read_customer_key(call, true, customer_key.get())) {
+    source.refusal = std::move(*refused);
+    return source;
+  }
   S3Call source_call{call.http, call.context, {source.bucket, key, true}};
   std::optional<BucketInfo> source_bucket = store_.bucket(source.bucket);
   if (!source_bucket) {
@@ -477,8 +522,18 @@ CopySource S3Service::open_copy_source(S3Call& call) {
     }
     return source;
   }
+  if (auto refused = refuse_archived(call, opened->first, now_ms(), /*copy_source=*/true)) {
+    source.refusal = std::move(*refused);
+    return source;
+  }
+  if (auto refused = check_customer_key(call, opened->first, *customer_key)) {
+    source.refusal = std::move(*refused);
+    return source;
+  }
+  decrypt_with(opened->first, *customer_key, *opened->second);
   source.info = std::move(opened->first);
   source.reader = std::move(opened->second);
+  source.customer_key = std::move(customer_key);
   return source;
 }
 
@@ -500,10 +555,14 @@ HttpResponse S3Service::copy_object(S3Call& call) {
     return error(call, ErrorCode::kInvalidArgument, "Unknown metadata directive.");
   }
   bool new_class = call.http.headers.find("x-amz-storage-class") != nullptr;
+  CustomerKeyRequest target_key;
+  if (auto refused = read_customer_key(call, false, &target_key)) return std::move(*refused);
+  // An SSE-C copy onto itself changes its encryption (a new key, or none).
+  bool new_encryption = target_key.present() || !info.customer_key.empty();
   // Copying an older version onto its key restores it: no self-copy.
   bool current_version = !source.version_id || source.info.is_latest;
   if (source_bucket == call.target.bucket && source_key == call.target.key && !replace &&
-      !new_class && current_version) {
+      !new_class && !new_encryption && current_version) {
     return error(call, ErrorCode::kInvalidRequest,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
@@ -518,11 +577,20 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   // The copy is an object of its own: one part, the class and ACL the
   // request gives (STANDARD and private by default), as on AWS.
   copy.parts.clear();
+  // A restored copy is the source's, not the new object's.
+  copy.restore_days = 0;
+  copy.restore_expiry_ms = 0;
   if (auto refused = read_write_options(call, &copy)) return std::move(*refused);
   if (auto refused = refuse_acl(call, call.target.bucket, copy.acl)) return std::move(*refused);
   if (auto refused = copy_tags(call, &copy)) return std::move(*refused);
-  if (auto refused = apply_encryption(call, &copy)) return std::move(*refused);
+  if (auto refused = apply_encryption(call, &copy, &target_key)) return std::move(*refused);
+  // The copy has its own lock: the request's, else the bucket's default.
+  if (auto refused = apply_object_lock(call, &copy)) return std::move(*refused);
   auto blob = store_.new_blob();
+  if (target_key.present()) {
+    blob->encrypt(*target_key.key, false);
+    copy.customer_key.ivs = {blob->iv()};
+  }
   for (const auto& [algorithm, value] : info.checksums) {
     if (auto parsed = parse_checksum_algorithm(algorithm)) blob->add_checksum(*parsed);
   }
@@ -544,6 +612,9 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   HttpResponse response = xml_response(xml.finish());
   add_encryption_headers(copy, &response);
   add_written_version_header(committed, &response);
+  if (call.access) {
+    add_expiration_header(call.access->lifecycle, committed, lifecycle_clock_, &response);
+  }
   if (source.versioned_bucket) {
     response.headers.add("x-amz-copy-source-version-id", version_id_text(source.info.version_id));
   }

@@ -52,7 +52,11 @@ bool is_post_object(const HttpRequest& head, const QueryParams& query, const S3T
 
 PostObjectReader::PostObjectReader(S3Service& service, const S3Call& call,
                                    std::string_view boundary)
-    : service_(service), context_(&call.context), target_(call.target), parser_(boundary, *this) {
+    : service_(service),
+      context_(&call.context),
+      target_(call.target),
+      access_(call.access ? call.access : service.access_.get(call.target.bucket)),
+      parser_(boundary, *this) {
   form_request_.method = "POST";
   form_request_.path = call.http.path;
   form_request_.target = call.http.target;
@@ -203,6 +207,10 @@ std::optional<HttpResponse> PostObjectReader::admit() {
     log(LogLevel::kError, std::string("cannot create a blob: ") + e.what());
     return fail(ErrorCode::kInternalError);
   }
+  if (customer_key_.present()) {
+    blob_->encrypt(*customer_key_.key, false);
+    info_.customer_key.ivs = {blob_->iv()};
+  }
   return std::nullopt;
 }
 
@@ -341,7 +349,9 @@ std::optional<HttpResponse> PostObjectReader::read_object_options() {
       return fail(invalid->code, invalid->message, invalid->details);
     }
   }
-  return service_.apply_encryption(call, &info_);
+  // SSE-C form fields, as PutObject's headers.
+  if (auto refused = s3::read_customer_key(call, false, &customer_key_)) return refused;
+  return service_.apply_encryption(call, &info_, &customer_key_);
 }
 
 BodyPlan S3Service::open_post_body(S3Call& call) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "emulator/s3/s3_customer_key.h"
 #include "emulator/s3/s3_form_data.h"
 #include "emulator/s3/s3_post_policy.h"
 #include "emulator/s3/s3_service.h"
@@ -58,7 +59,7 @@ class PostObjectReader : public BodyReader, private s3::FormDataParser::Handler 
   // The fields as headers, for the helpers PutObject shares (Content-Type,
   // x-amz-meta-*, acl as x-amz-acl, x-amz-server-side-encryption, ...).
   void build_form_request();
-  S3Call form_call() { return S3Call{form_request_, *context_, target_}; }
+  S3Call form_call() { return S3Call{form_request_, *context_, target_, access_}; }
   bool stop(HttpResponse refusal);
   HttpResponse fail(ErrorCode code, std::string message = {},
                     std::vector<std::pair<std::string, std::string>> details = {});
@@ -66,6 +67,9 @@ class PostObjectReader : public BodyReader, private s3::FormDataParser::Handler 
   S3Service& service_;
   RequestContext* context_;
   S3Target target_;
+  // The bucket's owner and access settings, as the request's head found
+  // them: what PutObject's helpers read for ownership, ACLs and defaults.
+  std::shared_ptr<const s3::BucketAccess> access_;
   HttpRequest form_request_;  // the head's path and address, the form's fields as headers
   s3::FormDataParser parser_;
 
@@ -80,6 +84,7 @@ class PostObjectReader : public BodyReader, private s3::FormDataParser::Handler 
   std::optional<std::pair<std::uint64_t, std::uint64_t>> length_range_;
   std::uint64_t size_ = 0;
   ObjectInfo info_;
+  s3::CustomerKeyRequest customer_key_;  // SSE-C form fields: the file is encrypted with it
   std::unique_ptr<BlobWriter> blob_;
   std::optional<HttpResponse> refusal_;
 };

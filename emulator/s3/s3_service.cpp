@@ -148,8 +148,7 @@ std::string validate_bucket_name(std::string_view name) {
 namespace {
 
 // Object subresources offcloud answers with NotImplemented.
-constexpr std::string_view kUnimplementedObjectSubresources[] = {"retention", "legal-hold",
-                                                                 "restore", "select", "torrent"};
+constexpr std::string_view kUnimplementedObjectSubresources[] = {"restore", "select", "torrent"};
 
 // Whether dispatch_object() will run PutObject or UploadPart, whose bodies
 // stream into a blob: decided from the same parameters in the same order,
@@ -284,7 +283,7 @@ HttpResponse S3Service::dispatch(S3Call& call) {
       // Other configurations, unimplemented, must not create the bucket.
       for (std::string_view sub :
            {"website", "notification", "logging", "replication", "accelerate", "requestPayment",
-            "object-lock", "analytics", "metrics", "inventory", "intelligent-tiering"}) {
+            "analytics", "metrics", "inventory", "intelligent-tiering"}) {
         if (s3::has_param(call, sub)) return not_implemented("this bucket configuration");
       }
       context.operation = "CreateBucket";
@@ -325,7 +324,7 @@ HttpResponse S3Service::dispatch(S3Call& call) {
       }
       for (std::string_view sub :
            {"website", "notification", "logging", "replication", "accelerate", "requestPayment",
-            "object-lock", "analytics", "metrics", "inventory", "intelligent-tiering"}) {
+            "analytics", "metrics", "inventory", "intelligent-tiering"}) {
         if (s3::has_param(call, sub))
           return not_implemented("the bucket subresource ?" + std::string(sub));
       }
@@ -435,6 +434,12 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
                                  {"tagging", "PutBucketTagging"}}) {
         if (has(sub)) return on_bucket(action);
       }
+      // A bucket made with Object Lock configures it and versioning too.
+      if (iequals(request.headers.get("x-amz-bucket-object-lock-enabled"), "true")) {
+        return {{"s3:CreateBucket", bucket_arn},
+                {"s3:PutBucketObjectLockConfiguration", bucket_arn},
+                {"s3:PutBucketVersioning", bucket_arn}};
+      }
       return on_bucket("CreateBucket");
     }
     if (method == "HEAD") return on_bucket("ListBucket");
@@ -487,7 +492,21 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
     }
     return asks;
   };
-  if (has("uploads")) return {{"s3:PutObject", object_arn}};
+  // A lock given with a write needs the lock's permissions too.
+  auto add_lock_asks = [&] {
+    if (request.headers.find("x-amz-object-lock-mode") ||
+        request.headers.find("x-amz-object-lock-retain-until-date")) {
+      asks.push_back({"s3:PutObjectRetention", object_arn});
+    }
+    if (request.headers.find("x-amz-object-lock-legal-hold")) {
+      asks.push_back({"s3:PutObjectLegalHold", object_arn});
+    }
+  };
+  if (has("uploads")) {
+    add_lock_asks();
+    asks.push_back({"s3:PutObject", object_arn});
+    return asks;
+  }
   if (has("uploadId")) {
     if (method == "PUT" || method == "POST") return with_copy_source("PutObject");
     if (method == "DELETE") return {{"s3:AbortMultipartUpload", object_arn}};
@@ -505,6 +524,7 @@ std::vector<IamRequest> S3Service::iam_requests(const HttpRequest& request,
   if (method == "PUT") {
     // Tags given with the object need the tagging permission too.
     if (request.headers.find("x-amz-tagging")) asks.push_back({"s3:PutObjectTagging", object_arn});
+    add_lock_asks();
     return with_copy_source("PutObject");
   }
   if (method == "GET" || method == "HEAD") return {{"s3:GetObject" + version, object_arn}};

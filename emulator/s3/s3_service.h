@@ -8,9 +8,14 @@
 #include "emulator/api/service.h"
 #include "emulator/s3/s3_access.h"
 #include "emulator/s3/s3_bucket_access.h"
+#include "storage/lifecycle.h"
 #include "storage/object_store.h"
 
 namespace offcloud {
+
+namespace s3 {
+struct CustomerKeyRequest;  // s3_customer_key.h
+}  // namespace s3
 
 // The bucket and key a request names, path-style (/bucket/key) or
 // virtual-hosted (bucket.localhost, bucket.s3.<anything>).
@@ -45,11 +50,22 @@ struct CopySource {
   ObjectInfo info;
   std::unique_ptr<BlobReader> reader;  // null: refused
   HttpResponse refusal;
+  // The source's SSE-C key (x-amz-copy-source-server-side-encryption-
+  // customer-*), checked; `reader` decrypts with it.
+  std::shared_ptr<const s3::CustomerKeyRequest> customer_key;
 };
 
 class S3Service : public Service {
  public:
-  explicit S3Service(ObjectStore& store) : store_(store), access_(store) {}
+  // `lifecycle_clock`: the length of a lifecycle day (x-amz-expiration,
+  // RestoreObject's Days); `restore_delay_ms`: how long a restore takes
+  // (the lifecycle sweep's interval: the sweep completes it).
+  explicit S3Service(ObjectStore& store, LifecycleClock lifecycle_clock = {},
+                     std::int64_t restore_delay_ms = 0)
+      : store_(store),
+        access_(store),
+        lifecycle_clock_(lifecycle_clock),
+        restore_delay_ms_(restore_delay_ms) {}
 
   std::string_view name() const override { return "s3"; }
   Protocol protocol() const override { return Protocol::kRestXml; }
@@ -112,6 +128,34 @@ class S3Service : public Service {
   // MethodNotAllowed) or the current one (none, or a delete marker:
   // NoSuchKey, the latter with x-amz-delete-marker).
   ObjectLookup find_object(S3Call& call);
+
+  // s3_object_lock_handlers.cpp: Object Lock.
+  HttpResponse put_object_lock_configuration(S3Call& call);
+  HttpResponse get_object_lock_configuration(S3Call& call);
+  HttpResponse put_object_retention(S3Call& call);
+  HttpResponse get_object_retention(S3Call& call);
+  HttpResponse put_object_legal_hold(S3Call& call);
+  HttpResponse get_object_legal_hold(S3Call& call);
+  // The version a retention or legal hold request names (find_object), in
+  // a bucket with Object Lock (InvalidRequest otherwise).
+  ObjectLookup find_locked_version(S3Call& call);
+  HttpResponse lock_update_failed(S3Call& call, ObjectStore::LockStatus status);
+  // CreateBucket with x-amz-bucket-object-lock-enabled: versioning enabled
+  // and Object Lock without a default retention.
+  void enable_object_lock(const std::string& bucket);
+  // A write's lock (PutObject, CopyObject, CreateMultipartUpload): the
+  // x-amz-object-lock-* headers, else the bucket's default retention, into
+  // info->lock; InvalidRequest for lock headers on a bucket without lock.
+  std::optional<HttpResponse> apply_object_lock(S3Call& call, ObjectInfo* info);
+  // x-amz-object-lock-* on GET and HEAD, to a caller who may read them.
+  void add_lock_headers(S3Call& call, const ObjectInfo& info, HttpResponse* response);
+  // x-amz-bypass-governance-retention: true from a caller who holds
+  // s3:BypassGovernanceRetention on the bucket's `key`.
+  bool bypasses_governance(S3Call& call, const std::string& key);
+  // Whether the caller may do `action` on the bucket's `key`, decided as
+  // authorize_access decides a request (identity policies, bucket policy,
+  // ACLs), for the permissions S3 checks only when they matter.
+  bool caller_may(S3Call& call, std::string_view action, const std::string& key);
 
   // s3_object_attributes.cpp
   HttpResponse get_object_attributes(S3Call& call);
@@ -196,11 +240,18 @@ class S3Service : public Service {
   void store_default_bucket_configs(S3Call& call);
 
   // s3_encryption.cpp: the request's SSE headers, else the bucket's default
-  // encryption, else SSE-S3, into info->headers (replacing a copy source's).
-  std::optional<HttpResponse> apply_encryption(S3Call& call, ObjectInfo* info);
+  // encryption, else SSE-S3, into info->headers (replacing a copy source's);
+  // with a `customer` key (SSE-C), its record into info->customer_key instead.
+  std::optional<HttpResponse> apply_encryption(S3Call& call, ObjectInfo* info,
+                                               const s3::CustomerKeyRequest* customer = nullptr);
+
+  // s3_restore_handlers.cpp
+  HttpResponse restore_object(S3Call& call);
 
   ObjectStore& store_;
   s3::BucketAccessCache access_;
+  LifecycleClock lifecycle_clock_;
+  std::int64_t restore_delay_ms_;
 };
 
 }  // namespace offcloud

@@ -96,6 +96,9 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
     }
     reader->declared_checksum.emplace(*algorithm, value);
   }
+  if (auto refused = s3::read_customer_key(call, false, &reader->customer_key_)) {
+    return {nullptr, std::move(*refused)};
+  }
   if (headers.find("if-match") || headers.find("if-none-match")) {
     std::optional<ObjectInfo> current = store.head_object(call.target.bucket, call.target.key);
     reader->seen_ = current ? current->blob : std::string();
@@ -105,6 +108,9 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
   } catch (const std::exception& e) {
     log(LogLevel::kError, std::string("cannot create a blob: ") + e.what());
     return {nullptr, s3::error(call, ErrorCode::kInternalError)};
+  }
+  if (reader->customer_key_.present()) {
+    reader->blob_->encrypt(*reader->customer_key_.key, reader->declared_md5.has_value());
   }
   if (reader->declared_checksum) reader->blob_->add_checksum(reader->declared_checksum->first);
   if (reader->trailing_checksum_) reader->blob_->add_checksum(*reader->trailing_checksum_);
@@ -165,7 +171,7 @@ std::optional<HttpResponse> UploadReader::finish() {
     }
   }
   if (declared_md5) {
-    std::string md5_hex = blob_->md5_hex();
+    std::string md5_hex = blob_->plaintext_md5_hex();
     if (md5_hex != hex(reinterpret_cast<const std::uint8_t*>(declared_md5->data()), 16)) {
       return fail(ErrorCode::kBadDigest, "");
     }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "emulator/auth/aws_chunked.h"
+#include "emulator/s3/s3_customer_key.h"
 #include "emulator/s3/s3_service.h"
 #include "storage/object_store.h"
 
@@ -29,6 +30,13 @@ class UploadReader : public BodyReader {
   // What the key held when the request began (its blob id, "" for nothing),
   // for a conditional PutObject: WriteCondition::seen.
   const std::optional<std::string>& seen() const { return seen_; }
+  // Whether the client declared the body's Content-MD5 or a checksum (in a
+  // header or a trailer), as S3 asks of a write with Object Lock.
+  bool integrity_declared() const {
+    return declared_md5 || declared_checksum || trailing_checksum_;
+  }
+  // The SSE-C key the request presented: the blob is encrypted with it.
+  const s3::CustomerKeyRequest& customer_key() const { return customer_key_; }
 
  private:
   UploadReader() = default;
@@ -44,6 +52,7 @@ class UploadReader : public BodyReader {
   std::optional<std::string> declared_md5;                                     // raw bytes
   std::optional<std::pair<ChecksumAlgorithm, std::string>> declared_checksum;  // base64
   std::optional<std::string> seen_;
+  s3::CustomerKeyRequest customer_key_;
   std::string request_id_;
   std::string resource_;
 };

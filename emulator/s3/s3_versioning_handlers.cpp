@@ -4,6 +4,7 @@
 // share. What versioning does to writes and deletes is the store's
 // (storage/object_store_versions.cpp).
 #include "emulator/s3/s3_common.h"
+#include "emulator/s3/s3_object_lock.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/s3/s3_versioning.h"
 #include "emulator/util/xml.h"
@@ -83,6 +84,13 @@ HttpResponse S3Service::put_bucket_versioning(S3Call& call) {
   }
   if (!status) return error(call, ErrorCode::kIllegalVersioningConfigurationException);
   Versioning state = status->text == "Enabled" ? Versioning::kEnabled : Versioning::kSuspended;
+  // Object Lock keeps every version: its bucket's versioning stays enabled.
+  if (state == Versioning::kSuspended &&
+      store_.bucket_config(call.target.bucket, kObjectLockConfig)) {
+    return error(call, ErrorCode::kInvalidBucketState,
+                 "An Object Lock configuration is present on this bucket, so the versioning "
+                 "state cannot be changed.");
+  }
   if (store_.set_bucket_versioning(call.target.bucket, state) != ObjectStore::Status::kOk) {
     return no_such_bucket(call);
   }

@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
+import uuid
 
 import boto3
 from botocore.auth import SigV4Auth
@@ -29,6 +31,9 @@ DEFAULT_BIN = os.path.join(REPO_ROOT, "build", "bin", "offcloud")
 ACCESS_KEY = "test"
 SECRET_KEY = "test"
 REGION = "ap-northeast-1"
+
+# boto3 would otherwise address buckets as <bucket>.127.0.0.1.
+PATH_STYLE = Config(s3={"addressing_style": "path"}, signature_version="s3v4")
 
 LISTENING_RE = re.compile(r"^offcloud listening on http://127\.0\.0\.1:(\d+)\n$")
 
@@ -443,3 +448,44 @@ def wait_closed(sock, timeout):
         if not data:
             return received, time.monotonic() - started
         received += data
+
+
+def new_bucket_name(tag="e2e"):
+    """A bucket name no other test of the run uses (names are global)."""
+    return ("e2e-%s-%s" % (tag, uuid.uuid4().hex[:12])).lower()
+
+
+class ServerTestCase(unittest.TestCase):
+    """One offcloud per class, started with SERVER_ARGS before its first test
+    and stopped after its last; `s3` is a path-style client of it. Tests make
+    their own buckets, so they do not depend on each other's order."""
+
+    SERVER_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = OffcloudServer(args=cls.SERVER_ARGS)
+        cls.server.__enter__()
+        cls.s3 = cls.server.boto3_client("s3", config=PATH_STYLE)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.__exit__(None, None, None)
+
+    def refused(self, code, status, call, *args, **kw):
+        """Calls a boto3 method that must fail with `status` and, unless
+        `code` is None (HEAD answers carry no body), that error code; returns
+        the error response."""
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as ctx:
+            call(*args, **kw)
+        err = ctx.exception.response.get("Error", {})
+        meta = ctx.exception.response.get("ResponseMetadata", {})
+        detail = "want %s/%d, got %r %r" % (code, status, err, meta.get("HTTPStatusCode"))
+        self.assertEqual(meta.get("HTTPStatusCode"), status, detail)
+        if code is not None:
+            self.assertEqual(err.get("Code"), code, detail)
+        return ctx.exception.response

@@ -1089,6 +1089,96 @@ class UpdateDestinationTests(FirehoseCase):
         self.assertEqual(len(self.keys(bucket)), 3, self.keys(bucket))
 
 
+    def test_every_setting_the_console_edits(self):
+        # What the console's edit form sends: both buffering hints, the
+        # compression and both prefixes, with the ids DescribeDeliveryStream gave.
+        bucket = self.make_bucket("upd-all")
+        name = unique("upd-all")
+        self.create_stream(name, bucket, size=5, interval=60, prefix="raw/")
+
+        def update(version, **settings):
+            self.fh.update_destination(
+                DeliveryStreamName=name, CurrentDeliveryStreamVersionId=version,
+                DestinationId=DESTINATION_ID, ExtendedS3DestinationUpdate=settings)
+            return self.wait_active(name)
+
+        desc = update("1", BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 900},
+                      CompressionFormat="GZIP", Prefix="logs/!{timestamp:yyyy}/",
+                      ErrorOutputPrefix="errors/!{firehose:error-output-type}/")
+        self.assertEqual(desc["VersionId"], "2")
+        ext = desc["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.assertEqual(ext["BufferingHints"], {"SizeInMBs": 64, "IntervalInSeconds": 900})
+        self.assertEqual((ext["CompressionFormat"], ext["Prefix"], ext["ErrorOutputPrefix"]),
+                         ("GZIP", "logs/!{timestamp:yyyy}/", "errors/!{firehose:error-output-type}/"))
+        # Empty prefixes clear them; the bounds of the hints are accepted.
+        desc = update("2", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+                      CompressionFormat="UNCOMPRESSED", Prefix="", ErrorOutputPrefix="")
+        self.assertEqual(desc["VersionId"], "3")
+        ext = desc["Destinations"][0]["ExtendedS3DestinationDescription"]
+        self.assertNotIn("Prefix", ext)
+        self.assertNotIn("ErrorOutputPrefix", ext)
+        self.assertEqual(ext["BufferingHints"], {"SizeInMBs": 1, "IntervalInSeconds": 0})
+        # A form filled from version 2 is stale now.
+        with self.assertRaises(ClientError) as ctx:
+            update("2", Prefix="late/")
+        self.assertClientError(ctx, "ConcurrentModificationException")
+        self.assertIn("current version id: 3 and the specified version id: 2",
+                      ctx.exception.response["Error"]["Message"])
+
+    def test_ids_and_settings_are_checked_as_the_model_says(self):
+        bucket = self.make_bucket("upd-ids")
+        name = unique("upd-ids")
+        self.create_stream(name, bucket)
+        good = {"DeliveryStreamName": name, "CurrentDeliveryStreamVersionId": "1",
+                "DestinationId": DESTINATION_ID,
+                "ExtendedS3DestinationUpdate": {"Prefix": "x/"}}
+        model = {
+            "no version id": ({"CurrentDeliveryStreamVersionId": None},
+                              "Value null at 'currentDeliveryStreamVersionId'"),
+            "empty version id": ({"CurrentDeliveryStreamVersionId": ""},
+                                 "Member must have length between 1 and 50"),
+            "version id of letters": ({"CurrentDeliveryStreamVersionId": "one"},
+                                      "regular expression pattern: [0-9]+"),
+            "version id of 51 digits": ({"CurrentDeliveryStreamVersionId": "1" * 51},
+                                        "Member must have length between 1 and 50"),
+            "no destination id": ({"DestinationId": None}, "Value null at 'destinationId'"),
+            "destination id off the pattern": ({"DestinationId": "dest id!"},
+                                               "regular expression pattern: [a-zA-Z0-9-]+"),
+            "compression off the enum": ({"ExtendedS3DestinationUpdate": {
+                "CompressionFormat": "BOGUS"}}, "enum value set"),
+        }
+        for label, (change, words) in model.items():
+            with self.subTest(case=label):
+                params = {k: v for k, v in dict(good, **change).items() if v is not None}
+                with self.assertRaises(ClientError) as ctx:
+                    self.fh_raw.update_destination(**params)
+                self.assertClientError(ctx, MODEL_CONSTRAINT_ERROR)
+                self.assertIn(words, ctx.exception.response["Error"]["Message"])
+        # The model's checks come before the stream is looked up.
+        with self.assertRaises(ClientError) as ctx:
+            self.fh_raw.update_destination(**dict(good, DeliveryStreamName=unique("none"),
+                                                  CurrentDeliveryStreamVersionId="x"))
+        self.assertClientError(ctx, MODEL_CONSTRAINT_ERROR)
+        semantic = {
+            "another destination": {"DestinationId": "destinationId-000000000002"},
+            "ZIP": {"ExtendedS3DestinationUpdate": {"CompressionFormat": "ZIP"}},
+            "expressions without an error prefix": {"ExtendedS3DestinationUpdate": {
+                "Prefix": "a/!{timestamp:yyyy}/"}},
+            "a bucket ARN that is not one": {"ExtendedS3DestinationUpdate": {
+                "BucketARN": "arn:aws:sqs:::q"}},
+        }
+        for label, change in semantic.items():
+            with self.subTest(case=label):
+                with self.assertRaises(ClientError) as ctx:
+                    self.fh_raw.update_destination(**dict(good, **change))
+                self.assertClientError(ctx, "InvalidArgumentException")
+        # Nothing refused changed the stream.
+        desc = self.fh.describe_delivery_stream(DeliveryStreamName=name)[
+            "DeliveryStreamDescription"]
+        self.assertEqual(desc["VersionId"], "1")
+        self.assertNotIn("Prefix", desc["Destinations"][0]["ExtendedS3DestinationDescription"])
+
+
 # ---------------------------------------------------------------------------
 # Custom prefixes
 # ---------------------------------------------------------------------------

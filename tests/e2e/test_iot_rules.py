@@ -275,6 +275,108 @@ class RuleApiTests(IotRulesCase):
         self.assertEqual(seen, names)
 
 
+class SqlCheckTests(IotRulesCase):
+    """POST /_offcloud/iot/sql-check: the console's SQL checked as you type,
+    by the parser CreateTopicRule uses (same message, same line and column)."""
+
+    PATH = "/_offcloud/iot/sql-check"
+
+    def check(self, body, service="iot", method="POST", key=(harness.ACCESS_KEY, harness.SECRET_KEY)):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if service:
+            headers = self.server.signed_headers(method, self.PATH, data, service=service,
+                                                 headers=headers, access_key=key[0],
+                                                 secret_key=key[1])
+        conn = self.server.http()
+        try:
+            conn.request(method, self.PATH, body=data, headers=headers)
+            response = conn.getresponse()
+            return response.status, json.loads(response.read() or b"{}")
+        finally:
+            conn.close()
+
+    def test_same_answer_as_create_topic_rule(self):
+        cases = [
+            "SELECT * FROM 'handson/analysisLogData' WHERE",
+            "SELECT *\nFROM 'a'\nWHERE temperature >",
+            "SELECT aws_lambda('arn:fn', *) AS r FROM 'x'",
+            "SELECT * FROM 'a/#/b'",
+            "SELECT 'unterminated FROM 'a'",
+            "SELECT " + "(" * 5000 + "1" + ")" * 5000 + " FROM 'a'",
+        ]
+        for sql in cases:
+            with self.subTest(sql=sql[:40]):
+                with self.assertRaises(ClientError) as ctx:
+                    self.create_rule(unique("chk_"), sql, [])
+                self.assertClientError(ctx, "SqlParseException", 400)
+                expected = ctx.exception.response["Error"]["Message"]
+                status, answer = self.check({"sql": sql, "awsIotSqlVersion": "2016-03-23"})
+                self.assertEqual(status, 200, answer)
+                self.assertEqual(answer["ok"], False)
+                self.assertEqual(answer["code"], "SqlParseException")
+                self.assertEqual(answer["message"], expected)
+                line, column = expected.split(" ", 2)[1].split(":")
+                self.assertEqual((answer["line"], answer["column"]), (int(line), int(column)))
+        self.assertTrue(self.server.running())
+        # <EOF> after the third line's 19 characters: line 3, column 19
+        # (0-based, as AWS counts), byte 9 + 9 + 19.
+        _, answer = self.check({"sql": "SELECT *\nFROM 'a'\nWHERE temperature >"})
+        self.assertEqual((answer["line"], answer["column"], answer["offset"]), (3, 19, 37))
+
+    def test_valid_sql_and_versions(self):
+        status, answer = self.check({"sql": HANDSON_SQL})
+        self.assertEqual((status, answer), (200, {"ok": True, "topic_filter": "handson/+"}))
+        # encode() needs 2016-03-23, as CreateTopicRule says.
+        sql = "SELECT encode(*, 'base64') AS b FROM 'a'"
+        self.assertTrue(self.check({"sql": sql, "awsIotSqlVersion": "2016-03-23"})[1]["ok"])
+        _, answer = self.check({"sql": sql, "awsIotSqlVersion": "2015-10-08"})
+        self.assertFalse(answer["ok"])
+        _, answer = self.check({"sql": "SELECT * FROM 'a'", "awsIotSqlVersion": "beta"})
+        self.assertFalse(answer["ok"])
+        self.assertIn("Unsupported awsIotSqlVersion beta", answer["message"])
+        # Nothing was stored.
+        self.assertEqual(self.iot.list_topic_rules(topic="handson/+")["rules"], [])
+        # Checks, one a pause in typing, stay out of the console's Activity;
+        # the rule calls around them are in it.
+        headers = self.server.signed_headers("GET", "/_offcloud/activity", service="offcloud")
+        conn = self.server.http()
+        try:
+            conn.request("GET", "/_offcloud/activity", headers=headers)
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            operations = {e["operation"] for e in json.loads(response.read())["entries"]}
+        finally:
+            conn.close()
+        self.assertIn("ListTopicRules", operations)
+        self.assertNotIn("CheckRuleSql", operations)
+
+    def test_refusals(self):
+        for body in (b"not json", {"sql": 5}, {"nosql": "x"}, [1],
+                     {"sql": "SELECT * FROM 'a'", "awsIotSqlVersion": 2016}):
+            with self.subTest(body=body):
+                status, answer = self.check(body)
+                self.assertEqual(status, 400, answer)
+        status, _ = self.check({"sql": "SELECT * FROM 'a'"}, method="GET")
+        self.assertEqual(status, 400)
+        # Unsigned: refused as any IoT call would be.
+        status, answer = self.check({"sql": "SELECT * FROM 'a'"}, service=None)
+        self.assertEqual(status, 403, answer)
+        status, answer = self.check({"sql": "SELECT * FROM 'a'"}, key=("test", "wrong"))
+        self.assertEqual(status, 403, answer)
+        # Any valid key may check SQL: a user whose policies allow nothing too.
+        iam = self.server.boto3_client("iam")
+        user = unique("nothing_")
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="publish-only", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iot:Publish", "Resource": "*"}]}))
+        created = iam.create_access_key(UserName=user)["AccessKey"]
+        key = (created["AccessKeyId"], created["SecretAccessKey"])
+        status, answer = self.check({"sql": "SELECT * FROM 'a'"}, key=key)
+        self.assertEqual((status, answer["ok"]), (200, True))
+
+
 class ActionTests(IotRulesCase):
     def test_republish_feeds_a_second_rule(self):
         bucket = self.create_bucket("chain")

@@ -15,12 +15,10 @@ import os
 import sys
 import tempfile
 import unittest
-import uuid
 import xml.etree.ElementTree as ET
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -28,28 +26,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 REGION = harness.REGION
-PATH_STYLE = Config(s3={"addressing_style": "path"}, signature_version="s3v4")
+PATH_STYLE = harness.PATH_STYLE
 
 
 def new_bucket_name(tag="cfg"):
-    return ("e2e-%s-%s" % (tag, uuid.uuid4().hex[:12])).lower()
+    return harness.new_bucket_name(tag)
 
 
-class ConfigCase(unittest.TestCase):
+class ConfigCase(harness.ServerTestCase):
     """One server per class; tests make their own buckets."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.OffcloudServer()
-        cls.server.__enter__()
-        cls.s3 = cls.server.boto3_client("s3", config=PATH_STYLE)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.__exit__(None, None, None)
 
     def make_bucket(self, tag="cfg"):
         name = new_bucket_name(tag)

@@ -21,17 +21,16 @@ import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 
-from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 REGION = harness.REGION
-PATH_STYLE = Config(s3={"addressing_style": "path"}, signature_version="s3v4")
+PATH_STYLE = harness.PATH_STYLE
 
 
 def new_bucket_name():
-    return "e2e-post-%s" % uuid.uuid4().hex[:12]
+    return harness.new_bucket_name("post")
 
 
 def multipart(fields, file_content=None, filename="upload.bin", after=None, boundary=None):
@@ -60,20 +59,11 @@ def multipart(fields, file_content=None, filename="upload.bin", after=None, boun
     return b"".join(out), "multipart/form-data; boundary=" + boundary
 
 
-class PostCase(unittest.TestCase):
+class PostCase(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.OffcloudServer()
-        cls.server.__enter__()
-        cls.s3 = cls.server.boto3_client("s3", config=PATH_STYLE)
+        super().setUpClass()
         cls.iam = cls.server.boto3_client("iam")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.__exit__(None, None, None)
 
     def setUp(self):
         self.bucket = new_bucket_name()

@@ -20,37 +20,23 @@ import tempfile
 import unittest
 import uuid
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 REGION = harness.REGION
-PATH_STYLE = Config(s3={"addressing_style": "path"}, signature_version="s3v4")
+PATH_STYLE = harness.PATH_STYLE
 VERSION_ID = re.compile(r"^[A-Za-z0-9._]{32}$")
 UNKNOWN_VERSION = "A" * 32  # well-formed, names nothing
 
 
 def new_bucket_name(tag="ver"):
-    return ("e2e-%s-%s" % (tag, uuid.uuid4().hex[:12])).lower()
+    return harness.new_bucket_name(tag)
 
 
-class VersioningCase(unittest.TestCase):
+class VersioningCase(harness.ServerTestCase):
     """One server per class; tests make their own buckets."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.OffcloudServer()
-        cls.server.__enter__()
-        cls.s3 = cls.server.boto3_client("s3", config=PATH_STYLE)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.__exit__(None, None, None)
 
     def make_bucket(self, status="Enabled", tag="ver"):
         name = new_bucket_name(tag)
@@ -60,17 +46,6 @@ class VersioningCase(unittest.TestCase):
             self.s3.put_bucket_versioning(Bucket=name,
                                           VersioningConfiguration={"Status": status})
         return name
-
-    def refused(self, code, status, call, *args, **kw):
-        with self.assertRaises(ClientError) as ctx:
-            call(*args, **kw)
-        err = ctx.exception.response.get("Error", {})
-        meta = ctx.exception.response.get("ResponseMetadata", {})
-        detail = "want %s/%d, got %r %r" % (code, status, err, meta.get("HTTPStatusCode"))
-        self.assertEqual(meta.get("HTTPStatusCode"), status, detail)
-        if code is not None:  # HEAD answers carry no body, hence no code
-            self.assertEqual(err.get("Code"), code, detail)
-        return ctx.exception.response
 
     def put(self, bucket, key, body):
         return self.s3.put_object(Bucket=bucket, Key=key, Body=body)

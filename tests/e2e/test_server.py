@@ -95,19 +95,11 @@ class StartupTests(unittest.TestCase):
             self.assertEqual(server.extra_stdout, [], "request logs leaked to stdout")
 
 
-class HttpTests(unittest.TestCase):
+class HttpTests(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.OffcloudServer()
-        cls.server.__enter__()
+        super().setUpClass()
         cls.iot = cls.server.boto3_client("iot-data")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.__exit__(None, None, None)
 
     def exchange(self, request_bytes, timeout=10.0):
         with self.server.connect(timeout=timeout) as sock:
@@ -294,20 +286,9 @@ class HostileInputTests(unittest.TestCase):
             server.stop()
 
 
-class IdleTimeoutTests(unittest.TestCase):
+class IdleTimeoutTests(harness.ServerTestCase):
     IDLE_TIMEOUT_S = 1.0
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.OffcloudServer(args=("--idle-timeout", str(cls.IDLE_TIMEOUT_S)))
-        cls.server.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.__exit__(None, None, None)
+    SERVER_ARGS = ("--idle-timeout", str(IDLE_TIMEOUT_S))
 
     def assertClosedByIdleTimeout(self, sock, connected_at):
         received, _ = harness.wait_closed(sock, timeout=3.0)

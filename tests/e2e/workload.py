@@ -8,14 +8,13 @@ import resource
 import time
 import uuid
 
-from botocore.config import Config
 
 import harness
 
 REGION = harness.REGION
 ACCOUNT = "000000000000"
 ROLE_ARN = "arn:aws:iam::%s:role/offcloud-e2e" % ACCOUNT
-PATH_STYLE = Config(s3={"addressing_style": "path"}, signature_version="s3v4")
+PATH_STYLE = harness.PATH_STYLE
 MIB = 1024 * 1024
 
 

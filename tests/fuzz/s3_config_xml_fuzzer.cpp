@@ -11,7 +11,10 @@
 #include "emulator/s3/s3_bucket_config.h"
 #include "emulator/s3/s3_bucket_policy.h"
 #include "emulator/s3/s3_cors.h"
+#include "emulator/s3/s3_lifecycle.h"
+#include "emulator/s3/s3_object_lock.h"
 #include "emulator/s3/s3_tagging.h"
+#include "emulator/util/xml.h"
 
 namespace {
 
@@ -50,7 +53,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     match_cors(rules, "https://app.example.com", "GET", {"content-type", "x-amz-date"});
   }
 
-  validate_lifecycle(input);
+  // A configuration S3 accepts parses into one rule per <Rule> for the sweep.
+  if (!validate_lifecycle(input)) {
+    auto document = parse_xml(input);
+    if (!document || parse_lifecycle_rules(input).size() != document->children.size()) {
+      fail("accepted lifecycle configuration does not parse into its rules", input);
+    }
+  }
   BucketEncryption encryption;
   parse_encryption(input, &encryption);
   std::string ownership;
@@ -59,5 +68,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parse_public_access_block(input, &block);
   bool is_public = false;
   validate_bucket_policy(input, "fuzz-bucket", &is_public);
+
+  // Object Lock: a configuration accepted survives its writer and its
+  // stored form.
+  LockConfiguration lock;
+  if (!parse_lock_configuration(input, &lock)) {
+    LockConfiguration again;
+    auto stored = decode_lock_configuration(encode_lock_configuration(lock));
+    if (parse_lock_configuration(lock_configuration_xml(lock), &again) || !stored ||
+        again.mode != lock.mode || again.days != lock.days || again.years != lock.years ||
+        stored->mode != lock.mode || stored->days != lock.days || stored->years != lock.years) {
+      fail("Object Lock configuration does not survive its writer", input);
+    }
+  }
+  decode_lock_configuration(input);
+  std::string retention_mode, hold;
+  std::int64_t until = 0;
+  parse_retention(input, 0, &retention_mode, &until);
+  parse_legal_hold(input, &hold);
+  parse_iso8601(input);
   return 0;
 }

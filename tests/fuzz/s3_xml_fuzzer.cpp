@@ -1,7 +1,8 @@
 // S3's XML request bodies, through the real S3Service on a scratch object
 // store: the input is the body of a DeleteObjects (POST /bucket?delete), a
 // CompleteMultipartUpload (POST /bucket/key?uploadId=...) and a CreateBucket
-// (PUT /bucket with a CreateBucketConfiguration). The store holds a bucket
+// (PUT /bucket with a CreateBucketConfiguration) and a RestoreObject
+// (POST /bucket/key?restore). The store holds a bucket
 // with two objects and an upload of two small parts, "part one" and "part
 // two" (ETags 3303e12af474ca11d85ed2966a932992 and
 // 3ea4e15b91a17dc76052c56cfcdf67a2, as the seeds name them); whatever an input
@@ -111,5 +112,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fixture->call("POST", std::string("/") + kBucket + "/upload.bin?uploadId=" + fixture->upload_id(),
                 body);
   fixture->call("PUT", std::string("/") + kNewBucket, body);
+  fixture->call("POST", std::string("/") + kBucket + "/" + kKeys[0] + "?restore", body);
   return 0;
 }

@@ -5,21 +5,24 @@
 // key sees is the server's rule (the built-in root every account's, an
 // account's root its account's, a user its own).
 //
-// The page polls GET /_offcloud/activity?after=<last seq> once a second
-// (signed like any call): nothing is held open between polls, and a poll
-// with nothing new costs the server one short lock. The table keeps the
-// latest MAX_ROWS.
+// The page reads the history with GET /_offcloud/activity (signed like
+// any call), then follows the live feed over WebSocket (live.js) from the
+// last entry it read, so nothing is lost or shown twice in between. The
+// table keeps the latest MAX_ROWS.
 import { t } from '../i18n.js';
-import { h, clear, errorBox, pageHeader, Poller } from '../ui.js';
+import { h, clear, errorBox, pageHeader } from '../ui.js';
+import { Live } from '../live.js';
 
 const MAX_ROWS = 500;
-const POLL_MS = 1000;
 const SERVICES = ['s3', 'iot', 'iotdata', 'iotdevicegateway', 'firehose', 'iam', 'sts'];
 
-const poller = new Poller(POLL_MS);
+let live = null;
+let visits = 0;  // rises each time the page is left, to drop a load for a page since left
 
 export function leave() {
-  poller.stop();
+  visits++;
+  if (live) live.stop();
+  live = null;
 }
 
 // "arn:aws:iam::111122223333:user/student" -> "111122223333 user/student".
@@ -112,6 +115,7 @@ export async function render(ctx) {
   const status = h('div', { id: 'activity-status' });
   const body = h('tbody', {});
   const count = h('span', { class: 'muted small', id: 'activity-count' });
+  const liveState = h('span', { class: 'live-state muted small', id: 'activity-live', 'data-state': 'connecting', role: 'status' }, t('live.connecting'));
   const scope = ctx.session.arn && ctx.session.arn.endsWith(':root')
     ? (ctx.session.account === '000000000000' ? t('activity.scope.all') : t('activity.scope.account', ctx.session.account))
     : t('activity.scope.own');
@@ -131,27 +135,35 @@ export async function render(ctx) {
     count.textContent = t('activity.count', entries.filter(shown).length, entries.length);
   }
 
-  async function poll(current) {
-    try {
-      const response = await aws.request({ service: 'offcloud', path: '/_offcloud/activity', query: [['after', String(lastSeq)]] });
-      const page = await response.json();
-      if (!current()) return;
-      if (page.last_seq < lastSeq) entries = [];  // offcloud restarted
-      lastSeq = page.last_seq;
-      if (page.entries.length) {
-        entries = entries.concat(page.entries).slice(-MAX_ROWS);
-        draw();
-      }
-      clear(status);
-    } catch (error) {
-      if (current()) clear(status).append(errorBox(error));
-    }
+  function add(more) {
+    if (!more.length) return;
+    entries = entries.concat(more).slice(-MAX_ROWS);
+    draw();
+  }
+
+  function follow() {
+    live = new Live(aws, {
+      feeds: ['activity'],
+      after: lastSeq,
+      onActivity: (more, missed) => {
+        // A smaller number than the last one: offcloud restarted.
+        if (more.length && entries.length && more[0].seq <= entries[entries.length - 1].seq) entries = [];
+        if (missed) clear(status).append(h('div', { class: 'alert', role: 'status', id: 'activity-missed' }, t('activity.missed')));
+        add(more);
+      },
+      onState: (state, detail) => {
+        liveState.dataset.state = state;
+        liveState.textContent = t(`live.${state}`, detail === undefined ? '' : Math.round(detail / 1000));
+        if (state === 'error') clear(status).append(errorBox({ code: t('error'), message: detail }));
+      },
+    });
+    live.start();
   }
 
   main.append(
     pageHeader(t('activity.title'), h('label', {}, h('span', { class: 'sr-only' }, t('activity.service')), service),
       h('label', {}, h('span', { class: 'sr-only' }, t('status')), outcome), pause),
-    h('p', { class: 'muted' }, t('activity.intro'), ' ', h('strong', { id: 'activity-scope' }, scope)),
+    h('p', { class: 'muted' }, t('activity.intro'), ' ', h('strong', { id: 'activity-scope' }, scope), ' ', liveState),
     status,
     h('table', { class: 'table activity', id: 'activity' },
       h('thead', {}, h('tr', {}, [t('activity.time'), t('activity.caller'), t('activity.source'), t('activity.service'),
@@ -159,5 +171,15 @@ export async function render(ctx) {
       body),
     h('p', {}, count));
   draw();
-  await poller.start(poll);
+  leave();
+  const mine = visits;
+  try {
+    const response = await aws.request({ service: 'offcloud', path: '/_offcloud/activity', query: [['after', '0']] });
+    const page = await response.json();
+    lastSeq = page.last_seq;
+    add(page.entries);
+  } catch (error) {
+    status.append(errorBox(error));
+  }
+  if (mine === visits) follow();
 }

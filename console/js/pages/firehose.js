@@ -1,17 +1,24 @@
 // Firehose: delivery streams; create (DirectPut to an S3 bucket, buffer
-// size and interval, prefix, compression), describe, delete; and each
+// size and interval, prefix, compression), describe, update (the same
+// settings, by UpdateDestination), delete; and each
 // stream's buffer, live: records, bytes, the oldest record's age, a
 // countdown to the delivery by interval, the last failure, the latest
 // deliveries (offcloud's GET /_offcloud/firehose/buffer, polled each second
 // while the page is shown).
 import { xmlAll, xmlText } from '../aws.js';
 import { t } from '../i18n.js';
-import { h, clear, attempt, errorBox, formatBytes, formatTime, field, table, pageHeader, Poller } from '../ui.js';
+import { h, clear, attempt, errorBox, successBox, formatBytes, formatTime, field, table, pageHeader, Poller } from '../ui.js';
 
 const bufferPoller = new Poller(1000);
 
 export function leave() {
   bufferPoller.stop();
+}
+
+function compressionSelect(id, value) {
+  return h('select', { id },
+    [['UNCOMPRESSED', t('firehose.disabled')], ['GZIP', 'GZIP']].map(([v, label]) =>
+      h('option', { value: v, selected: v === value || null }, label)));
 }
 
 function bufferCard(view) {
@@ -64,8 +71,7 @@ export async function render(ctx) {
   const interval = h('input', { id: 'buffer-interval', type: 'number', min: 0, max: 900, value: 60 });
   const prefix = h('input', { id: 'stream-prefix', spellcheck: 'false', placeholder: 'logs/' });
   const errorPrefix = h('input', { id: 'stream-error-prefix', spellcheck: 'false', placeholder: 'errors/!{firehose:error-output-type}/' });
-  const compression = h('select', { id: 'stream-compression' },
-    h('option', { value: 'UNCOMPRESSED' }, t('firehose.disabled')), h('option', { value: 'GZIP' }, 'GZIP'));
+  const compression = compressionSelect('stream-compression', 'UNCOMPRESSED');
 
   const form = h('form', {
     class: 'card', id: 'create-stream',
@@ -142,13 +148,13 @@ export async function render(ctx) {
     }
   }
 
-  async function describe(streamName) {
+  async function describe(streamName, done) {
     clear(detail).append(h('p', { class: 'muted' }, t('loading')));
     try {
       const { DeliveryStreamDescription: d } = await aws.firehose('DescribeDeliveryStream', { DeliveryStreamName: streamName });
       const s3 = (d.Destinations || [])[0]?.ExtendedS3DestinationDescription || (d.Destinations || [])[0]?.S3DestinationDescription || {};
       const hints = s3.BufferingHints || {};
-      clear(detail).append(h('section', { class: 'card' },
+      clear(detail).append(h('section', { class: 'card', 'data-version': d.VersionId },
         h('h2', {}, streamName),
         h('dl', { class: 'props' },
           h('dt', {}, 'ARN'), h('dd', {}, d.DeliveryStreamARN),
@@ -160,11 +166,50 @@ export async function render(ctx) {
           h('dt', {}, t('firehose.prefix')), h('dd', {}, s3.Prefix || ''),
           h('dt', {}, t('firehose.errorPrefix')), h('dd', {}, s3.ErrorOutputPrefix || ''),
           h('dt', {}, t('firehose.compression')), h('dd', {}, s3.CompressionFormat || ''),
-          h('dt', {}, t('created')), h('dd', {}, formatTime(d.CreateTimestamp))),
+          h('dt', {}, t('created')), h('dd', {}, formatTime(d.CreateTimestamp)),
+          h('dt', {}, t('firehose.version')), h('dd', { 'data-field': 'version' }, d.VersionId)),
+        done ? successBox(done) : null,
+        updateForm(d, s3),
         h('details', {}, h('summary', {}, 'JSON'), h('pre', {}, JSON.stringify(d, null, 2)))));
     } catch (error) {
       clear(detail).append(errorBox(error));
     }
+  }
+
+  // Edit the destination as AWS's console does: UpdateDestination with the
+  // VersionId and DestinationId this form was filled from, so a change made
+  // meanwhile elsewhere is refused (ConcurrentModificationException).
+  function updateForm(d, s3) {
+    const destination = d.Destinations[0];
+    const hints = s3.BufferingHints || {};
+    const formStatus = h('div', { class: 'status', id: 'update-status' });
+    const upSize = h('input', { id: 'update-buffer-size', type: 'number', min: 1, max: 128, required: true, value: hints.SizeInMBs });
+    const upInterval = h('input', { id: 'update-buffer-interval', type: 'number', min: 0, max: 900, required: true, value: hints.IntervalInSeconds });
+    const upCompression = compressionSelect('update-compression', s3.CompressionFormat);
+    const upPrefix = h('input', { id: 'update-prefix', spellcheck: 'false', value: s3.Prefix || '' });
+    const upErrorPrefix = h('input', { id: 'update-error-prefix', spellcheck: 'false', value: s3.ErrorOutputPrefix || '' });
+    return h('form', {
+      class: 'edit', id: 'update-stream',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const update = {
+          BufferingHints: { SizeInMBs: Number(upSize.value), IntervalInSeconds: Number(upInterval.value) },
+          CompressionFormat: upCompression.value, Prefix: upPrefix.value, ErrorOutputPrefix: upErrorPrefix.value,
+        };
+        const member = destination.ExtendedS3DestinationDescription ? 'ExtendedS3DestinationUpdate' : 'S3DestinationUpdate';
+        const ok = await attempt(formStatus, () => aws.firehose('UpdateDestination', {
+          DeliveryStreamName: d.DeliveryStreamName, CurrentDeliveryStreamVersionId: d.VersionId,
+          DestinationId: destination.DestinationId, [member]: update,
+        }));
+        if (ok) describe(d.DeliveryStreamName, t('firehose.updated', d.DeliveryStreamName));
+      },
+    },
+    h('h3', {}, t('firehose.edit')),
+    h('div', { class: 'row' }, field(t('firehose.bufferSize'), upSize, '1–128 MiB'), field(t('firehose.bufferInterval'), upInterval, '0–900')),
+    h('div', { class: 'row' }, field(t('firehose.prefix'), upPrefix), field(t('firehose.errorPrefix'), upErrorPrefix)),
+    field(t('firehose.compression'), upCompression),
+    h('button', { type: 'submit', class: 'primary', id: 'update-stream-submit' }, t('save')),
+    formStatus);
   }
 
   main.append(pageHeader(t('firehose.title'), h('button', { onclick: load }, t('refresh'))), status, list, detail, buffers, form);

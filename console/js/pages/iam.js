@@ -5,7 +5,7 @@
 // statement that decided.
 import { xmlAll, xmlChildren, xmlText } from '../aws.js';
 import { t } from '../i18n.js';
-import { h, clear, attempt, errorBox, formatTime, field, table, pageHeader, download } from '../ui.js';
+import { h, clear, attempt, errorBox, formatTime, field, table, pageHeader, download, submitOnCtrlEnter } from '../ui.js';
 
 const HANDSON_POLICY = JSON.stringify({
   Version: '2012-10-17',
@@ -70,7 +70,7 @@ export async function render(ctx) {
   // --- create policy -------------------------------------------------
   const policyName = h('input', { id: 'policy-name', required: true, spellcheck: 'false', placeholder: 'yamada_iot_publish_policy' });
   const policyDescription = h('input', { id: 'policy-description' });
-  const policyDocument = h('textarea', { id: 'policy-document', rows: 16, spellcheck: 'false' }, HANDSON_POLICY);
+  const policyDocument = submitOnCtrlEnter(h('textarea', { id: 'policy-document', rows: 16, spellcheck: 'false' }, HANDSON_POLICY));
   const policyStatus = h('div', { class: 'status', id: 'policy-status' });
   const policyForm = h('form', {
     class: 'card', id: 'create-policy',

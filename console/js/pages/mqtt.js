@@ -2,18 +2,24 @@
 // over WebSocket at /mqtt (a SigV4 presigned URL, service iotdevicegateway);
 // subscribe to filters such as '#', messages arriving live (topic, time,
 // QoS, retain flag, JSON pretty-printed), pause, clear; publish a payload to
-// a topic with QoS and retain. The list keeps the latest MAX_MESSAGES.
+// a topic with QoS and retain; the retained messages (list, view, remove).
+// The list keeps the latest MAX_MESSAGES (and shows the newest LIVE_SHOWN
+// while messages flow).
 import { MqttClient } from '../mqtt.js';
 import { t } from '../i18n.js';
-import { h, clear, errorBox, successBox, field, pageHeader } from '../ui.js';
+import { h, clear, errorBox, successBox, field, pageHeader, attempt, table, formatBytes, formatTime, submitOnCtrlEnter } from '../ui.js';
+import { uriEncode } from '../sigv4.js';
 
 const MAX_MESSAGES = 500;
+const LIVE_SHOWN = 50;
+const FLUSH_MS = 100;
 const SAMPLE = JSON.stringify({
   Datetime: '2019-01-01 00:00:00', 'AgeRange-Low': 15, 'AgeRange-High': 20, Gender: 'Female', Smile: true,
   Eyeglasses: false, Sunglasses: false, Beard: false, Mustache: false, EyesOpen: false, MouthOpen: true,
 }, null, 2);
 
 let client = null;
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function leave() {
   if (client) client.close();
@@ -27,29 +33,36 @@ export async function render(ctx) {
   const decoder = new TextDecoder();
 
   // --- messages ------------------------------------------------------
+  // The latest MAX_MESSAGES are kept (`kept`, oldest first). While live, the
+  // list shows the newest LIVE_SHOWN of them, drawn at most every FLUSH_MS:
+  // at thousands a second nobody reads more, and drawing every message would
+  // freeze the page. Paused, it shows every message kept, to scroll through.
   const list = h('ol', { class: 'messages', id: 'messages', 'aria-live': 'off' });
   const counter = h('span', { class: 'muted small', id: 'message-count' }, t('mqtt.count', 0, 0));
   let total = 0;
   let paused = false;
-  let queue = [];
+  let kept = [];
+  let queue = [];  // arrived since the last flush
   let scheduled = false;
   const flush = () => {
     scheduled = false;
     if (paused) return;
-    const batch = queue.slice(-MAX_MESSAGES);
+    const fresh = queue.length > MAX_MESSAGES ? queue.slice(-MAX_MESSAGES) : queue;
     queue = [];
+    kept = kept.concat(fresh);
+    if (kept.length > MAX_MESSAGES) kept = kept.slice(-MAX_MESSAGES);
+    const drawn = fresh.slice(-LIVE_SHOWN);
     const fragment = document.createDocumentFragment();
-    for (let i = batch.length - 1; i >= 0; i--) fragment.append(messageItem(batch[i], decoder));
+    for (let i = drawn.length - 1; i >= 0; i--) fragment.append(messageItem(drawn[i], decoder));
     list.prepend(fragment);
-    while (list.childElementCount > MAX_MESSAGES) list.lastElementChild.remove();
-    counter.textContent = t('mqtt.count', list.childElementCount, total);
+    while (list.childElementCount > LIVE_SHOWN) list.lastElementChild.remove();
+    counter.textContent = t('mqtt.count', kept.length, total);
   };
   const onMessage = (message) => {
     total++;
     message.time = new Date();
     queue.push(message);
-    if (queue.length > MAX_MESSAGES) queue.splice(0, queue.length - MAX_MESSAGES);
-    if (!scheduled && !paused) { scheduled = true; requestAnimationFrame(flush); }
+    if (!scheduled && !paused) { scheduled = true; setTimeout(() => requestAnimationFrame(flush), FLUSH_MS); }
   };
   const pause = h('button', {
     id: 'pause', 'aria-pressed': 'false',
@@ -57,10 +70,16 @@ export async function render(ctx) {
       paused = !paused;
       pause.setAttribute('aria-pressed', String(paused));
       pause.textContent = paused ? t('mqtt.resume') : t('mqtt.pause');
-      if (!paused) flush();
+      if (!paused) {
+        flush();
+        return;
+      }
+      const fragment = document.createDocumentFragment();
+      for (let i = kept.length - 1; i >= 0; i--) fragment.append(messageItem(kept[i], decoder));
+      clear(list).append(fragment);
     },
   }, t('mqtt.pause'));
-  const clearButton = h('button', { id: 'clear-messages', onclick: () => { clear(list); queue = []; total = 0; counter.textContent = t('mqtt.count', 0, 0); } }, t('mqtt.clear'));
+  const clearButton = h('button', { id: 'clear-messages', onclick: () => { clear(list); kept = []; queue = []; total = 0; counter.textContent = t('mqtt.count', 0, 0); } }, t('mqtt.clear'));
 
   // --- connection ----------------------------------------------------
   const subscriptions = new Map();  // filter -> qos
@@ -140,7 +159,7 @@ export async function render(ctx) {
   const topic = h('input', { id: 'publish-topic', value: 'handson/analysisLogData', spellcheck: 'false', required: true });
   const pubQos = h('select', { id: 'publish-qos' }, h('option', { value: 0 }, 'QoS 0'), h('option', { value: 1 }, 'QoS 1'));
   const retain = h('input', { type: 'checkbox', id: 'publish-retain' });
-  const payload = h('textarea', { id: 'publish-payload', rows: 10, spellcheck: 'false' }, SAMPLE);
+  const payload = submitOnCtrlEnter(h('textarea', { id: 'publish-payload', rows: 10, spellcheck: 'false' }, SAMPLE));
   const publishStatus = h('div', { class: 'status', id: 'publish-status' });
   const publishForm = h('form', {
     class: 'card', id: 'publish-form',
@@ -151,6 +170,7 @@ export async function render(ctx) {
       try {
         await client.publish(topic.value.trim(), payload.value, { qos: Number(pubQos.value), retain: retain.checked });
         publishStatus.append(successBox(t('mqtt.published', topic.value.trim())));
+        if (retain.checked) retained.load();
       } catch (error) {
         publishStatus.append(errorBox({ code: t('mqtt.closed'), message: error.message }));
       }
@@ -161,6 +181,8 @@ export async function render(ctx) {
   field(t('mqtt.payload'), payload),
   h('button', { type: 'submit', class: 'primary', id: 'publish' }, t('mqtt.publish')), publishStatus);
 
+  const retained = retainedCard(aws, () => client);
+
   main.append(
     pageHeader(t('mqtt.title'), connection, reconnect),
     h('p', { class: 'muted small' }, t('mqtt.intro', ctx.region)),
@@ -169,8 +191,82 @@ export async function render(ctx) {
       h('div', {}, subscribeForm, publishForm),
       h('section', { class: 'card messages-card' },
         h('div', { class: 'page-header' }, h('h2', {}, t('mqtt.messages')), h('div', { class: 'actions' }, counter, pause, clearButton)),
-        list)));
-  await connect();
+        list)),
+    retained);
+  await Promise.all([connect(), retained.load()]);
+}
+
+// The retained messages, as AWS IoT's console lists them: ListRetainedMessages
+// a page at a time, GetRetainedMessage to show one's payload, and removal by
+// publishing an empty retained message to its topic (what AWS's console
+// does; MQTT gives no other way).
+const RETAINED_PAGE = 25;
+
+function retainedCard(aws, currentClient) {
+  const status = h('div', { class: 'status', id: 'retained-status' });
+  const list = h('div', { id: 'retained-list' });
+  const shown = h('div', { id: 'retained-payload' });
+  const tokens = [undefined];  // the token of each page seen: [0] the first
+  let page = 0;
+  const previous = h('button', { class: 'small', id: 'retained-previous', disabled: true, onclick: () => { page--; card.load(); } }, t('mqtt.previousPage'));
+  const next = h('button', { class: 'small', id: 'retained-next', disabled: true, onclick: () => { page++; card.load(); } }, t('mqtt.nextPage'));
+
+  async function view(topic) {
+    clear(shown);
+    const message = await attempt(status, () => aws.restJson('iotdata', 'GET', `/retainedMessage/${uriEncode(topic)}`));
+    if (!message) return;
+    const bytes = Uint8Array.from(atob(message.payload || ''), (c) => c.charCodeAt(0));
+    const text = new TextDecoder().decode(bytes);
+    let pretty = text;
+    try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch { /* shown as it is */ }
+    shown.append(h('div', { class: 'retained-message', 'data-topic': message.topic },
+      h('h3', {}, h('code', {}, message.topic)),
+      h('p', { class: 'muted small' }, `QoS ${message.qos} · ${formatTime(message.lastModifiedTime)}`),
+      h('pre', { class: 'json' }, pretty)));
+  }
+
+  async function remove(topic) {
+    const client = currentClient();
+    if (!client?.open) { clear(status).append(errorBox({ code: t('mqtt.disconnected'), message: '' })); return; }
+    // QoS 1: the broker has dropped the message once PUBACK is back.
+    const ok = await attempt(status, () => client.publish(topic, new Uint8Array(0), { qos: 1, retain: true }).then(() => true),
+      t('mqtt.retainedRemoved', topic));
+    if (ok) { clear(shown); card.load(status); }
+  }
+
+  const card = h('section', { class: 'card', id: 'retained' },
+    h('div', { class: 'page-header' }, h('h2', {}, t('mqtt.retainedTitle')),
+      h('div', { class: 'actions' }, h('button', { class: 'small', id: 'refresh-retained', onclick: () => card.load() }, t('refresh')))),
+    status, list, h('div', { class: 'actions pager' }, previous, next), shown);
+
+  // Loads the current page; `keep` is a status box not to clear.
+  card.load = async (keep) => {
+    if (keep !== status) clear(status);
+    const query = [['maxResults', String(RETAINED_PAGE)]];
+    if (tokens[page]) query.push(['nextToken', tokens[page]]);
+    let result;
+    try {
+      result = await aws.restJson('iotdata', 'GET', '/retainedMessage', undefined, query);
+    } catch (error) {
+      clear(list).append(errorBox(error));
+      return;
+    }
+    if (!result.retainedTopics?.length && page > 0) {  // its last message was removed
+      page--;
+      card.load(keep);
+      return;
+    }
+    tokens.length = page + 1;
+    if (result.nextToken) tokens.push(result.nextToken);
+    previous.disabled = page === 0;
+    next.disabled = !result.nextToken;
+    const rows = (result.retainedTopics || []).map((r) => h('tr', { 'data-retained': r.topic },
+      h('td', {}, h('button', { class: 'link', 'data-action': 'view-retained', onclick: () => view(r.topic) }, r.topic)),
+      h('td', {}, formatBytes(r.payloadSize)), h('td', {}, `QoS ${r.qos}`), h('td', {}, formatTime(r.lastModifiedTime)),
+      h('td', {}, h('button', { class: 'danger small', 'data-action': 'remove-retained', onclick: () => remove(r.topic) }, t('mqtt.removeRetained')))));
+    clear(list).append(table([t('mqtt.topic'), t('size'), 'QoS', t('lastModified'), ''], rows, t('mqtt.noRetained')));
+  };
+  return card;
 }
 
 function messageItem(message, decoder) {
@@ -184,7 +280,7 @@ function messageItem(message, decoder) {
   return h('li', { class: 'message', 'data-topic': message.topic },
     h('div', { class: 'meta' },
       h('code', { class: 'topic' }, message.topic),
-      h('time', { datetime: message.time.toISOString() }, message.time.toLocaleTimeString()),
+      h('time', {}, timeFormat.format(message.time)),
       h('span', { class: 'badge' }, `QoS ${message.qos}`),
       message.retain ? h('span', { class: 'badge retained' }, t('mqtt.retained')) : null),
     body);

@@ -1,8 +1,10 @@
 // IoT rules: list; create and edit with the SQL and the firehose (with
 // separator), s3 and republish actions as forms; enable, disable, delete.
-// A rule AWS refuses shows its SqlParseException (line and column) as is.
+// The SQL is checked as you type by offcloud's own parser (POST
+// /_offcloud/iot/sql-check, the same compile as CreateTopicRule): its
+// SqlParseException is shown with the line, and a caret at the column.
 import { t } from '../i18n.js';
-import { h, clear, attempt, errorBox, formatTime, field, table, pageHeader } from '../ui.js';
+import { h, clear, attempt, errorBox, formatTime, field, table, pageHeader, submitOnCtrlEnter } from '../ui.js';
 
 const SEPARATORS = [['', 'none'], ['\n', '\\n'], ['\r\n', '\\r\\n'], ['\t', '\\t'], [',', ',']];
 
@@ -103,9 +105,11 @@ export async function render(ctx) {
     const creating = !rule;
     const name = h('input', { id: 'rule-name', required: true, spellcheck: 'false', value: rule?.ruleName || '', disabled: !creating || null, placeholder: 'yamadaPutAnalysisLogDataToS3' });
     const description = h('input', { id: 'rule-description', value: rule?.description || '' });
-    const sql = h('textarea', { id: 'rule-sql', rows: 3, spellcheck: 'false', required: true }, rule?.sql || "SELECT * FROM 'handson/analysisLogData'");
+    const sql = submitOnCtrlEnter(h('textarea', { id: 'rule-sql', rows: 3, spellcheck: 'false', required: true }, rule?.sql || "SELECT * FROM 'handson/analysisLogData'"));
     const version = h('select', { id: 'rule-sql-version' }, ['2016-03-23', '2015-10-08'].map((v) =>
       h('option', { value: v, selected: v === (rule?.awsIotSqlVersion || '2016-03-23') || null }, v)));
+    const sqlCheck = h('div', { id: 'sql-check', class: 'sql-check', 'aria-live': 'polite' });
+    watchSql(aws, sql, version, sqlCheck);
     const actions = h('div', { class: 'actions-list' });
     for (const action of rule?.actions?.length ? rule.actions : [undefined]) actions.append(actionForm(action));
     const errorAction = h('div', { class: 'error-action' });
@@ -134,7 +138,7 @@ export async function render(ctx) {
     },
     h('h2', {}, creating ? t('rules.create') : t('rules.edit', rule.ruleName)),
     field(t('name'), name), field(t('rules.description'), description),
-    field(t('rules.sql'), sql, t('rules.sqlHint')), field(t('rules.sqlVersion'), version),
+    field(t('rules.sql'), sql, t('rules.sqlHint')), sqlCheck, field(t('rules.sqlVersion'), version),
     actions, streams,
     h('div', { class: 'actions' },
       h('button', { type: 'button', onclick: () => actions.append(actionForm()) }, t('rules.addAction')),
@@ -151,4 +155,45 @@ export async function render(ctx) {
     h('button', { class: 'primary', id: 'new-rule', onclick: () => showEditor(null) }, t('rules.create'))),
   status, list, editor);
   await load();
+}
+
+// Checks the SQL after each pause in typing (SQL_CHECK_DELAY_MS), showing
+// CreateTopicRule's SqlParseException under the editor with the line it
+// names and a caret at its column. Only the latest check's answer is shown.
+const SQL_CHECK_DELAY_MS = 300;
+
+function watchSql(aws, sql, version, out) {
+  let timer = null;
+  let latest = 0;
+  const check = async () => {
+    const mine = ++latest;
+    let result;
+    try {
+      result = await aws.iot('POST', '/_offcloud/iot/sql-check', { sql: sql.value, awsIotSqlVersion: version.value });
+    } catch (error) {
+      if (mine === latest) clear(out).append(errorBox(error));
+      return;
+    }
+    if (mine !== latest) return;
+    sql.setAttribute('aria-invalid', String(!result.ok));
+    out.dataset.state = result.ok ? 'ok' : 'error';
+    if (result.ok) {
+      clear(out).append(h('span', { class: 'ok' }, t('rules.sqlOk', result.topic_filter)));
+      return;
+    }
+    // AWS counts the column in bytes; the caret keeps the line's tabs.
+    const line = sql.value.split('\n')[result.line - 1] ?? '';
+    const before = new TextDecoder().decode(new TextEncoder().encode(line).slice(0, result.column));
+    clear(out).append(
+      h('div', { class: 'alert error', 'data-error-code': result.code, 'data-line': result.line, 'data-column': result.column },
+        h('strong', {}, result.code), ' ', result.message,
+        h('pre', { class: 'caret' }, line, '\n', before.replace(/[^\t]/g, ' ') + '^')));
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, SQL_CHECK_DELAY_MS);
+  };
+  sql.addEventListener('input', schedule);
+  version.addEventListener('change', schedule);
+  check();
 }

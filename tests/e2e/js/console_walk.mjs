@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch, otherHosts } from './console_browser.mjs';
 
 const endpoint = new URL(process.env.OFFCLOUD_ENDPOINT);
 const artifacts = process.env.OFFCLOUD_ARTIFACTS || '.';
@@ -39,19 +39,7 @@ const RECORDS = [
 fs.mkdirSync(artifacts, { recursive: true });
 const step = (text) => console.log(`# ${text}`);
 
-const browser = await chromium.launch({
-  executablePath, headless: true,
-  args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
-});
-const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1360, height: 900 }, acceptDownloads: true });
-const requests = [];
-context.on('request', (request) => requests.push(request.url()));
-const page = await context.newPage();
-page.on('websocket', (ws) => requests.push(ws.url()));
-page.on('dialog', (dialog) => dialog.accept());
-const consoleErrors = [];
-page.on('pageerror', (error) => consoleErrors.push(String(error)));
-page.setDefaultTimeout(15000);
+const { browser, page, requests, consoleErrors } = await launch({ locale: 'ja-JP', executablePath });
 
 async function shot(name) {
   await page.screenshot({ path: path.join(artifacts, `console-${name}.png`), fullPage: false });
@@ -91,6 +79,8 @@ try {
   assert.equal(await page.evaluate(() => localStorage.getItem('offcloud.console.session')), null);
 
   step('S3: create the bucket in ap-northeast-1');
+  await page.waitForSelector('#overview-picture');  // the page after sign-in
+  await page.goto(`${endpoint.origin}/_offcloud/console/#/s3`);
   await page.waitForSelector('#create-bucket');
   await page.fill('#bucket-name', BUCKET);
   await page.selectOption('#bucket-region', 'ap-northeast-1');
@@ -310,12 +300,7 @@ try {
   await page.waitForFunction((b) => document.querySelector(`${b} dd[data-field="records"]`)?.textContent === '0', buffer);
 
   step('every request went to offcloud');
-  const others = requests.filter((url) => {
-    const u = new URL(url);
-    if (u.protocol === 'blob:' || u.protocol === 'data:') return false;
-    return u.host !== endpoint.host;
-  });
-  assert.deepEqual(others, [], 'requests to other hosts');
+  assert.deepEqual(otherHosts(requests, endpoint), [], 'requests to other hosts');
   assert.ok(requests.some((url) => url.startsWith(`ws://${endpoint.host}/mqtt?`)), 'the MQTT WebSocket');
   assert.deepEqual(consoleErrors, [], 'uncaught errors in the page');
   console.log(`# ${requests.length} requests, all to ${endpoint.host}`);

@@ -26,6 +26,19 @@ TEST(Config, EmbeddedDefaults) {
   EXPECT_EQ(config.log_level, LogLevel::kInfo);
 }
 
+TEST(Config, LifecycleDayAndSweep) {
+  Config defaults = load_config({}, env_of({}));
+  EXPECT_EQ(defaults.lifecycle_day_s, 86400);
+  EXPECT_FALSE(defaults.lifecycle_sweep_s);
+  Config config = load_config({"--lifecycle-day-seconds", "2"},
+                              env_of({{"OFFCLOUD_LIFECYCLE_SWEEP_SECONDS", "0.5"}}));
+  EXPECT_EQ(config.lifecycle_day_s, 2);
+  EXPECT_EQ(config.lifecycle_sweep_s, 0.5);
+  EXPECT_THROW(load_config({"--lifecycle-day-seconds", "0"}, env_of({})), ConfigError);
+  EXPECT_THROW(load_config({"--lifecycle-day-seconds", "86401"}, env_of({})), ConfigError);
+  EXPECT_THROW(load_config({"--lifecycle-sweep-seconds", "soon"}, env_of({})), ConfigError);
+}
+
 TEST(Config, FlagsBeatEnvironmentBeatFile) {
   std::string path = (std::filesystem::temp_directory_path() /
                       ("offcloud-config-" + std::to_string(::getpid()) + ".json"))

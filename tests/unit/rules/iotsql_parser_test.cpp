@@ -233,6 +233,31 @@ TEST(IotSqlParser, RefusesFunctionsThatCallOtherServices) {
   }
 }
 
+// Nesting is bounded, so that pasted "((((..." is refused, not a stack overflow.
+TEST(IotSqlParser, RefusesDeepNesting) {
+  auto nested = [](const std::string& open, const std::string& close, int levels) {
+    std::string sql = "SELECT ";
+    for (int i = 0; i < levels; ++i) sql += open;
+    sql += "1";
+    for (int i = 0; i < levels; ++i) sql += close;
+    return sql + " FROM 'a'";
+  };
+  EXPECT_NO_THROW(parse_sql(nested("(", ")", 150), SqlVersion::k2016_03_23));
+  EXPECT_NO_THROW(parse_sql(nested("- ", "", 150), SqlVersion::k2016_03_23));
+  for (const std::string& sql :
+       {nested("(", ")", 100000), nested("abs(", ")", 300), nested("[", "]", 300),
+        nested("NOT ", "", 100000), nested("- ", "", 100000)}) {
+    try {
+      parse_sql(sql, SqlVersion::k2016_03_23);
+      ADD_FAILURE() << sql.substr(0, 40);
+    } catch (const SqlParseError& error) {
+      EXPECT_NE(error.message.find("nested more than 200 levels"), std::string::npos)
+          << error.message;
+      EXPECT_TRUE(error.message.starts_with("Line 1:")) << error.message;
+    }
+  }
+}
+
 TEST(IotSqlParser, ParsesSqlVersions) {
   SqlVersion version;
   EXPECT_TRUE(parse_sql_version("", &version));

@@ -34,6 +34,22 @@ TEST(S3Lifecycle, AcceptsBothShapes) {
       "<StorageClass>GLACIER</StorageClass></Transition></Rule>"));
 }
 
+TEST(S3Lifecycle, TransitionsNameAClassLifecycleCanMoveTo) {
+  const std::string filter = "<Filter/><Status>Enabled</Status>";
+  EXPECT_FALSE(lifecycle_code("<Rule>" + filter +
+                              "<NoncurrentVersionTransition><NoncurrentDays>1</NoncurrentDays>"
+                              "<StorageClass>DEEP_ARCHIVE</StorageClass>"
+                              "</NoncurrentVersionTransition></Rule>"));
+  EXPECT_EQ(lifecycle_code("<Rule>" + filter +
+                           "<Transition><Days>1</Days><StorageClass>STANDARD</StorageClass>"
+                           "</Transition></Rule>"),
+            ErrorCode::kMalformedXML);
+  EXPECT_EQ(lifecycle_code("<Rule>" + filter +
+                           "<NoncurrentVersionTransition><StorageClass>GLACIER</StorageClass>"
+                           "</NoncurrentVersionTransition></Rule>"),
+            ErrorCode::kMalformedXML);
+}
+
 TEST(S3Lifecycle, RefusesWhatS3Refuses) {
   const std::string filter = "<Filter><Prefix></Prefix></Filter><Status>Enabled</Status>";
   EXPECT_EQ(validate_lifecycle(lifecycle(""))->code, ErrorCode::kMalformedXML);
