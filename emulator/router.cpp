@@ -116,6 +116,7 @@ struct Router::Route {
 // reader: carries what handle() needs, and logs a refusal found mid-body.
 struct Router::Admission : BodyReader {
   std::shared_ptr<BodyReader> inner;
+  HttpRequest head;  // what Service::decorate reads of a refusal found mid-body
   Route route;
   RequestContext context;
   std::string remote;
@@ -127,6 +128,7 @@ struct Router::Admission : BodyReader {
   std::optional<HttpResponse> finish() override { return logged(inner->finish()); }
   std::optional<HttpResponse> logged(std::optional<HttpResponse> refusal) {
     if (refusal) {
+      route.service->decorate(head, &*refusal);
       add_request_id(route.protocol, context.request_id, &*refusal);
       log_request(remote, route.service_name, context.operation, refusal->status, started);
     }
@@ -260,6 +262,7 @@ BodyPlan Router::plan_body(HttpRequest& head) {
   admission->context.request_id = new_uuid();
   ActivityEntry activity;
   auto refuse = [&](HttpResponse response) {
+    route.service->decorate(head, &response);
     add_request_id(route.protocol, admission->context.request_id, &response);
     log_request(head.remote_address, route.service_name, admission->context.operation,
                 response.status, admission->started);
@@ -275,6 +278,7 @@ BodyPlan Router::plan_body(HttpRequest& head) {
   if (plan.refusal) return refuse(std::move(*plan.refusal));
   if (!plan.reader) return {};
   admission->inner = std::move(plan.reader);
+  admission->head = head;
   admission->route = std::move(route);
   return {admission, nullptr};
 }
@@ -285,6 +289,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
     HttpRequest request;
     RequestContext context;
     std::string service_name;
+    Service* service = nullptr;  // decorates every answer, once routed
     Protocol protocol = Protocol::kRestJson;
     std::chrono::steady_clock::time_point started;
     ActivityEntry activity;
@@ -307,6 +312,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
   auto responded = std::make_shared<std::atomic<bool>>(false);
   Reply finish = [this, exchange, responded, reply = std::move(reply)](HttpResponse response) {
     if (responded->exchange(true)) return;
+    if (exchange->service) exchange->service->decorate(exchange->request, &response);
     // Every answer carries its request id, as AWS's do.
     add_request_id(exchange->protocol, exchange->context.request_id, &response);
     log_request(exchange->request.remote_address, exchange->service_name,
@@ -347,6 +353,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
   Route route;
   if (admission) {
     route = std::move(admission->route);
+    exchange->service = route.service;
   } else {
     std::optional<QueryParams> query = parse_query(req.query);
     if (!query) {
@@ -354,6 +361,7 @@ void Router::handle(HttpRequest&& request, Reply reply) {
       return finish(reject(ErrorCode::kInvalidRequest, "The query string is malformed.", req));
     }
     route = route_for(req, *query);
+    exchange->service = route.service;
     if (auto error = admit(req, *query, route, context)) {
       explain_refusal(req, *query, route, context, &exchange->activity);
       exchange->service_name = route.service_name;

@@ -25,10 +25,10 @@ bool lifecycle_matches(const LifecycleRule& rule, const ObjectInfo& version) {
   if (version.delete_marker) return filter.tags.empty() && !sized;
   if (filter.size_greater_than && !(version.size > *filter.size_greater_than)) return false;
   if (filter.size_less_than && !(version.size < *filter.size_less_than)) return false;
-  for (const auto& [key, value] : filter.tags) {
-    bool found = std::any_of(version.tags.begin(), version.tags.end(), [&](const auto& tag) {
-      return tag.first == key && tag.second == value;
-    });
+  // Every tag of the filter, key and value, among the version's.
+  for (const auto& wanted : filter.tags) {
+    bool found = std::any_of(version.tags.begin(), version.tags.end(),
+                             [&](const auto& tag) { return tag == wanted; });
     if (!found) return false;
   }
   return true;

@@ -106,6 +106,9 @@ class Service {
   virtual std::optional<UpgradePlan> upgrade(HttpRequest& /*head*/, RequestContext& /*context*/) {
     return std::nullopt;
   }
+  // Headers the service adds to each of its answers, refusals made before
+  // handle() ran included (S3's CORS headers, which AWS sends on errors too).
+  virtual void decorate(const HttpRequest& /*request*/, HttpResponse* /*response*/) {}
   // Called once on shutdown after the last request: flush what is buffered.
   virtual void shutdown() {}
 };

@@ -111,13 +111,18 @@ HttpResponse S3Service::preflight(S3Call& call) {
   return response;
 }
 
-void S3Service::add_cors_headers(const S3Call& call, HttpResponse* response) {
-  const std::string* origin = call.http.headers.find("origin");
-  if (!origin || call.target.bucket.empty()) return;
-  auto stored = store_.bucket_config(call.target.bucket, kCors);
+// Access-Control-* on an actual request with an Origin a rule allows,
+// whatever its answer: AWS sends them on errors too (AccessDenied,
+// NoSuchKey, a POST form's EntityTooLarge or expired policy), so that the
+// page can read them.
+void S3Service::add_cors_headers(const HttpRequest& request, const std::string& bucket,
+                                 HttpResponse* response) {
+  const std::string* origin = request.headers.find("origin");
+  if (!origin || bucket.empty()) return;
+  auto stored = store_.bucket_config(bucket, kCors);
   std::vector<CorsRule> rules;
   if (!stored || parse_cors(*stored, &rules)) return;
-  if (const CorsRule* rule = match_cors(rules, *origin, call.http.method, {})) {
+  if (const CorsRule* rule = match_cors(rules, *origin, request.method, {})) {
     add_allow_headers(*rule, *origin, response);
   }
 }

@@ -245,8 +245,12 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
       request.method != "HEAD") {
     access_.forget(call.target.bucket);
   }
-  add_cors_headers(call, &response);
   reply(std::move(response));
+}
+
+void S3Service::decorate(const HttpRequest& request, HttpResponse* response) {
+  if (request.method == "OPTIONS") return;  // a preflight answers with its own
+  if (auto target = parse_target(request)) add_cors_headers(request, target->bucket, response);
 }
 
 HttpResponse S3Service::dispatch(S3Call& call) {

@@ -74,6 +74,9 @@ class S3Service : public Service {
   bool streams_body(const HttpRequest& head, const QueryParams& query) const override;
   BodyPlan open_body(HttpRequest& head, RequestContext& context) override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
+  // The CORS headers of the bucket's rules (add_cors_headers), on every
+  // answer but a preflight's, errors and refusals included.
+  void decorate(const HttpRequest& request, HttpResponse* response) override;
   // Any request: what an anonymous caller may do is the buckets' policies'
   // and ACLs' to say (authorize_access), a CORS preflight the CORS rules'.
   bool serves_anonymously(const HttpRequest& request, const QueryParams& query) const override;
@@ -204,8 +207,9 @@ class S3Service : public Service {
   HttpResponse get_bucket_cors(S3Call& call);
   HttpResponse delete_bucket_cors(S3Call& call);
   HttpResponse preflight(S3Call& call);
-  // Access-Control-* on an actual request with an Origin a rule allows.
-  void add_cors_headers(const S3Call& call, HttpResponse* response);
+  // Access-Control-* on an actual request to `bucket` with an Origin a rule allows.
+  void add_cors_headers(const HttpRequest& request, const std::string& bucket,
+                        HttpResponse* response);
 
   // s3_bucket_config_handlers.cpp
   HttpResponse get_bucket_config(S3Call& call, const char* kind, ErrorCode missing);

@@ -25,7 +25,7 @@ import harness  # noqa: E402
 import test_js_sdk  # noqa: E402
 
 JS_DIR = test_js_sdk.JS_DIR
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = test_js_sdk.CHROMIUM
 ARTIFACTS = os.environ.get("OFFCLOUD_ARTIFACTS") or os.path.join(
     os.path.dirname(os.path.dirname(harness.offcloud_bin())), "test-artifacts", "console")
 CONSOLE_DIR = os.path.join(harness.REPO_ROOT, "console")
@@ -103,10 +103,7 @@ class ConsoleServingTests(unittest.TestCase):
 class ConsoleBrowserTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.access(CHROMIUM, os.X_OK):
-            raise AssertionError("%s is missing: scripts/setup --test installs Debian's chromium"
-                                 % CHROMIUM)
-        test_js_sdk.JsSdkTests.setUpClass()  # npm ci when node_modules lacks a dependency
+        test_js_sdk.require_browser()
 
     def walk(self, script, name, max_interval):
         """Runs js/<script> against a fresh offcloud whose Firehose intervals

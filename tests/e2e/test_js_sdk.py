@@ -1,6 +1,7 @@
 """Runs the AWS SDK for JavaScript tests (js/*.test.js: v2 aws-sdk and v3
 @aws-sdk/client-s3) against a real offcloud, one unittest test per file, each
-with its own server.
+with its own server; and js/s3_browser.mjs, the SDK v3 in Debian's Chromium
+on a page of another origin (S3 CORS and browser POST uploads).
 
 Installs js/node_modules from the committed package-lock.json (npm ci) when
 any dependency is missing, so a fresh clone or CI needs only node, npm and
@@ -20,6 +21,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
 # iot_device_sdk.test.js needs the TLS ports: test_iot_device_sdk.py runs it.
 JS_TESTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(JS_DIR, "*.test.js"))
@@ -77,6 +79,35 @@ class JsSdkTests(unittest.TestCase):
         self.assertIn("publish_v2.test.js", JS_TESTS)
         self.assertIn("s3_v3.test.js", JS_TESTS)
         self.assertIn("mqtt_ws.test.js", JS_TESTS)
+
+
+def require_browser():
+    """Debian's Chromium and node_modules, for the browser walks."""
+    if not os.access(CHROMIUM, os.X_OK):
+        raise AssertionError("%s is missing: scripts/setup --test installs Debian's chromium"
+                             % CHROMIUM)
+    JsSdkTests.setUpClass()  # npm ci when node_modules lacks a dependency
+
+
+class S3BrowserTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_browser()
+
+    def test_cors_and_post_from_a_browser(self):
+        # js/s3_browser.mjs: PutObject/GetObject under a bucket's CORS rule,
+        # the preflight refused (403) without one, createPresignedPost's
+        # form posted with a File (201, EntityTooLarge, an expired policy).
+        with harness.OffcloudServer() as server:
+            result = subprocess.run(["node", "s3_browser.mjs"], cwd=JS_DIR, stdin=subprocess.DEVNULL,
+                                    capture_output=True, text=True, timeout=180,
+                                    env=node_env({"OFFCLOUD_ENDPOINT": server.endpoint,
+                                                  "CHROMIUM": CHROMIUM}))
+            output = result.stdout + result.stderr
+            self.assertEqual(result.returncode, 0, "s3_browser.mjs failed:\n%s\nstderr tail:\n%s"
+                             % (output[-8000:], harness._tail(server.stderr_path)))
+            self.assertIn("s3 browser: ok", output)
+            server.stop()
 
 
 def _add_js_test(filename):

@@ -384,6 +384,41 @@ class CorsTests(ConfigCase):
         other.get_object(Bucket=bucket, Key="k")["Body"].read()
         self.assertNotIn("access-control-allow-origin", seen)
 
+    def test_cors_headers_on_errors(self):
+        # As on AWS, a refusal carries the rule's headers too, so that the
+        # page can read it: the handler's (NoSuchKey), authorization's on the
+        # head alone (an unsigned GET) and before a streamed body is read
+        # (an unsigned PUT).
+        bucket = self.make_bucket("cors")
+        self.s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": RULES})
+        signed = self.server.boto3_client("s3", config=PATH_STYLE)
+        signed.meta.events.register("before-call.s3.*",
+                                    lambda params, **kw: params["headers"].update(
+                                        {"Origin": "https://app.example.com"}))
+        with self.assertRaises(ClientError) as caught:
+            signed.get_object(Bucket=bucket, Key="missing")
+        headers = caught.exception.response["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(caught.exception.response["Error"]["Code"], "NoSuchKey")
+        self.assertEqual(headers.get("access-control-allow-origin"), "https://app.example.com")
+
+        def raw(method, origin, body=None):
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+            try:
+                conn.request(method, "/%s/k" % bucket, body=body, headers={"Origin": origin})
+                resp = conn.getresponse()
+                return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+            finally:
+                conn.close()
+
+        for method, payload in (("GET", None), ("PUT", b"unsigned")):
+            status, headers, body = raw(method, "https://app.example.com", payload)
+            self.assertEqual((status, self.error_code(body)), (403, "AccessDenied"), method)
+            self.assertEqual(headers.get("access-control-allow-origin"), "https://app.example.com")
+            self.assertEqual(headers.get("access-control-expose-headers"), "ETag, x-amz-request-id")
+            status, headers, _ = raw(method, "https://evil.example.com", payload)
+            self.assertEqual(status, 403)
+            self.assertNotIn("access-control-allow-origin", headers)
+
     def test_cli_cors(self):
         bucket = self.make_bucket("cors")
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

@@ -70,23 +70,26 @@ class PostCase(harness.ServerTestCase):
         self.s3.create_bucket(Bucket=self.bucket,
                               CreateBucketConfiguration={"LocationConstraint": REGION})
 
-    def post(self, body, content_type, path=None, host=None):
+    def post(self, body, content_type, path=None, host=None, origin=None):
         conn = self.server.http()
         headers = {"Content-Type": content_type}
         if host:
             headers["Host"] = host
+        if origin:
+            headers["Origin"] = origin
         conn.request("POST", path or "/" + self.bucket, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
         conn.close()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
-    def post_form(self, post, content=b"hello", filename="upload.bin", extra=None, after=None):
+    def post_form(self, post, content=b"hello", filename="upload.bin", extra=None, after=None,
+                  origin=None):
         fields = dict(post["fields"])
         fields.update(extra or {})
         body, content_type = multipart(fields, content, filename, after)
         self.assertEqual(post["url"], self.server.endpoint + "/" + self.bucket)
-        return self.post(body, content_type)
+        return self.post(body, content_type, origin=origin)
 
     def presigned(self, key, fields=None, conditions=None, expires=300, client=None):
         return (client or self.s3).generate_presigned_post(
@@ -242,6 +245,28 @@ class PostCase(harness.ServerTestCase):
         self.assertError(self.post_form(post), 403, "AccessDenied",
                          "Invalid according to Policy: Policy expired.")
         self.assertEqual(self.s3.list_objects_v2(Bucket=self.bucket)["KeyCount"], 0)
+
+    def test_refusals_carry_cors_headers(self):
+        # A page posting the form reads S3's refusal only with the CORS
+        # headers, which AWS sends on it as on a success; found by
+        # js/s3_browser.mjs (the refusal is made while the body streams in).
+        page = "http://page.example.com"
+        self.s3.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [
+            {"AllowedOrigins": [page], "AllowedMethods": ["POST"], "AllowedHeaders": ["*"]}]})
+        sized = self.presigned("sized", conditions=[["content-length-range", 1, 4]])
+        for post, content, status, code in ((sized, b"12", 204, None),
+                                            (sized, b"12345", 400, "EntityTooLarge"),
+                                            (self.presigned("late", expires=-60), b"x", 403,
+                                             "AccessDenied")):
+            result = self.post_form(post, content, origin=page)
+            if code:
+                self.assertError(result, status, code)
+            self.assertEqual(result[0], status, result[2])
+            self.assertEqual(result[1].get("access-control-allow-origin"), page, code)
+            self.assertEqual(result[1].get("access-control-allow-methods"), "POST", code)
+            other = self.post_form(post, content, origin="http://other.example.com")
+            self.assertEqual(other[0], status, other[2])
+            self.assertNotIn("access-control-allow-origin", other[1])
 
     def test_exact_key_mismatch(self):
         post = self.presigned("exact")

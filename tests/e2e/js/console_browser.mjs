@@ -1,7 +1,7 @@
-// What the console's browser walks share: Debian's Chromium (headless,
-// driven by playwright-core, which downloads no browser) with every request
-// and WebSocket it opens recorded, and the check that none went to another
-// host than offcloud.
+// What the browser walks (the console's, s3_browser.mjs) share: Debian's
+// Chromium (headless, driven by playwright-core, which downloads no browser)
+// with every request and WebSocket it opens recorded, and the check that
+// none went to another host than offcloud (and the walk's own page server).
 import { chromium } from 'playwright-core';
 
 export async function launch({ locale = 'en-US', executablePath = process.env.CHROMIUM || '/usr/bin/chromium' } = {}) {
@@ -21,11 +21,11 @@ export async function launch({ locale = 'en-US', executablePath = process.env.CH
   return { browser, context, page, requests, consoleErrors };
 }
 
-// The requests that went anywhere but `endpoint` (blob: and data: URLs stay in the page).
-export function otherHosts(requests, endpoint) {
+// The requests that went anywhere but the `endpoints` (blob: and data: URLs stay in the page).
+export function otherHosts(requests, ...endpoints) {
   return requests.filter((url) => {
     const u = new URL(url);
     if (u.protocol === 'blob:' || u.protocol === 'data:') return false;
-    return u.host !== endpoint.host;
+    return !endpoints.some((endpoint) => u.host === endpoint.host);
   });
 }
