@@ -80,10 +80,11 @@ class Service {
   // A refusal names its operation in context.operation, for the log.
   // Other services keep the router's rule: what identity policies allow.
   virtual bool has_resource_policies() const { return false; }
-  virtual std::optional<ApiError> authorize_access(
-      const HttpRequest& /*request*/, RequestContext& /*context*/,
-      const std::vector<IamRequest>& /*asks*/, const std::vector<Decision>& /*identity*/,
-      const ConditionContext& /*conditions*/) const {
+  virtual std::optional<ApiError> authorize_access(const HttpRequest& /*request*/,
+                                                   RequestContext& /*context*/,
+                                                   const std::vector<IamRequest>& /*asks*/,
+                                                   const std::vector<Decision>& /*identity*/,
+                                                   const ConditionContext& /*conditions*/) const {
     return std::nullopt;
   }
   // Condition keys of the service's own that every request carries (S3's

@@ -25,6 +25,18 @@ std::optional<int> s3::parse_max_keys(const S3Call& call, std::string_view name)
   return std::min(value, 1000);
 }
 
+std::optional<HttpResponse> s3::read_encoding_type(const S3Call& call, bool* url) {
+  *url = false;
+  const std::string* encoding = param(call, "encoding-type");
+  if (!encoding) return std::nullopt;
+  if (*encoding != "url") {
+    return error(call, ErrorCode::kInvalidArgument, "Invalid Encoding Method specified in Request",
+                 {{"ArgumentName", "encoding-type"}, {"ArgumentValue", *encoding}});
+  }
+  *url = true;
+  return std::nullopt;
+}
+
 HttpResponse S3Service::list_buckets(S3Call& call) {
   const std::string& account = call.context.principal.account_id;
   // Pages only when asked to (max-buckets), as AWS does; the token is the
@@ -240,13 +252,7 @@ HttpResponse S3Service::list_objects(S3Call& call, bool v2) {
                  "integer range");
   }
   bool url_encoding = false;
-  if (const std::string* encoding = param(call, "encoding-type")) {
-    if (*encoding != "url") {
-      return error(call, ErrorCode::kInvalidArgument,
-                   "Invalid Encoding Method specified in Request");
-    }
-    url_encoding = true;
-  }
+  if (auto refused = read_encoding_type(call, &url_encoding)) return *refused;
   auto encode = [&](std::string_view text) {
     return url_encoding ? uri_encode(text, /*keep_slash=*/true) : std::string(text);
   };

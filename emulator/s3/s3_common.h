@@ -50,6 +50,11 @@ void read_object_attributes(const HttpRequest& request, ObjectInfo* info);
 // nullopt when not a non-negative integer.
 std::optional<int> parse_max_keys(const S3Call& call, std::string_view name);
 
+// encoding-type of the list operations: *url is whether keys and the other
+// key-like elements go out URL-encoded ("url", S3's only method); the
+// InvalidArgument answer for any other value.
+std::optional<HttpResponse> read_encoding_type(const S3Call& call, bool* url);
+
 // Empty when `name` is a valid bucket name, else why not.
 std::string validate_bucket_name(std::string_view name);
 

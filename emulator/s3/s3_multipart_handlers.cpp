@@ -414,14 +414,7 @@ HttpResponse S3Service::list_multipart_uploads(S3Call& call) {
     request.max_uploads = std::min(value, 1000);
   }
   bool url_encoding = false;
-  if (const std::string* encoding = param(call, "encoding-type")) {
-    if (*encoding != "url") {
-      return error(call, ErrorCode::kInvalidArgument,
-                   "Invalid Encoding Method specified in Request",
-                   {{"ArgumentName", "encoding-type"}, {"ArgumentValue", *encoding}});
-    }
-    url_encoding = true;
-  }
+  if (auto refused = s3::read_encoding_type(call, &url_encoding)) return *refused;
   // With encoding-type=url, AWS encodes every key-like element.
   auto encode = [&](std::string_view value) {
     return url_encoding ? uri_encode(value, /*keep_slash=*/true) : std::string(value);

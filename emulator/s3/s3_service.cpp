@@ -250,6 +250,9 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
 
 void S3Service::decorate(const HttpRequest& request, HttpResponse* response) {
   if (request.method == "OPTIONS") return;  // a preflight answers with its own
+  // Only a browser's request (it sends Origin) gets CORS headers: the others
+  // skip parsing the target again.
+  if (!request.headers.find("origin")) return;
   if (auto target = parse_target(request)) add_cors_headers(request, target->bucket, response);
 }
 

@@ -166,13 +166,7 @@ HttpResponse S3Service::list_object_versions(S3Call& call) {
     }
   }
   bool url_encoding = false;
-  if (const std::string* encoding = param(call, "encoding-type")) {
-    if (*encoding != "url") {
-      return error(call, ErrorCode::kInvalidArgument,
-                   "Invalid Encoding Method specified in Request");
-    }
-    url_encoding = true;
-  }
+  if (auto refused = s3::read_encoding_type(call, &url_encoding)) return *refused;
   auto encode = [&](std::string_view text) {
     return url_encoding ? uri_encode(text, true) : std::string(text);
   };
