@@ -141,6 +141,11 @@ try {
     assert.match(result.error.message, /Failed to fetch/);
     const answered = [...preflights.values()].filter((p) => p.url.startsWith(`${endpoint.origin}/${bucket}/refused.txt`));
     assert.ok(answered.length >= 1, JSON.stringify([...preflights.values()]));
+    // DevTools events arrive on their own channel: the page may see the failure before
+    // the protocol reports the status of the last preflight.
+    for (let waited = 0; answered.some((p) => p.status === undefined) && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     for (const p of answered) assert.deepEqual([p.method, p.status], ['OPTIONS', 403]);
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'refused.txt' })),
       (error) => error.$metadata?.httpStatusCode === 404);
