@@ -2,7 +2,7 @@
 """Two builds of offcloud against each other on the hot rows of bench.py, in
 one run: a change's cost measured as a ratio, not against last week's table.
 
-The builds take turns, round after round, each on a fresh server and data
+The builds take turns, row after row, each row on a fresh server and data
 dir, driven by the same offcloud-loadgen (the --after build's); each row
 reports the median over the rounds and after/before. Alternating keeps the
 machine's drift (other load, thermal state) out of the ratio.
@@ -61,25 +61,24 @@ def setup_versioned_bucket(server):
     return True
 
 
-def one_round(args, bin_dir, workdir):
-    """requests/s of every row for one build, on one fresh server in its own
-    `workdir`."""
+def one_row(args, bin_dir, workdir, label, flags):
+    """requests/s of one row for one build, on a fresh server in its own
+    `workdir`, and whether the build has versioning. A server per row: what
+    one row writes (thousands of objects) does not slow the next."""
     os.mkdir(workdir)
     server = Server("offcloud", workdir, bin_dir)
-    rates = {}
     try:
         server.start()
         setup_rule(server)
-        rates["versioning"] = setup_versioned_bucket(server)
-        for label, flags in ROWS:
-            result, _ = loadgen(args, server, flags)
-            errors = result["non_2xx"] + result["no_response"] + result["failed_records"]
-            if errors:
-                raise RuntimeError("%s with %s: %d errors" % (label, bin_dir, errors))
-            rates[label] = result["requests_per_s"]
+        versioning = setup_versioned_bucket(server)
+        result, _ = loadgen(args, server, flags)
+        errors = result["non_2xx"] + result["no_response"] + result["failed_records"]
+        if errors:
+            raise RuntimeError("%s with %s: %d errors" % (label, bin_dir, errors))
+        return result["requests_per_s"], versioning
     finally:
         server.stop()
-    return rates
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main():
@@ -94,27 +93,34 @@ def main():
     workdir = tempfile.mkdtemp(prefix="offcloud-ab-")
     os.chmod(workdir, 0o755)
     began = time.monotonic()
-    samples = {"before": [], "after": []}
+    samples = {"before": {}, "after": {}}
+    versioning = {}
     try:
         for number in range(args.rounds):
-            for side in ("before", "after"):
-                run_dir = os.path.join(workdir, "%s-%d" % (side, number))
-                samples[side].append(one_round(args, getattr(args, side), run_dir))
+            for row, (label, flags) in enumerate(ROWS):
+                # Each row alternates which build goes first, round by round.
+                sides = ("before", "after") if (number + row) % 2 == 0 else ("after", "before")
+                for side in sides:
+                    run_dir = os.path.join(workdir, "%s-%d-%d" % (side, number, row))
+                    rate, versioning[side] = one_row(args, getattr(args, side), run_dir,
+                                                     label, flags)
+                    samples[side].setdefault(label, []).append(rate)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print("%s; %d rounds, builds alternating, %g s per row, concurrency %d; took %.0f s.\n"
+    print("%s; %d rounds, builds alternating, a fresh server per row, %g s per row, "
+          "concurrency %d; took %.0f s.\n"
           % (time.strftime("%Y-%m-%d %H:%M %Z"), args.rounds, args.seconds, args.concurrency,
              time.monotonic() - began))
     for side in ("before", "after"):
-        if not samples[side][0]["versioning"]:
+        if not versioning[side]:
             print("(The %s build has no versioning: its versioned rows ran on a plain bucket.)\n"
                   % side)
     print("| workload | before req/s | after req/s | after / before | after, each round |")
     print("| --- | ---: | ---: | ---: | --- |")
     for label, _ in ROWS:
-        before = statistics.median(r[label] for r in samples["before"])
-        after = statistics.median(r[label] for r in samples["after"])
-        rounds = ", ".join("%.0f" % r[label] for r in samples["after"])
+        before = statistics.median(samples["before"][label])
+        after = statistics.median(samples["after"][label])
+        rounds = ", ".join("%.0f" % r for r in samples["after"][label])
         print("| %s | %.0f | %.0f | %.3f | %s |" % (label, before, after, after / before, rounds))
 
 

@@ -218,9 +218,12 @@ std::optional<ApiError> Router::authorize(const HttpRequest& request, const Quer
     return std::nullopt;
   }
   std::vector<IamRequest> asks = route.service->iam_requests(request, query, context);
-  ConditionContext conditions = request_conditions(principal, request.remote_address,
-                                                   context.region, now_ms(), request.secure);
-  route.service->add_condition_keys(request, query, &conditions);
+  long long now = now_ms();
+  ConditionContext conditions([&, now](ConditionContext* keys) {
+    *keys =
+        request_conditions(principal, request.remote_address, context.region, now, request.secure);
+    route.service->add_condition_keys(request, query, keys);
+  });
   if (resource_policies) {
     std::vector<Decision> identity;
     if (principal.is_anonymous()) {

@@ -137,7 +137,7 @@ void Transaction::commit() {
 }
 
 CachedStatement Database::cached(std::string_view sql) {
-  auto it = cache_.find(std::string(sql));
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
     it = cache_.emplace(std::string(sql), std::make_unique<Statement>(db_, sql)).first;
   }

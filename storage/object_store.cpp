@@ -122,7 +122,8 @@ constexpr std::size_t kWriteBuffer = 1 << 20;
 
 BlobWriter::BlobWriter(std::string id, std::string path, int fd)
     : id_(std::move(id)), path_(std::move(path)), fd_(fd) {
-  buffer_.reserve(kWriteBuffer);
+  // No reserve: the buffer grows with what is written, so a 1 KiB object
+  // does not allocate (and the allocator then trim) a 1 MiB heap block.
 }
 
 BlobWriter::~BlobWriter() {
@@ -530,6 +531,12 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   old->bind(1, bucket);
   old->bind(2, info.key);
   if (old->step()) replaced = old->column_text(0);
+  write_row(bucket, info);
+  if (replaced == info.blob || (replaced && replaced->empty())) replaced.reset();
+  return replaced;
+}
+
+void ObjectStore::write_row(const std::string& bucket, const ObjectInfo& info) {
   auto insert = db_.cached(
       "INSERT OR REPLACE INTO object (bucket, key, size, etag, content_type, headers,"
       " metadata, checksums, last_modified_ms, blob, checksum_type, storage_class, parts, acl,"
@@ -561,8 +568,6 @@ std::optional<std::string> ObjectStore::upsert_object(const std::string& bucket,
   insert->bind(22, info.lock.legal_hold);
   insert->bind(23, info.customer_key.encode());
   insert->step();
-  if (replaced == info.blob || (replaced && replaced->empty())) replaced.reset();
-  return replaced;
 }
 
 ObjectStore::Status ObjectStore::check_condition(const std::string& bucket, const std::string& key,
@@ -665,15 +670,21 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
     std::optional<ObjectInfo> info =
         version_id ? object_version(bucket, key, version_id) : head_object(bucket, key);
     if (!info || info->delete_marker) return std::nullopt;
-    int fd = ::open(blob_path(info->blob).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) continue;
-    if (fd < 0) io_error("open blob " + info->blob);
-    std::uint64_t size = info->size;
-    std::uint64_t start = std::min(offset, size);
-    std::uint64_t count = std::min(length.value_or(size - start), size - start);
-    return std::make_pair(std::move(*info), std::make_unique<BlobReader>(fd, start, count));
+    if (auto reader = open_blob(*info, offset, length)) {
+      return std::make_pair(std::move(*info), std::move(reader));
+    }
   }
   throw StorageError("object " + key + " keeps changing under the reader");
+}
+
+std::unique_ptr<BlobReader> ObjectStore::open_blob(const ObjectInfo& info, std::uint64_t offset,
+                                                   std::optional<std::uint64_t> length) {
+  int fd = ::open(blob_path(info.blob).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return nullptr;
+  if (fd < 0) io_error("open blob " + info.blob);
+  std::uint64_t start = std::min(offset, info.size);
+  std::uint64_t count = std::min(length.value_or(info.size - start), info.size - start);
+  return std::make_unique<BlobReader>(fd, start, count);
 }
 
 bool ObjectStore::delete_object(const std::string& bucket, const std::string& key) {

@@ -322,6 +322,12 @@ class ObjectStore {
                                            const std::optional<std::string>& version_id);
   // The object (that version of it) and a reader for bytes
   // [offset, offset + length) of it; nullopt for nothing or a delete marker.
+  // A reader for bytes [offset, offset + length) of the blob `info` names
+  // (as head_object or object_version read it); null when that blob is gone,
+  // i.e. the object was overwritten or deleted since. Blobs never change, so
+  // what it reads is the object `info` describes.
+  std::unique_ptr<BlobReader> open_blob(const ObjectInfo& info, std::uint64_t offset,
+                                        std::optional<std::uint64_t> length);
   std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> open_object(
       const std::string& bucket, const std::string& key, std::uint64_t offset,
       std::optional<std::uint64_t> length,
@@ -445,6 +451,8 @@ class ObjectStore {
                        const WriteCondition& condition);
   // Inside a transaction: writes the row, returns the blob it replaced.
   std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info);
+  // Inside a transaction: writes the row over whatever was there.
+  void write_row(const std::string& bucket, const ObjectInfo& info);
   // Under mutex_: the bucket's versioning state; nullopt for no bucket.
   std::optional<Versioning> versioning_of(const std::string& bucket);
   // Inside a transaction (object_store_versions.cpp): makes `info` (an
@@ -456,6 +464,8 @@ class ObjectStore {
   // Inside a transaction: moves the current row of bucket/key, if any, to
   // the noncurrent versions.
   void retire_current(const std::string& bucket, const std::string& key);
+  // Inside a transaction: the same copy, leaving the current row in place.
+  void copy_current_to_versions(const std::string& bucket, const std::string& key);
   // Inside a transaction: the newest noncurrent version of bucket/key, if
   // any, becomes current.
   void promote_newest(const std::string& bucket, const std::string& key);

@@ -108,7 +108,7 @@ ObjectStore::Status ObjectStore::set_bucket_versioning(const std::string& name, 
   return changed->column_int(0) ? Status::kOk : Status::kNoSuchBucket;
 }
 
-void ObjectStore::retire_current(const std::string& bucket, const std::string& key) {
+void ObjectStore::copy_current_to_versions(const std::string& bucket, const std::string& key) {
   auto copy = db_.cached(std::string("INSERT INTO object_version (bucket, key, seq, ") +
                          kVersionRowColumns + ") SELECT bucket, key, ?3, " + kVersionRowColumns +
                          " FROM object WHERE bucket = ?1 AND key = ?2");
@@ -116,6 +116,10 @@ void ObjectStore::retire_current(const std::string& bucket, const std::string& k
   copy->bind(2, key);
   copy->bind(3, next_version_seq_++);
   copy->step();
+}
+
+void ObjectStore::retire_current(const std::string& bucket, const std::string& key) {
+  copy_current_to_versions(bucket, key);
   auto remove = db_.cached("DELETE FROM object WHERE bucket = ?1 AND key = ?2");
   remove->bind(1, bucket);
   remove->bind(2, key);
@@ -150,33 +154,34 @@ std::vector<std::string> ObjectStore::write_current(const std::string& bucket, O
   if (state == Versioning::kUnversioned) {
     // As before versioning: the one row is replaced.
     info->version_id.clear();
+  } else if (state == Versioning::kEnabled) {
+    // The current row, if any, becomes a noncurrent version (its blob with
+    // it); the new row takes its place. Two statements: this is every PUT
+    // to a versioned bucket.
+    info->version_id = new_version_id();
+    copy_current_to_versions(bucket, info->key);
+    write_row(bucket, *info);
+    return unreferenced;
   } else {
+    // Suspended: the write is the null version, which replaces the key's
+    // null version wherever it is; other versions stay.
+    info->version_id.clear();
     auto current = db_.cached("SELECT version_id FROM object WHERE bucket = ?1 AND key = ?2");
     current->bind(1, bucket);
     current->bind(2, info->key);
-    std::optional<std::string> current_version;
-    if (current->step()) current_version = current->column_text(0);
-    if (state == Versioning::kEnabled) {
-      info->version_id = new_version_id();
-      if (current_version) retire_current(bucket, info->key);
-    } else {
-      // Suspended: the write is the null version, which replaces the key's
-      // null version wherever it is; other versions stay.
-      info->version_id.clear();
-      if (current_version && !current_version->empty()) {
-        retire_current(bucket, info->key);
-        auto null_version = db_.cached(
-            "SELECT blob FROM object_version WHERE bucket = ?1 AND key = ?2 AND version_id = ''");
-        null_version->bind(1, bucket);
-        null_version->bind(2, info->key);
-        if (null_version->step()) {
-          unreferenced.push_back(null_version->column_text(0));
-          auto remove = db_.cached(
-              "DELETE FROM object_version WHERE bucket = ?1 AND key = ?2 AND version_id = ''");
-          remove->bind(1, bucket);
-          remove->bind(2, info->key);
-          remove->step();
-        }
+    if (current->step() && !current->column_text(0).empty()) {
+      retire_current(bucket, info->key);
+      auto null_version = db_.cached(
+          "SELECT blob FROM object_version WHERE bucket = ?1 AND key = ?2 AND version_id = ''");
+      null_version->bind(1, bucket);
+      null_version->bind(2, info->key);
+      if (null_version->step()) {
+        unreferenced.push_back(null_version->column_text(0));
+        auto remove = db_.cached(
+            "DELETE FROM object_version WHERE bucket = ?1 AND key = ?2 AND version_id = ''");
+        remove->bind(1, bucket);
+        remove->bind(2, info->key);
+        remove->step();
       }
     }
   }

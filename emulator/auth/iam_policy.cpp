@@ -640,15 +640,25 @@ PolicyStatement parse_statement(const json& element) {
 
 }  // namespace
 
+void ConditionContext::fill() const {
+  if (!fill_) return;
+  auto fill = std::move(fill_);
+  fill_ = nullptr;
+  fill(const_cast<ConditionContext*>(this));
+}
+
 void ConditionContext::set(std::string_view key, std::string value) {
+  fill();
   values_[lowered(key)] = {std::move(value)};
 }
 
 void ConditionContext::add(std::string_view key, std::string value) {
+  fill();
   values_[lowered(key)].push_back(std::move(value));
 }
 
 const std::vector<std::string>* ConditionContext::find(std::string_view key) const {
+  fill();
   auto it = values_.find(lowered(key));
   return it == values_.end() ? nullptr : &it->second;
 }

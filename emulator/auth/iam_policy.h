@@ -5,6 +5,7 @@
 // storage, no clock (the request time is a condition key like any other).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +19,12 @@ namespace offcloud {
 // several values (ForAnyValue / ForAllValues read them all).
 class ConditionContext {
  public:
+  ConditionContext() = default;
+  // Keys worked out only when first needed: `fill` runs at the first set(),
+  // add() or find(). Most requests meet no policy with a condition (a root's
+  // on its own bucket), so they never pay for the keys.
+  explicit ConditionContext(std::function<void(ConditionContext*)> fill) : fill_(std::move(fill)) {}
+
   // Replaces whatever `key` had.
   void set(std::string_view key, std::string value);
   void add(std::string_view key, std::string value);
@@ -25,7 +32,10 @@ class ConditionContext {
   const std::vector<std::string>* find(std::string_view key) const;
 
  private:
-  std::map<std::string, std::vector<std::string>, std::less<>> values_;  // lower-case keys
+  void fill() const;
+
+  mutable std::function<void(ConditionContext*)> fill_;
+  mutable std::map<std::string, std::vector<std::string>, std::less<>> values_;  // lower-case keys
 };
 
 // One key tested by one operator, e.g. "StringLike": {"s3:prefix": ["home/*"]}.

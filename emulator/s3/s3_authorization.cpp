@@ -1,6 +1,6 @@
 // Whether a request may do what it asks of S3, once the router has
 // authenticated it and evaluated the caller's identity policies: the
-// bucket's policy and ACLs, from the in-memory BucketAccessCache, weighed
+// bucket's policy and ACLs, from the in-memory BucketStateCache, weighed
 // by s3_access's combine_access(). Also the condition keys S3 adds to every
 // request.
 #include "emulator/auth/authorizer.h"  // denial_message
@@ -70,12 +70,12 @@ AccessVerdict S3Service::decide_access(const Principal& principal, const IamRequ
   if (!target || ask.action == "s3:CreateBucket") {
     return anonymous ? AccessVerdict::kNoResourceAllow : identity_only(identity);
   }
-  std::shared_ptr<const BucketAccess> access = access_.get(target->bucket);
+  std::shared_ptr<const BucketState> access = bucket_states_.get(target->bucket);
   // No such bucket: the handler says so (NoSuchBucket) to whoever may ask.
   if (!access) return anonymous ? AccessVerdict::kAllow : identity_only(identity);
 
   const std::string& account = principal.account_id;
-  std::string owner = access->owner;
+  std::string owner = access->info.owner;
   const AclPermission* permission =
       access->acls_enabled() ? acl_permission_for(ask.action) : nullptr;
   bool outsider = anonymous || account != owner;
@@ -125,10 +125,10 @@ AccessVerdict S3Service::decide_access(const Principal& principal, const IamRequ
     }
     PolicyCaller caller{anonymous,         account,
                         principal.arn,     anonymous ? std::string() : canonical_user_id(account),
-                        principal.is_root, account != access->owner};
+                        principal.is_root, account != access->info.owner};
     inputs.policy =
         evaluate_bucket_policy(*access->policy, caller, ask.action, ask.resource, *context);
-    if (inputs.policy == Decision::kAllow && owner != access->owner) {
+    if (inputs.policy == Decision::kAllow && owner != access->info.owner) {
       inputs.policy = Decision::kImplicitDeny;  // not the bucket owner's object to grant
     }
   }

@@ -47,8 +47,8 @@ std::optional<HttpResponse> S3Service::refuse_acl(const S3Call& call, const std:
                                                   const std::string* creating_with_ownership) {
   if (acl.empty()) return std::nullopt;
   // The bucket's owner; the caller's when it is creating the bucket.
-  std::string owner = canonical_user_id(call.access && !creating_with_ownership
-                                            ? call.access->owner
+  std::string owner = canonical_user_id(call.bucket_state && !creating_with_ownership
+                                            ? call.bucket_state->info.owner
                                             : call.context.principal.account_id);
   bool owner_only = true;
   bool is_public = false;

@@ -2,6 +2,7 @@
 // formats, header conventions. Internal to the S3 front-end.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@ void write_owner(XmlWriter& xml, std::string_view account_id, std::string_view e
 std::string object_owner(const S3Call& call, const ObjectInfo& object);
 inline constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
 inline constexpr std::size_t kMaxKeyBytes = 1024;
+// S3's limit for one PUT, one part and one POST upload: 5 GiB.
+inline constexpr std::uint64_t kMaxObjectBytes = 5ull << 30;
 
 HttpResponse error(const S3Call& call, ErrorCode code, std::string message = {},
                    std::vector<std::pair<std::string, std::string>> details = {});

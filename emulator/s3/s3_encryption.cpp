@@ -69,8 +69,8 @@ std::optional<HttpResponse> S3Service::apply_encryption(S3Call& call, ObjectInfo
                      *algorithm);
     }
     chosen.algorithm = *algorithm;
-  } else if (auto stored = store_.bucket_config(call.target.bucket, "encryption")) {
-    s3::parse_encryption(*stored, &chosen);
+  } else if (call.bucket_state && call.bucket_state->encryption) {
+    chosen = *call.bucket_state->encryption;
   }
   if (key) {
     if (!algorithm || !is_kms(*algorithm)) {
@@ -91,7 +91,7 @@ std::optional<HttpResponse> S3Service::apply_encryption(S3Call& call, ObjectInfo
   erase_encryption_headers(&info->headers);
   info->headers.emplace_back(std::string(s3::kSseHeader), chosen.algorithm);
   if (is_kms(chosen.algorithm)) {
-    std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
+    const BucketInfo* bucket = call.bucket_state ? &call.bucket_state->info : nullptr;
     std::string prefix = "arn:aws:kms:" + (bucket ? bucket->region : std::string("us-east-1")) +
                          ":" + (bucket ? bucket->owner : std::string(kAccountId)) + ":";
     // S3 names the key by its ARN; without one, the account's AWS managed key.

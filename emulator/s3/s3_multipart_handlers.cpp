@@ -326,8 +326,8 @@ HttpResponse S3Service::complete_multipart_upload(S3Call& call) {
   // S3's completion names SSE-S3 and SSE-KMS, never SSE-C (botocore's model).
   if (result.object.customer_key.empty()) add_encryption_headers(result.object, &response);
   add_written_version_header(result.object, &response);
-  if (call.access && !result.repeated) {
-    add_expiration_header(call.access->lifecycle, result.object, lifecycle_clock_, &response);
+  if (call.bucket_state && !result.repeated) {
+    add_expiration_header(call.bucket_state->lifecycle, result.object, lifecycle_clock_, &response);
   }
   return response;
 }

@@ -283,15 +283,15 @@ HttpResponse S3Service::put_object(S3Call& call) {
   if (!info.checksum_type.empty()) response.headers.add("x-amz-checksum-type", info.checksum_type);
   add_encryption_headers(info, &response);
   add_written_version_header(committed, &response);
-  if (call.access) {
-    add_expiration_header(call.access->lifecycle, committed, lifecycle_clock_, &response);
+  if (call.bucket_state) {
+    add_expiration_header(call.bucket_state->lifecycle, committed, lifecycle_clock_, &response);
   }
   return response;
 }
 
-HttpResponse S3Service::get_object(S3Call& call, bool head) {
-  std::optional<BucketInfo> bucket = store_.bucket(call.target.bucket);
-  if (!bucket) return no_such_bucket(call);
+HttpResponse S3Service::get_object(S3Call& call, bool head, int attempt) {
+  if (!call.bucket_state) return no_such_bucket(call);
+  const BucketInfo& bucket = call.bucket_state->info;
   std::optional<int> part_number;
   if (const std::string* text = param(call, "partNumber")) {
     part_number = parse_part_number(*text);
@@ -355,24 +355,24 @@ HttpResponse S3Service::get_object(S3Call& call, bool head) {
     length = part->length;
     partial = info->size > 0;
   }
-  auto opened =
-      store_.open_object(call.target.bucket, call.target.key, first, length, found.version_id);
-  if (!opened) {  // gone meanwhile: say how
-    ObjectLookup again = find_object(call);
-    return again.object ? error(call, ErrorCode::kNoSuchKey) : std::move(again.refusal);
+  // The row was read without the file: an overwrite or delete in between
+  // removes the blob it names. Then all is decided again, on what is there
+  // now (a few times at most, as ObjectStore::open_object does).
+  std::unique_ptr<BlobReader> reader = store_.open_blob(*info, first, length);
+  if (!reader) {
+    if (attempt < 4) return get_object(call, head, attempt + 1);
+    throw StorageError("object " + call.target.key + " keeps changing under the reader");
   }
-  auto& [object, reader] = *opened;
-  // Another version may have taken its place meanwhile, under another key.
-  if (auto refused = check_customer_key(call, object, customer_key)) return std::move(*refused);
+  const ObjectInfo& object = *info;
   decrypt_with(object, customer_key, *reader);
 
   HttpResponse response;
-  add_version_header(*bucket, object, &response);
+  add_version_header(bucket, object, &response);
   bool checksum_mode = iequals(call.http.headers.get("x-amz-checksum-mode"), "ENABLED");
   add_object_headers(object, checksum_mode && !partial, &response);
   add_lock_headers(call, object, &response);
-  if (object.is_latest && call.access) {
-    add_expiration_header(call.access->lifecycle, object, lifecycle_clock_, &response);
+  if (object.is_latest && call.bucket_state) {
+    add_expiration_header(call.bucket_state->lifecycle, object, lifecycle_clock_, &response);
   }
   add_restore_header(object, now_ms(), &response);
   if (part && !object.parts.empty()) {
@@ -612,8 +612,8 @@ HttpResponse S3Service::copy_object(S3Call& call) {
   HttpResponse response = xml_response(xml.finish());
   add_encryption_headers(copy, &response);
   add_written_version_header(committed, &response);
-  if (call.access) {
-    add_expiration_header(call.access->lifecycle, committed, lifecycle_clock_, &response);
+  if (call.bucket_state) {
+    add_expiration_header(call.bucket_state->lifecycle, committed, lifecycle_clock_, &response);
   }
   if (source.versioned_bucket) {
     response.headers.add("x-amz-copy-source-version-id", version_id_text(source.info.version_id));

@@ -67,17 +67,18 @@ bool S3Service::bypasses_governance(S3Call& call, const std::string& key) {
 
 std::optional<HttpResponse> S3Service::apply_object_lock(S3Call& call, ObjectInfo* info) {
   info->lock = {};
-  std::optional<LockConfiguration> config = bucket_lock_configuration(store_, call.target.bucket);
-  if (!config) {
+  const BucketState* bucket = call.bucket_state.get();
+  if (!bucket || !bucket->lock) {
     if (!has_lock_headers(call.http.headers)) return std::nullopt;
-    if (!store_.bucket(call.target.bucket)) return no_such_bucket(call);
+    if (!bucket) return no_such_bucket(call);
     return missing_lock(call);
   }
+  const LockConfiguration& config = *bucket->lock;
   std::int64_t now = now_ms();
   if (auto why = read_lock_headers(call.http.headers, now, &info->lock)) return invalid(call, *why);
-  if (info->lock.mode.empty() && !config->mode.empty()) {
-    info->lock.mode = config->mode;
-    info->lock.until_ms = default_retain_until(*config, now);
+  if (info->lock.mode.empty() && !config.mode.empty()) {
+    info->lock.mode = config.mode;
+    info->lock.until_ms = default_retain_until(config, now);
   }
   return std::nullopt;
 }

@@ -55,7 +55,8 @@ PostObjectReader::PostObjectReader(S3Service& service, const S3Call& call,
     : service_(service),
       context_(&call.context),
       target_(call.target),
-      access_(call.access ? call.access : service.access_.get(call.target.bucket)),
+      bucket_state_(call.bucket_state ? call.bucket_state
+                                      : service.bucket_states_.get(call.target.bucket)),
       parser_(boundary, *this) {
   form_request_.method = "POST";
   form_request_.path = call.http.path;
@@ -141,7 +142,7 @@ bool PostObjectReader::on_part(const s3::FormPart& part) {
 bool PostObjectReader::on_data(std::string_view bytes) {
   if (in_file_) {
     size_ += bytes.size();
-    std::uint64_t limit = kMaxObjectBytes;
+    std::uint64_t limit = s3::kMaxObjectBytes;
     if (length_range_) limit = std::min(limit, length_range_->second);
     if (size_ > limit) {
       HttpResponse refusal = fail(
@@ -351,7 +352,10 @@ std::optional<HttpResponse> PostObjectReader::read_object_options() {
   }
   // SSE-C form fields, as PutObject's headers.
   if (auto refused = s3::read_customer_key(call, false, &customer_key_)) return refused;
-  return service_.apply_encryption(call, &info_, &customer_key_);
+  if (auto refused = service_.apply_encryption(call, &info_, &customer_key_)) return refused;
+  // The bucket's default retention, which AWS applies to every object
+  // however it arrives (POST Object has no lock fields of its own).
+  return service_.apply_object_lock(call, &info_);
 }
 
 BodyPlan S3Service::open_post_body(S3Call& call) {

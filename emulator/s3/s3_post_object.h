@@ -29,8 +29,6 @@ class PostObjectReader : public BodyReader, private s3::FormDataParser::Handler 
  public:
   // The form fields before the file may hold this much, names and values.
   static constexpr std::size_t kMaxFieldBytes = 1 << 20;
-  // S3's limit for one PUT, and so for one POST.
-  static constexpr std::uint64_t kMaxObjectBytes = 5ull << 30;
 
   // `context` must outlive the body (the router's admission holds both).
   PostObjectReader(S3Service& service, const S3Call& call, std::string_view boundary);
@@ -59,7 +57,7 @@ class PostObjectReader : public BodyReader, private s3::FormDataParser::Handler 
   // The fields as headers, for the helpers PutObject shares (Content-Type,
   // x-amz-meta-*, acl as x-amz-acl, x-amz-server-side-encryption, ...).
   void build_form_request();
-  S3Call form_call() { return S3Call{form_request_, *context_, target_, access_}; }
+  S3Call form_call() { return S3Call{form_request_, *context_, target_, bucket_state_}; }
   bool stop(HttpResponse refusal);
   HttpResponse fail(ErrorCode code, std::string message = {},
                     std::vector<std::pair<std::string, std::string>> details = {});
@@ -69,7 +67,7 @@ class PostObjectReader : public BodyReader, private s3::FormDataParser::Handler 
   S3Target target_;
   // The bucket's owner and access settings, as the request's head found
   // them: what PutObject's helpers read for ownership, ACLs and defaults.
-  std::shared_ptr<const s3::BucketAccess> access_;
+  std::shared_ptr<const s3::BucketState> bucket_state_;
   HttpRequest form_request_;  // the head's path and address, the form's fields as headers
   s3::FormDataParser parser_;
 

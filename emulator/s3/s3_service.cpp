@@ -49,7 +49,7 @@ std::string object_owner(const S3Call& call, const ObjectInfo& object) {
     std::string owner = decode_acl(object.acl, "").owner_account;
     if (!owner.empty()) return owner;
   }
-  return call.access ? call.access->owner : call.context.principal.account_id;
+  return call.bucket_state ? call.bucket_state->info.owner : call.context.principal.account_id;
 }
 
 HttpResponse no_such_bucket(const S3Call& call) {
@@ -147,8 +147,17 @@ std::string validate_bucket_name(std::string_view name) {
 
 namespace {
 
-// Object subresources offcloud answers with NotImplemented.
-constexpr std::string_view kUnimplementedObjectSubresources[] = {"restore", "select", "torrent"};
+// Subresources offcloud answers with NotImplemented, whatever the method:
+// none may fall through to CreateBucket, DeleteBucket or ListObjects (or,
+// on a key, to PutObject), which would change or list what was not asked.
+// clang-format off
+constexpr std::string_view kUnimplementedBucketSubresources[] = {
+    "website", "notification", "logging", "replication", "accelerate", "requestPayment",
+    "analytics", "metrics", "inventory", "intelligent-tiering", "abac", "session",
+    "metadataConfiguration", "metadataTable", "metadataInventoryTable", "metadataJournalTable"};
+constexpr std::string_view kUnimplementedObjectSubresources[] = {
+    "restore", "select", "torrent", "encryption", "renameObject"};
+// clang-format on
 
 // Whether dispatch_object() will run PutObject or UploadPart, whose bodies
 // stream into a blob: decided from the same parameters in the same order,
@@ -210,7 +219,7 @@ BodyPlan S3Service::open_body(HttpRequest& head, RequestContext& context) {
     return BodyPlan{nullptr, std::make_shared<HttpResponse>(std::move(response))};
   };
   // Who may write here was decided before (authorize_access).
-  if (!store_.bucket(call.target.bucket)) return refuse(s3::no_such_bucket(call));
+  if (!bucket_states_.get(call.target.bucket)) return refuse(s3::no_such_bucket(call));
   if (call.target.key.size() > s3::kMaxKeyBytes) {
     return refuse(s3::error(call, ErrorCode::kKeyTooLongError));
   }
@@ -237,13 +246,14 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
     context.operation = "PreflightRequest";
     return reply(preflight(call));
   }
-  if (!call.target.bucket.empty()) call.access = access_.get(call.target.bucket);
+  if (!call.target.bucket.empty()) call.bucket_state = bucket_states_.get(call.target.bucket);
   HttpResponse response = dispatch(call);
-  // A bucket request that writes may have changed what authorization reads
-  // (the bucket itself, its policy, ACL, ownership or public access block).
+  // A bucket request that writes may have changed the bucket's state (the
+  // bucket itself, its versioning, ACL or a configuration). POST on a bucket
+  // (DeleteObjects, a form upload) changes objects only.
   if (!call.target.bucket.empty() && !call.target.has_key && request.method != "GET" &&
-      request.method != "HEAD") {
-    access_.forget(call.target.bucket);
+      request.method != "HEAD" && request.method != "POST") {
+    bucket_states_.forget(call.target.bucket);
   }
   reply(std::move(response));
 }
@@ -282,16 +292,15 @@ HttpResponse S3Service::dispatch(S3Call& call) {
   }
 
   if (!target.has_key) {
+    for (std::string_view sub : kUnimplementedBucketSubresources) {
+      if (s3::has_param(call, sub)) {
+        return not_implemented("the bucket subresource ?" + std::string(sub));
+      }
+    }
     if (method == "PUT") {
       if (s3::has_param(call, "acl")) {
         context.operation = "PutBucketAcl";
         return put_acl(call);
-      }
-      // Other configurations, unimplemented, must not create the bucket.
-      for (std::string_view sub :
-           {"website", "notification", "logging", "replication", "accelerate", "requestPayment",
-            "analytics", "metrics", "inventory", "intelligent-tiering"}) {
-        if (s3::has_param(call, sub)) return not_implemented("this bucket configuration");
       }
       context.operation = "CreateBucket";
       return create_bucket(call);
@@ -328,12 +337,6 @@ HttpResponse S3Service::dispatch(S3Call& call) {
       if (s3::has_param(call, "uploads")) {
         context.operation = "ListMultipartUploads";
         return list_multipart_uploads(call);
-      }
-      for (std::string_view sub :
-           {"website", "notification", "logging", "replication", "accelerate", "requestPayment",
-            "analytics", "metrics", "inventory", "intelligent-tiering"}) {
-        if (s3::has_param(call, sub))
-          return not_implemented("the bucket subresource ?" + std::string(sub));
       }
       const std::string* list_type = s3::param(call, "list-type");
       bool v2 = list_type && *list_type == "2";

@@ -7,7 +7,7 @@
 
 #include "emulator/api/service.h"
 #include "emulator/s3/s3_access.h"
-#include "emulator/s3/s3_bucket_access.h"
+#include "emulator/s3/s3_bucket_state.h"
 #include "storage/lifecycle.h"
 #include "storage/object_store.h"
 
@@ -29,9 +29,9 @@ struct S3Call {
   HttpRequest& http;
   RequestContext& context;
   S3Target target;
-  // The target bucket's owner and access settings; null when there is no
+  // The target bucket as a request reads it (BucketState); null when there is no
   // such bucket (or no bucket named).
-  std::shared_ptr<const s3::BucketAccess> access = nullptr;
+  std::shared_ptr<const s3::BucketState> bucket_state = nullptr;
 };
 
 // The object version a request names (?versionId=, else the current one),
@@ -63,7 +63,7 @@ class S3Service : public Service {
   explicit S3Service(ObjectStore& store, LifecycleClock lifecycle_clock = {},
                      std::int64_t restore_delay_ms = 0)
       : store_(store),
-        access_(store),
+        bucket_states_(store),
         lifecycle_clock_(lifecycle_clock),
         restore_delay_ms_(restore_delay_ms) {}
 
@@ -111,7 +111,8 @@ class S3Service : public Service {
 
   // s3_object_handlers.cpp
   HttpResponse put_object(S3Call& call);
-  HttpResponse get_object(S3Call& call, bool head);
+  // `attempt`: how often the object changed under this request already.
+  HttpResponse get_object(S3Call& call, bool head, int attempt = 0);
   HttpResponse delete_object(S3Call& call);
   HttpResponse delete_objects(S3Call& call);
   HttpResponse copy_object(S3Call& call);
@@ -253,7 +254,7 @@ class S3Service : public Service {
   HttpResponse restore_object(S3Call& call);
 
   ObjectStore& store_;
-  s3::BucketAccessCache access_;
+  s3::BucketStateCache bucket_states_;
   LifecycleClock lifecycle_clock_;
   std::int64_t restore_delay_ms_;
 };

@@ -1,5 +1,7 @@
 #include "emulator/s3/s3_upload.h"
 
+#include <cstdlib>
+
 #include "emulator/s3/s3_common.h"
 #include "emulator/util/log.h"
 
@@ -58,6 +60,12 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
     reader->chunked_.emplace(signed_chunks ? call.context.signing : std::nullopt, trailer,
                              [self](std::string_view data) { self->blob_->write(data); });
   }
+  // Refused before a byte of the body is read, as S3 does.
+  std::uint64_t proposed = reader->decoded_length_.value_or(0);
+  if (const std::string* length = headers.find("content-length"); length && !reader->chunked_) {
+    proposed = std::strtoull(length->c_str(), nullptr, 10);
+  }
+  if (proposed > s3::kMaxObjectBytes) return {nullptr, reader->too_large(proposed)};
   if (is_hex_sha256(content_sha256)) {
     reader->declared_sha256 = std::string(content_sha256);
     reader->sha256_.emplace(StreamingDigest::Algorithm::kSha256);
@@ -122,6 +130,18 @@ HttpResponse UploadReader::fail(ErrorCode code, std::string message) {
                         request_id_);
 }
 
+HttpResponse UploadReader::too_large(std::uint64_t proposed) const {
+  HttpResponse refusal = error_response(Protocol::kRestXml,
+                                        {ErrorCode::kEntityTooLarge,
+                                         "",
+                                         {{"ProposedSize", std::to_string(proposed)},
+                                          {"MaxSizeAllowed", std::to_string(s3::kMaxObjectBytes)},
+                                          {"Resource", resource_}}},
+                                        request_id_);
+  refusal.status = 400;  // S3's status for it; offcloud's HTTP limit says 413
+  return refusal;
+}
+
 std::optional<HttpResponse> UploadReader::consume(std::string_view bytes) {
   if (sha256_) sha256_->update(bytes);
   try {
@@ -130,6 +150,8 @@ std::optional<HttpResponse> UploadReader::consume(std::string_view bytes) {
     } else if (!chunked_->feed(bytes)) {
       return chunked_failure();
     }
+    // A body that declared no length (or lied about it) stops at the limit.
+    if (blob_->size() > s3::kMaxObjectBytes) return too_large(blob_->size());
   } catch (const std::exception& e) {
     log(LogLevel::kError, std::string("upload failed: ") + e.what());
     return fail(ErrorCode::kInternalError, "");

@@ -41,6 +41,8 @@ class UploadReader : public BodyReader {
  private:
   UploadReader() = default;
   HttpResponse fail(ErrorCode code, std::string message);
+  // EntityTooLarge for a body of `proposed` bytes, over s3::kMaxObjectBytes.
+  HttpResponse too_large(std::uint64_t proposed) const;
   HttpResponse chunked_failure();
 
   std::unique_ptr<BlobWriter> blob_;

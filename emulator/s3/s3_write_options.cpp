@@ -32,10 +32,11 @@ std::optional<HttpResponse> read_write_options(const S3Call& call, ObjectInfo* i
   // hands it over with bucket-owner-full-control). Anonymous writes are the
   // bucket owner's.
   const std::string& writer = call.context.principal.account_id;
-  std::string bucket_owner = call.access ? call.access->owner : writer;
+  std::string bucket_owner = call.bucket_state ? call.bucket_state->info.owner : writer;
   std::string object_owner = bucket_owner;
-  if (call.access && call.access->acls_enabled() && !writer.empty() && writer != bucket_owner) {
-    bool handed_over = call.access->ownership == "BucketOwnerPreferred" &&
+  if (call.bucket_state && call.bucket_state->acls_enabled() && !writer.empty() &&
+      writer != bucket_owner) {
+    bool handed_over = call.bucket_state->ownership == "BucketOwnerPreferred" &&
                        call.http.headers.get("x-amz-acl") == "bucket-owner-full-control";
     if (!handed_over) object_owner = writer;
   }

@@ -13,6 +13,7 @@ Run: OFFCLOUD_BIN=build/bin/offcloud python3 tests/e2e/test_s3_core.py -v
 import base64
 import concurrent.futures
 import datetime
+import http.client
 import json
 import os
 import sqlite3
@@ -33,7 +34,7 @@ from botocore.credentials import Credentials
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from test_s3 import (MIB, REGION, S3Case, checksum_crc32, md5_hex, multipart_etag,  # noqa: E402
-                     new_bucket_name, parse_xml_error, quoted_md5, urlopen)
+                     new_bucket_name, parse_xml_error, quoted_md5, s3_sign, urlopen)
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -141,7 +142,6 @@ class ConditionalWriteTests(CoreCase):
         data = os.urandom(64 * 1024)
         path = "/%s/%s" % (self.bucket, key)
         headers = {"If-None-Match": "*", "Content-Length": str(len(data))}
-        from test_s3 import s3_sign
         signed = s3_sign("PUT", self.server.endpoint + path, headers, unsigned_payload=True)
         signed["Host"] = "127.0.0.1:%d" % self.server.port
         sock = self.server.connect(timeout=30)
@@ -617,6 +617,97 @@ class BucketCoreTests(CoreCase):
 # ---------------------------------------------------------------------------
 # 8-9. encoding-type=url, stored Content-Encoding
 # ---------------------------------------------------------------------------
+
+
+class UnimplementedTests(CoreCase):
+    """What offcloud does not implement is refused with 501 NotImplemented,
+    whatever the method: never a fallback that deletes or creates a bucket,
+    lists its objects or overwrites an object."""
+
+    def test_bucket_configurations_change_nothing(self):
+        bucket = self.make_bucket("unimpl")  # empty: a DeleteBucket would succeed
+        for sub in ("website", "replication", "analytics&id=a", "metrics&id=m",
+                    "inventory&id=i", "intelligent-tiering&id=t", "metadataConfiguration",
+                    "metadataTable", "notification", "logging", "accelerate", "requestPayment",
+                    "abac", "session"):
+            for method in ("DELETE", "GET", "PUT", "POST"):
+                resp = self.raw(method, "/%s?%s" % (bucket, sub))
+                self.assertRawError(resp, "NotImplemented", 501)
+        self.assertStatus(self.s3.head_bucket(Bucket=bucket))
+        # A PUT of one on a bucket that does not exist creates nothing.
+        missing = new_bucket_name("unimpl")
+        for sub in ("abac", "metadataInventoryTable", "metadataJournalTable", "website"):
+            self.assertRawError(self.raw("PUT", "/%s?%s" % (missing, sub)), "NotImplemented", 501)
+        with self.assertRaises(Exception) as ctx:
+            self.s3.head_bucket(Bucket=missing)
+        self.assertClientError(ctx, "404", 404)
+
+    def test_sdk_calls_get_not_implemented(self):
+        bucket = self.make_bucket("unimpl")
+        calls = [
+            lambda: self.s3.delete_bucket_website(Bucket=bucket),
+            lambda: self.s3.delete_bucket_replication(Bucket=bucket),
+            lambda: self.s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="m"),
+            lambda: self.s3.get_bucket_website(Bucket=bucket),
+            lambda: self.s3.get_bucket_metadata_table_configuration(Bucket=bucket),
+        ]
+        for call in calls:
+            with self.assertRaises(Exception) as ctx:
+                call()
+            self.assertClientError(ctx, "NotImplemented", 501)
+        self.assertStatus(self.s3.head_bucket(Bucket=bucket))
+
+    def test_object_rename_and_encryption_update_write_nothing(self):
+        bucket = self.make_bucket("unimpl")
+        self.s3.put_object(Bucket=bucket, Key="kept", Body=b"original")
+        document = (b"<ObjectEncryption><SSE-KMS><KMSKeyArn>arn:aws:kms:us-east-1:"
+                    b"000000000000:key/k</KMSKeyArn></SSE-KMS></ObjectEncryption>")
+        self.assertRawError(self.raw("PUT", "/%s/kept?encryption" % bucket, body=document),
+                            "NotImplemented", 501)
+        self.assertRawError(self.raw("PUT", "/%s/renamed?renameObject" % bucket,
+                                     headers={"x-amz-rename-source": "/%s/kept" % bucket}),
+                            "NotImplemented", 501)
+        self.assertEqual(self.s3.get_object(Bucket=bucket, Key="kept")["Body"].read(),
+                         b"original")
+        keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        self.assertEqual(keys, ["kept"])
+
+
+class ObjectSizeLimitTests(CoreCase):
+    """S3 takes at most 5 GiB in one PUT or one part: a larger declared
+    body is refused (400 EntityTooLarge) before any of it is read."""
+
+    def send_head(self, path, headers):
+        """The request's head alone, a body it declares never sent; the answer."""
+        signed = s3_sign("PUT", "http://127.0.0.1:%d%s" % (self.server.port, path), headers,
+                         b"", unsigned_payload=True)
+        signed["Host"] = "127.0.0.1:%d" % self.server.port
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            conn.putrequest("PUT", path, skip_host=True, skip_accept_encoding=True)
+            for name, value in signed.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def test_put_and_part_over_five_gib(self):
+        bucket = self.make_bucket("limit")
+        over = 5 * 1024 ** 3 + 1
+        status, body = self.send_head("/%s/huge" % bucket, {"Content-Length": str(over)})
+        self.assertEqual(status, 400, body)
+        error = ET.fromstring(body)
+        self.assertEqual(error.findtext("Code"), "EntityTooLarge", body)
+        self.assertEqual(error.findtext("ProposedSize"), str(over), body)
+        self.assertEqual(error.findtext("MaxSizeAllowed"), str(5 * 1024 ** 3), body)
+        upload = self.s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+        status, body = self.send_head("/%s/parts?partNumber=1&uploadId=%s" % (bucket, upload),
+                                      {"Content-Length": str(over)})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(ET.fromstring(body).findtext("Code"), "EntityTooLarge", body)
+        self.assertEqual(self.s3.list_objects_v2(Bucket=bucket)["KeyCount"], 0)
 
 
 class EncodingTests(CoreCase):

@@ -16,10 +16,13 @@ import hmac
 import json
 import os
 import sys
+import time
 import unittest
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
+
+import botocore.exceptions
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -187,6 +190,29 @@ class PostCase(harness.ServerTestCase):
         self.assertEqual(status, 204, body)
         tags = self.s3.get_object_tagging(Bucket=self.bucket, Key="tagged")["TagSet"]
         self.assertEqual(tags, [{"Key": "team", "Value": "web"}])
+
+    def test_object_lock_default_retention(self):
+        # AWS applies a bucket's default retention to every object, however
+        # it arrives; POST Object has no lock fields of its own.
+        bucket = new_bucket_name()
+        self.s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True,
+                              CreateBucketConfiguration={"LocationConstraint": REGION})
+        self.s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+        self.bucket = bucket
+        status, _, body = self.post_form(self.presigned("defaulted"))
+        self.assertEqual(status, 204, body)
+        head = self.s3.head_object(Bucket=bucket, Key="defaulted")
+        self.assertEqual(head["ObjectLockMode"], "GOVERNANCE")
+        left = head["ObjectLockRetainUntilDate"].timestamp() - time.time()
+        self.assertTrue(86000 < left <= 86400, left)
+        # So the version cannot be deleted for good without the bypass.
+        with self.assertRaises(botocore.exceptions.ClientError) as refused:
+            self.s3.delete_object(Bucket=bucket, Key="defaulted", VersionId=head["VersionId"])
+        self.assertEqual(refused.exception.response["Error"]["Code"], "AccessDenied")
+        self.s3.delete_object(Bucket=bucket, Key="defaulted", VersionId=head["VersionId"],
+                              BypassGovernanceRetention=True)
 
     def test_large_file_streams_across_chunks(self):
         # Bytes that look like a delimiter's start, across many reads.

@@ -311,6 +311,32 @@ TEST(ConditionTest, DenyWithConditionOnlyDeniesWhenItHolds) {
   EXPECT_EQ(evaluate({&allow, &deny}, "iot:Publish", kTopic, outside), Decision::kExplicitDeny);
 }
 
+TEST(ConditionTest, DeferredKeysAreWorkedOutOnceAndOnlyWhenAsked) {
+  int fills = 0;
+  auto deferred = [&fills] {
+    return ConditionContext([&fills](ConditionContext* keys) {
+      ++fills;
+      keys->set("aws:SourceIp", "203.0.113.9");
+    });
+  };
+  // A policy without conditions never asks.
+  PolicyDocument allow = parse(kHandsOnPolicy);
+  EXPECT_EQ(evaluate({&allow}, "iot:Publish", kTopic, deferred()), Decision::kAllow);
+  EXPECT_EQ(fills, 0);
+  // One with a condition asks once, however often it reads.
+  PolicyDocument deny = parse(statement("Deny", R"("Action": "*", "Resource": "*",
+      "Condition": {"NotIpAddress": {"aws:SourceIp": "192.168.0.0/16"}})"));
+  ConditionContext keys = deferred();
+  EXPECT_EQ(evaluate({&allow, &deny}, "iot:Publish", kTopic, keys), Decision::kExplicitDeny);
+  EXPECT_EQ(evaluate({&allow, &deny}, "iot:Publish", kTopic, keys), Decision::kExplicitDeny);
+  EXPECT_EQ(fills, 1);
+  // What set() adds comes after the deferred keys, and wins over them.
+  ConditionContext overridden = deferred();
+  overridden.set("aws:SourceIp", "192.168.1.1");
+  EXPECT_EQ(evaluate({&allow, &deny}, "iot:Publish", kTopic, overridden), Decision::kAllow);
+  EXPECT_EQ(fills, 2);
+}
+
 struct MalformedCase {
   const char* document;
   const char* message;  // a part of IAM's message
