@@ -3,19 +3,21 @@
 import { Aws, loadSession, saveSession, clearSession, xmlText } from './aws.js';
 import { t, language, setLanguage } from './i18n.js';
 import { h, clear, errorBox, field, REGIONS } from './ui.js';
-import * as s3 from './pages/s3.js';
-import * as firehose from './pages/firehose.js';
-import * as rules from './pages/rules.js';
-import * as mqtt from './pages/mqtt.js';
-import * as iam from './pages/iam.js';
-import * as activity from './pages/activity.js';
-import * as overview from './pages/overview.js';
 
-
-// The first is the page shown after sign-in.
-const PAGES = { overview, s3, firehose, rules, mqtt, iam, activity };
+// The first is the page shown after sign-in. Each is loaded when first
+// shown (the browser keeps it): the sign-in page waits for none of them.
+const PAGES = {
+  overview: () => import('./pages/overview.js'),
+  s3: () => import('./pages/s3.js'),
+  firehose: () => import('./pages/firehose.js'),
+  rules: () => import('./pages/rules.js'),
+  mqtt: () => import('./pages/mqtt.js'),
+  iam: () => import('./pages/iam.js'),
+  activity: () => import('./pages/activity.js'),
+};
 const main = document.getElementById('main');
 let current = null;  // the page shown, to let it stop (MQTT) when left
+let routed = 0;  // which route() is the latest: an earlier one still loading gives way
 
 function regionSelect(value, onchange, id) {
   return h('select', { id, onchange: (e) => onchange(e.target.value) },
@@ -80,14 +82,22 @@ function renderSignIn(message) {
   if (!performance.getEntriesByName('offcloud:sign-in').length) performance.mark('offcloud:sign-in');
 }
 
-export function route() {
+export async function route() {
   if (current && current.leave) current.leave();
   current = null;
   const session = loadSession();
+  const mine = ++routed;
   if (!session) return renderSignIn();
   renderNav(session);
   const [, name = 'overview', ...rest] = location.hash.replace(/^#/, '').split('/');
-  const page = PAGES[name] || overview;
+  let page;
+  try {
+    page = await (PAGES[name] || PAGES.overview)();
+  } catch (error) {
+    if (mine === routed) clear(main).append(errorBox(error));
+    return;
+  }
+  if (mine !== routed) return;
   const aws = new Aws(session, session.region);
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
   const ctx = { aws, session, region: session.region, main: clear(main), rest: rest.map((p) => decodeURIComponent(p.split('?')[0])), params };
