@@ -5,7 +5,7 @@ broker, the MQTT rows' baseline, with a config file written here). With
 `tls`, both brokers also serve MQTT over mutual TLS with offcloud's CA and
 server certificate, and offcloud hands out the one device certificate every
 TLS client presents (Tls below). Also what is read from /proc about them:
-RSS of the whole process tree, and its peak since a reset."""
+RSS of the whole process tree, its peak since a reset, and its CPU time."""
 import json
 import os
 import re
@@ -279,6 +279,19 @@ class Server:
         """Peak RSS since reset_peak(): the sum of each process's peak, so for
         nginx's master and workers an upper bound."""
         return sum(status_kib(p, "VmHWM") for p in tree(self.proc.pid)) / 1024.0
+
+    def cpu_seconds(self):
+        """utime+stime of the process tree so far, children it reaped
+        included (cutime+cstime), so that a row's CPU is the difference."""
+        ticks = 0
+        for pid in tree(self.proc.pid):
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def client(self, service):
         import boto3

@@ -4,7 +4,8 @@
 
 namespace offcloud {
 
-FirehoseBuffer::FirehoseBuffer(const std::string& db_path, bool sync_commits) : db_(db_path) {
+FirehoseBuffer::FirehoseBuffer(const std::string& db_path, bool sync_commits)
+    : db_(db_path), reader_(db_path) {
   db_.exec(
       "CREATE TABLE IF NOT EXISTS delivery_stream (name TEXT PRIMARY KEY, config TEXT NOT NULL)"
       " WITHOUT ROWID;"
@@ -14,7 +15,9 @@ FirehoseBuffer::FirehoseBuffer(const std::string& db_path, bool sync_commits) : 
       "CREATE TABLE IF NOT EXISTS firehose_delivery (stream TEXT PRIMARY KEY,"
       " last_seq INTEGER NOT NULL, object_key TEXT NOT NULL) WITHOUT ROWID;");
   if (sync_commits) db_.exec("PRAGMA synchronous=FULL");
+  db_.exec("PRAGMA wal_autocheckpoint=0");  // checkpoint_loop's job
   writer_ = std::thread([this] { write_loop(); });
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 FirehoseBuffer::~FirehoseBuffer() {
@@ -23,7 +26,31 @@ FirehoseBuffer::~FirehoseBuffer() {
     stopping_ = true;
   }
   queue_ready_.notify_all();
+  checkpoint_due_.notify_all();
   writer_.join();
+  checkpointer_.join();
+}
+
+void FirehoseBuffer::checkpoint_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      checkpoint_due_.wait(lock, [this] { return stopping_ || wrote_; });
+      if (stopping_) return;
+      // Many commits to one checkpoint, a few times a second.
+      checkpoint_due_.wait_for(lock, kCheckpointEvery, [this] { return stopping_; });
+      if (stopping_) return;
+      wrote_ = false;
+    }
+    // PASSIVE: copies what it can without waiting for the writer, which
+    // goes on appending meanwhile.
+    std::lock_guard lock(read_mutex_);
+    try {
+      reader_.exec("PRAGMA wal_checkpoint(PASSIVE)");
+    } catch (const StorageError&) {
+      // Retried after the next commit; the WAL only grows meanwhile.
+    }
+  }
 }
 
 void FirehoseBuffer::save_stream(const StoredStream& stream) {
@@ -124,15 +151,20 @@ void FirehoseBuffer::write_loop() {
         durable = false;
       }
     }
+    {
+      std::lock_guard lock(queue_mutex_);
+      wrote_ = true;
+    }
+    checkpoint_due_.notify_all();
     for (Pending& pending : batch) pending.done(durable);
   }
 }
 
 std::vector<BufferedRecord> FirehoseBuffer::oldest(const std::string& stream,
                                                    std::uint64_t max_bytes) {
-  std::lock_guard lock(db_mutex_);
+  std::lock_guard lock(read_mutex_);
   std::vector<BufferedRecord> out;
-  auto select = db_.cached(
+  auto select = reader_.cached(
       "SELECT seq, arrival_ms, data FROM firehose_record WHERE stream = ?1 ORDER BY seq");
   select->bind(1, stream);
   std::uint64_t total = 0;
@@ -156,8 +188,9 @@ void FirehoseBuffer::begin_delivery(const std::string& stream, const Delivery& d
 
 std::optional<FirehoseBuffer::Delivery> FirehoseBuffer::pending_delivery(
     const std::string& stream) {
-  std::lock_guard lock(db_mutex_);
-  auto select = db_.cached("SELECT last_seq, object_key FROM firehose_delivery WHERE stream = ?1");
+  std::lock_guard lock(read_mutex_);
+  auto select =
+      reader_.cached("SELECT last_seq, object_key FROM firehose_delivery WHERE stream = ?1");
   select->bind(1, stream);
   if (!select->step()) return std::nullopt;
   return Delivery{select->column_int(0), select->column_text(1)};
@@ -165,9 +198,9 @@ std::optional<FirehoseBuffer::Delivery> FirehoseBuffer::pending_delivery(
 
 std::vector<BufferedRecord> FirehoseBuffer::through(const std::string& stream,
                                                     std::int64_t last_seq) {
-  std::lock_guard lock(db_mutex_);
+  std::lock_guard lock(read_mutex_);
   std::vector<BufferedRecord> out;
-  auto select = db_.cached(
+  auto select = reader_.cached(
       "SELECT seq, arrival_ms, data FROM firehose_record WHERE stream = ?1 AND seq <= ?2"
       " ORDER BY seq");
   select->bind(1, stream);
@@ -192,8 +225,8 @@ void FirehoseBuffer::finish_delivery(const std::string& stream, std::int64_t las
 }
 
 BufferStats FirehoseBuffer::stats(const std::string& stream) {
-  std::lock_guard lock(db_mutex_);
-  auto select = db_.cached(
+  std::lock_guard lock(read_mutex_);
+  auto select = reader_.cached(
       "SELECT count(*), coalesce(sum(length(data)), 0), coalesce(min(arrival_ms), 0)"
       " FROM firehose_record WHERE stream = ?1");
   select->bind(1, stream);

@@ -120,15 +120,26 @@ constexpr std::size_t kWriteBuffer = 1 << 20;
 
 }  // namespace
 
-BlobWriter::BlobWriter(std::string id, std::string path, int fd)
-    : id_(std::move(id)), path_(std::move(path)), fd_(fd) {
+BlobWriter::BlobWriter(std::string id, std::string path, std::uint64_t inline_max)
+    : id_(std::move(id)), path_(std::move(path)), inline_max_(inline_max) {
   // No reserve: the buffer grows with what is written, so a 1 KiB object
   // does not allocate (and the allocator then trim) a 1 MiB heap block.
 }
 
 BlobWriter::~BlobWriter() {
+  if (pipeline_) pipeline_->finish();  // its file lane may still be writing
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(path_.c_str());
+  if (!committed_ && created_) ::unlink(path_.c_str());
+}
+
+void BlobWriter::create_file() {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0 && errno == ENOENT) {
+    fs::create_directories(fs::path(path_).parent_path());
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd_ < 0) io_error("create " + path_);
+  created_ = true;
 }
 
 void BlobWriter::add_checksum(ChecksumAlgorithm algorithm) {
@@ -144,12 +155,23 @@ void BlobWriter::encrypt(const CustomerKey& key, bool plaintext_md5) {
   if (plaintext_md5) plaintext_md5_.emplace(StreamingDigest::Algorithm::kMd5);
 }
 
+void BlobWriter::add_sha256() {
+  sha256_.emplace(StreamingDigest::Algorithm::kSha256);
+}
+
+void BlobWriter::hash_now(std::string_view data) {
+  md5_.update(data);
+  for (Checksum& checksum : checksums_) checksum.update(data);
+  if (sha256_) sha256_->update(data);
+}
+
 void BlobWriter::write_encrypted(std::string_view data) {
   for (Checksum& checksum : checksums_) checksum.update(data);
+  if (sha256_) sha256_->update(data);
   if (plaintext_md5_) plaintext_md5_->update(data);
   // Encrypted in the write buffer, so the plaintext never reaches the file.
   while (!data.empty()) {
-    if (buffer_.size() == kWriteBuffer) flush();
+    if (buffer_.size() == kWriteBuffer) flush(/*last=*/false);
     std::size_t n = std::min(data.size(), kWriteBuffer - buffer_.size());
     std::size_t at = buffer_.size();
     buffer_.append(data.substr(0, n));
@@ -162,36 +184,95 @@ void BlobWriter::write_encrypted(std::string_view data) {
 
 void BlobWriter::write(std::string_view data) {
   if (cipher_) return write_encrypted(data);
-  md5_.update(data);
-  for (Checksum& checksum : checksums_) checksum.update(data);
+  // Hashed a buffer at a time, when it is flushed (or at close).
   size_ += data.size();
-  if (buffer_.size() + data.size() > kWriteBuffer) flush();
-  if (data.size() >= kWriteBuffer) {
-    // Large pieces skip the buffer.
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) io_error("write " + path_);
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return;
+  while (!data.empty()) {
+    std::size_t n = std::min(data.size(), kWriteBuffer - buffer_.size());
+    buffer_.append(data.substr(0, n));
+    data.remove_prefix(n);
+    if (buffer_.size() == kWriteBuffer) flush(/*last=*/false);
   }
-  buffer_.append(data);
 }
 
-void BlobWriter::flush() {
-  std::string_view pending = buffer_;
-  while (!pending.empty()) {
-    ssize_t n = ::write(fd_, pending.data(), pending.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) io_error("write " + path_);
-    pending.remove_prefix(static_cast<std::size_t>(n));
+void BlobWriter::flush(bool last) {
+  if (buffer_.empty()) return;
+  if (fd_ < 0) create_file();
+  if (cipher_) {
+    write_all(buffer_);  // hashed as it was encrypted
+  } else if (last && !pipeline_) {
+    // A blob of one buffer: not worth a thread.
+    hash_now(buffer_);
+    write_all(buffer_);
+  } else {
+    // Written and hashed on the pipeline's threads while the next buffer
+    // arrives: the write's copy into the page cache costs about what MD5
+    // does, so neither waits for the other.
+    if (!pipeline_) start_pipeline();
+    if (write_failed_.load(std::memory_order_acquire)) std::rethrow_exception(write_failure_);
+    pipeline_->push(std::move(buffer_));
+    // The next buffer is one the pipeline is done with, if any: a fresh
+    // 1 MiB buffer costs its page faults (and growing it, copies) again.
+    buffer_ = pipeline_->reclaim();
+    buffer_.reserve(kWriteBuffer);
   }
   buffer_.clear();
 }
 
+void BlobWriter::start_pipeline() {
+  std::vector<DigestPipeline::Update> updates;
+  // The first lane writes the file; a failure waits for the writer's next
+  // flush or its close.
+  updates.emplace_back([this](std::string_view data) {
+    if (write_failed_.load(std::memory_order_relaxed)) return;
+    try {
+      write_all(data);
+    } catch (const StorageError&) {
+      write_failure_ = std::current_exception();
+      write_failed_.store(true, std::memory_order_release);
+    }
+  });
+  updates.emplace_back([this](std::string_view data) { md5_.update(data); });
+  for (Checksum& checksum : checksums_) {
+    updates.emplace_back([&checksum](std::string_view data) { checksum.update(data); });
+  }
+  if (sha256_) updates.emplace_back([this](std::string_view data) { sha256_->update(data); });
+  pipeline_ = std::make_unique<DigestPipeline>(std::move(updates));
+}
+
+void BlobWriter::write_all(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd_, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_error("write " + path_);
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
 void BlobWriter::close() {
-  flush();
+  if (fd_ < 0 && !created_ && size_ <= inline_max_) {
+    // buffer_ holds it all: it goes to the index with its row.
+    if (!cipher_) hash_now(buffer_);
+    inline_ = true;
+    return;
+  }
+  flush(/*last=*/true);
+  if (pipeline_) {
+    pipeline_->finish();
+    if (write_failed_.load(std::memory_order_acquire)) std::rethrow_exception(write_failure_);
+  }
+  close_file();
+}
+
+void BlobWriter::spill() {
+  if (!inline_) return;
+  inline_ = false;
+  create_file();
+  write_all(buffer_);  // hashed already, at close
+  close_file();
+}
+
+void BlobWriter::close_file() {
+  if (fd_ < 0) create_file();  // an empty blob that may not be inline
   // No fsync: the page cache survives a killed process, which is the
   // durability offcloud promises; the index commit orders visibility.
   if (::close(fd_) != 0) {
@@ -199,6 +280,15 @@ void BlobWriter::close() {
     io_error("close " + path_);
   }
   fd_ = -1;
+  buffer_ = std::string();
+}
+
+std::string BlobWriter::sha256_hex() {
+  if (!sha256_hex_ && sha256_) {
+    std::string raw = sha256_->finish();
+    sha256_hex_ = hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+  }
+  return sha256_hex_.value_or("");
 }
 
 std::string BlobWriter::md5_hex() {
@@ -232,13 +322,24 @@ HeaderList BlobWriter::checksums() {
 BlobReader::BlobReader(int fd, std::uint64_t offset, std::uint64_t length)
     : fd_(fd), offset_(offset), length_(length) {}
 
+BlobReader::BlobReader(std::string bytes, std::uint64_t offset, std::uint64_t length)
+    : fd_(-1), bytes_(std::move(bytes)), offset_(offset), length_(length) {}
+
 BlobReader::~BlobReader() {
-  ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::size_t BlobReader::read(char* buffer, std::size_t capacity) {
   std::uint64_t left = length_ - done_;
   std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, left));
+  if (fd_ < 0) {
+    std::uint64_t at = std::min<std::uint64_t>(offset_ + done_, bytes_.size());
+    want = static_cast<std::size_t>(std::min<std::uint64_t>(want, bytes_.size() - at));
+    std::memcpy(buffer, bytes_.data() + at, want);
+    if (cipher_) cipher_->apply(offset_ + done_, buffer, want);
+    done_ += want;
+    return want;
+  }
   while (want > 0) {
     ssize_t n = ::pread(fd_, buffer, want, static_cast<off_t>(offset_ + done_));
     if (n < 0 && errno == EINTR) continue;
@@ -293,8 +394,12 @@ ObjectStore::ObjectStore(const std::string& root)
       "CREATE TABLE IF NOT EXISTS part (upload_id TEXT NOT NULL, number INTEGER NOT NULL,"
       " size INTEGER NOT NULL, etag TEXT NOT NULL, checksums TEXT NOT NULL,"
       " last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL,"
-      " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;");
+      " PRIMARY KEY (upload_id, number)) WITHOUT ROWID;"
+      // Small blobs (BlobWriter), ids from next_inline_id_.
+      "CREATE TABLE IF NOT EXISTS inline_blob (id INTEGER PRIMARY KEY, data BLOB NOT NULL);");
   migrate();
+  auto highest = db_.prepare("SELECT coalesce(max(id), 0) FROM inline_blob");
+  if (highest->step()) next_inline_id_ = highest->column_int(0) + 1;
   auto newest = db_.prepare("SELECT coalesce(max(seq), 0) FROM object_version");
   if (newest->step()) next_version_seq_ = newest->column_int(0) + 1;
   collect_garbage();
@@ -396,7 +501,49 @@ std::string ObjectStore::blob_path(const std::string& id) const {
 }
 
 void ObjectStore::remove_blob(const std::string& id) {
-  ::unlink(blob_path(id).c_str());
+  if (!is_inline(id)) {
+    ::unlink(blob_path(id).c_str());
+    return;
+  }
+  std::vector<std::string> ids{id};
+  std::lock_guard lock(mutex_);
+  drop_inline(&ids);
+}
+
+void ObjectStore::store_inline(BlobWriter& blob, ObjectInfo* info) {
+  if (!blob.is_inline()) {
+    info->blob = blob.id();
+    return;
+  }
+  std::int64_t id = next_inline_id_;
+  auto insert = db_.cached("INSERT INTO inline_blob (id, data) VALUES (?1, ?2)");
+  insert->bind(1, id);
+  insert->bind_blob(2, blob.inline_data());
+  insert->step();
+  ++next_inline_id_;  // only once the row is in (a failed insert throws)
+  info->blob = kInlinePrefix + std::to_string(id);
+}
+
+void ObjectStore::drop_inline(std::vector<std::string>* ids) {
+  std::erase_if(*ids, [this](const std::string& id) {
+    if (!is_inline(id)) return false;
+    auto remove = db_.cached("DELETE FROM inline_blob WHERE id = ?1");
+    remove->bind(1, std::stoll(id.substr(1)));
+    remove->step();
+    return true;
+  });
+}
+
+std::uint64_t ObjectStore::blob_count() {
+  std::uint64_t files = 0;
+  for (const auto& dir : fs::directory_iterator(blobs_)) {
+    if (!dir.is_directory()) continue;
+    for (const auto& file : fs::directory_iterator(dir.path())) files += file.is_regular_file();
+  }
+  std::lock_guard lock(mutex_);
+  auto count = db_.cached("SELECT count(*) FROM inline_blob");
+  count->step();
+  return files + static_cast<std::uint64_t>(count->column_int(0));
 }
 
 void ObjectStore::collect_garbage() {
@@ -408,6 +555,18 @@ void ObjectStore::collect_garbage() {
       "SELECT blob FROM object UNION ALL SELECT blob FROM object_version"
       " UNION ALL SELECT blob FROM part");
   while (all->step()) referenced.insert(all->column_text(0));
+  std::vector<std::string> unreferenced;
+  auto stored = db_.prepare("SELECT id FROM inline_blob");
+  while (stored->step()) {
+    std::string id = kInlinePrefix + std::to_string(stored->column_int(0));
+    if (!referenced.count(id)) unreferenced.push_back(std::move(id));
+  }
+  stored.reset();
+  if (!unreferenced.empty()) {
+    Transaction transaction(db_);
+    drop_inline(&unreferenced);
+    transaction.commit();
+  }
   for (const auto& dir : fs::directory_iterator(blobs_)) {
     if (!dir.is_directory()) continue;
     for (const auto& file : fs::directory_iterator(dir.path())) {
@@ -500,23 +659,16 @@ ObjectStore::Status ObjectStore::delete_bucket(const std::string& name) {
 std::unique_ptr<BlobWriter> ObjectStore::new_blob() {
   std::string id = random_id();
   std::string path = blob_path(id);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ENOENT) {
-    fs::create_directories(fs::path(path).parent_path());
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  }
-  if (fd < 0) io_error("create " + path);
-  return std::make_unique<BlobWriter>(std::move(id), std::move(path), fd);
+  return std::make_unique<BlobWriter>(std::move(id), std::move(path), kInlineMax);
 }
 
 ObjectStore::Status ObjectStore::put_object(const std::string& bucket, ObjectInfo info,
                                             BlobWriter& blob, const WriteCondition& condition,
                                             ObjectInfo* committed) {
-  info.blob = blob.id();
   info.size = blob.size();
   if (info.etag.empty()) info.etag = blob.md5_hex();
   info.delete_marker = false;
-  Status status = commit_object(bucket, &info, condition);
+  Status status = commit_object(bucket, &info, condition, &blob);
   if (status == Status::kOk) {
     blob.release();
     if (committed) *committed = std::move(info);
@@ -601,19 +753,30 @@ std::optional<Versioning> ObjectStore::versioning_of(const std::string& bucket) 
   return versioning_from_text(select->column_text(0));
 }
 
+ObjectStore::Status ObjectStore::write_object(const std::string& bucket, ObjectInfo* info,
+                                              const WriteCondition& condition, BlobWriter* blob,
+                                              std::vector<std::string>* unreferenced) {
+  std::optional<Versioning> state = versioning_of(bucket);
+  if (!state) return Status::kNoSuchBucket;
+  if (Status status = check_condition(bucket, info->key, condition); status != Status::kOk) {
+    return status;
+  }
+  if (blob) store_inline(*blob, info);
+  std::vector<std::string> replaced = write_current(bucket, info, *state);
+  drop_inline(&replaced);
+  unreferenced->insert(unreferenced->end(), replaced.begin(), replaced.end());
+  return Status::kOk;
+}
+
 ObjectStore::Status ObjectStore::commit_object(const std::string& bucket, ObjectInfo* info,
-                                               const WriteCondition& condition) {
+                                               const WriteCondition& condition, BlobWriter* blob) {
   if (info->last_modified_ms == 0) info->last_modified_ms = now_ms();
   std::vector<std::string> unreferenced;
   {
     std::lock_guard lock(mutex_);
-    std::optional<Versioning> state = versioning_of(bucket);
-    if (!state) return Status::kNoSuchBucket;
     Transaction transaction(db_);
-    if (Status status = check_condition(bucket, info->key, condition); status != Status::kOk) {
-      return status;
-    }
-    unreferenced = write_current(bucket, info, *state);
+    Status status = write_object(bucket, info, condition, blob, &unreferenced);
+    if (status != Status::kOk) return status;
     transaction.commit();
   }
   // After the commit: a crash before this line leaves only garbage.
@@ -679,11 +842,18 @@ std::optional<std::pair<ObjectInfo, std::unique_ptr<BlobReader>>> ObjectStore::o
 
 std::unique_ptr<BlobReader> ObjectStore::open_blob(const ObjectInfo& info, std::uint64_t offset,
                                                    std::optional<std::uint64_t> length) {
+  std::uint64_t start = std::min(offset, info.size);
+  std::uint64_t count = std::min(length.value_or(info.size - start), info.size - start);
+  if (is_inline(info.blob)) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.cached("SELECT data FROM inline_blob WHERE id = ?1");
+    select->bind(1, std::stoll(info.blob.substr(1)));
+    if (!select->step()) return nullptr;  // overwritten or deleted since
+    return std::make_unique<BlobReader>(select->column_text(0), start, count);
+  }
   int fd = ::open(blob_path(info.blob).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) return nullptr;
   if (fd < 0) io_error("open blob " + info.blob);
-  std::uint64_t start = std::min(offset, info.size);
-  std::uint64_t count = std::min(length.value_or(info.size - start), info.size - start);
   return std::make_unique<BlobReader>(fd, start, count);
 }
 

@@ -3,22 +3,32 @@
 // store); keys, metadata and the listing index live in SQLite. A write goes
 // to a new blob and becomes visible only when its index row commits, so a
 // crash leaves the old object or the new one, never a torn one; blobs no row
-// points to are removed at start-up. The HTTP handlers and the other
-// services (Firehose, rule actions) use this same interface.
+// points to are removed at start-up. Small objects (up to kInlineMax) are
+// blobs too, but kept in SQLite in the same transaction as their row: a file
+// per object cost a create and an unlink, more than the rest of a small
+// PUT's work together. The HTTP handlers and the other services (Firehose,
+// rule actions) use this same interface.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "storage/checksum.h"
 #include "storage/customer_key.h"
 #include "storage/database.h"
+#include "storage/digest_pipeline.h"
 #include "storage/object_lock.h"
 #include "storage/space_reserve.h"
 
@@ -103,16 +113,24 @@ struct WriteCondition {
 };
 
 // Writes one new blob, hashing as it goes. Until commit, nothing refers to
-// it; destroying an uncommitted writer deletes the file.
+// it; destroying an uncommitted writer deletes the file. The file is made
+// on the first flush: a blob that ends within `inline_max` bytes never has
+// one, and is committed into the index instead (is_inline()).
 class BlobWriter {
  public:
-  BlobWriter(std::string id, std::string path, int fd);
+  BlobWriter(std::string id, std::string path, std::uint64_t inline_max);
   ~BlobWriter();
   BlobWriter(const BlobWriter&) = delete;
   BlobWriter& operator=(const BlobWriter&) = delete;
 
   // Adds a checksum to compute besides MD5; before the first write.
   void add_checksum(ChecksumAlgorithm algorithm);
+  // Also the SHA-256 of what is written (the plaintext), for a signed
+  // payload's x-amz-content-sha256; before the first write. A blob larger
+  // than its write buffer is hashed on threads (DigestPipeline) while it is
+  // written, so this costs no time of the writer's own.
+  void add_sha256();
+  std::string sha256_hex();  // after close; "" without add_sha256
   // SSE-C; before the first write. The bytes go to disk encrypted with
   // `key` under a new IV (iv()); checksums are of the plaintext, MD5 (the
   // ETag) of the ciphertext, as an SSE-C object's ETag is no MD5 of its
@@ -123,8 +141,18 @@ class BlobWriter {
   void write(std::string_view data);
   // Flushes and closes; the blob is complete.
   void close();
+  // After close: the blob is in memory (inline_data()), to be stored in the
+  // index with the row that refers to it; id() is "" until then.
+  bool is_inline() const { return inline_; }
+  std::string_view inline_data() const { return buffer_; }
+  // After close: writes an inline blob to its file after all (parts, which
+  // completion concatenates file by file).
+  void spill();
+  // Makes the file now, for writers whose bytes are copied in by other
+  // means (completion). Before any write.
+  void create_file();
 
-  const std::string& id() const { return id_; }
+  const std::string& id() const { return inline_ ? kNoId : id_; }
   std::uint64_t size() const { return size_; }
   std::string md5_hex();  // after close
   // After close: the plaintext's MD5 (md5_hex() unless encrypting).
@@ -134,12 +162,22 @@ class BlobWriter {
   void release() { committed_ = true; }  // the index now owns the file
 
  private:
-  void flush();
+  // Writes the buffer out; hashes it first, or hands it to the pipeline
+  // (started on the first flush that is not the `last`).
+  void flush(bool last);
+  void close_file();
+  void write_all(std::string_view data);
+  void hash_now(std::string_view data);
+  void start_pipeline();
   void write_encrypted(std::string_view data);
 
+  static inline const std::string kNoId;
   std::string id_;
   std::string path_;
-  int fd_;
+  int fd_ = -1;
+  std::uint64_t inline_max_;
+  bool created_ = false;  // the file exists (and goes unless committed)
+  bool inline_ = false;
   std::uint64_t size_ = 0;
   std::string buffer_;
   StreamingDigest md5_{StreamingDigest::Algorithm::kMd5};
@@ -150,14 +188,24 @@ class BlobWriter {
   std::unique_ptr<CustomerCipher> cipher_;
   std::string iv_;
   std::optional<StreamingDigest> plaintext_md5_;
+  std::optional<StreamingDigest> sha256_;
+  std::optional<std::string> sha256_hex_;
+  // What the pipeline's file lane threw; seen by the writer once the
+  // pipeline is past it (a flush's mutex handoff or finish()).
+  std::exception_ptr write_failure_;
+  std::atomic<bool> write_failed_{false};
+  // Last: destroyed first, so its threads stop before the digests they use.
+  std::unique_ptr<DigestPipeline> pipeline_;
   std::optional<std::string> plaintext_md5_hex_;
 };
 
 // An open object: reads stay valid even if the object is overwritten or
-// deleted meanwhile (the file descriptor keeps the old blob alive).
+// deleted meanwhile (the file descriptor keeps the old blob alive; an
+// inline blob is read whole into the reader).
 class BlobReader {
  public:
   BlobReader(int fd, std::uint64_t offset, std::uint64_t length);
+  BlobReader(std::string bytes, std::uint64_t offset, std::uint64_t length);
   ~BlobReader();
   BlobReader(const BlobReader&) = delete;
   BlobReader& operator=(const BlobReader&) = delete;
@@ -170,6 +218,7 @@ class BlobReader {
 
  private:
   int fd_;
+  std::string bytes_;  // an inline blob's, when fd_ < 0
   std::uint64_t offset_;
   std::uint64_t length_;
   std::uint64_t done_ = 0;
@@ -272,6 +321,9 @@ class ObjectStore {
  public:
   // `root` holds s3.db and the blobs/ folder; created if missing.
   explicit ObjectStore(const std::string& root);
+  ~ObjectStore();  // commits what put_object_later queued first
+  ObjectStore(const ObjectStore&) = delete;
+  ObjectStore& operator=(const ObjectStore&) = delete;
 
   enum class Status {
     kOk,
@@ -301,15 +353,30 @@ class ObjectStore {
   static std::unique_ptr<CustomerCipher> customer_cipher(const ObjectInfo& info,
                                                          const CustomerKey& key);
 
+  // Blobs of at most this many bytes are kept in SQLite (BlobWriter).
+  static constexpr std::uint64_t kInlineMax = 32 * 1024;
   std::unique_ptr<BlobWriter> new_blob();
+  // Blobs stored, in files and inline (tests, diagnostics).
+  std::uint64_t blob_count();
   // Makes a closed blob `info.key` in `bucket`. Fills info.blob, size and
-  // etag from the writer when they are empty. As the bucket's versioning
+  // etag from the writer (blob and size always, etag when empty). As the bucket's versioning
   // says: unversioned, it replaces what was there; enabled, it is a new
   // version with a new id (the previous one stays, noncurrent); suspended,
   // it replaces the null version and keeps the others. `committed`, when
   // given, receives the row as stored (version id, Last-Modified).
   Status put_object(const std::string& bucket, ObjectInfo info, BlobWriter& blob,
                     const WriteCondition& condition = {}, ObjectInfo* committed = nullptr);
+  // put_object, committed on the store's commit thread in one transaction
+  // with every other write waiting then (object_store_commit.cpp): a
+  // commit's fixed cost (its WAL frames, the lock) is shared by many small
+  // PUTs instead of paid by each. `done` runs on that thread once the write
+  // is durable or refused, with the status and the row as stored, or with
+  // what the commit threw; `blob` must live until then.
+  using Committed = std::function<void(Status, ObjectInfo, std::exception_ptr)>;
+  void put_object_later(const std::string& bucket, ObjectInfo info, BlobWriter& blob,
+                        WriteCondition condition, Committed done);
+  // Returns once every put_object_later queued before has run its `done`.
+  void finish_commits();
   // kNoSuchKey when there is no such object (or version; a delete marker
   // has no ACL). `version_id`: nullopt the current version, "" the null one.
   Status set_object_acl(const std::string& bucket, const std::string& key, const std::string& acl,
@@ -447,8 +514,22 @@ class ObjectStore {
  private:
   // Commits `info` (whose blob is already on disk) as bucket/key.
   // Fills info->version_id (and Last-Modified when 0) as committed.
-  Status commit_object(const std::string& bucket, ObjectInfo* info,
-                       const WriteCondition& condition);
+  // `blob`, when given, is the closed writer of info's bytes (stored inline
+  // in the same transaction when it is inline).
+  Status commit_object(const std::string& bucket, ObjectInfo* info, const WriteCondition& condition,
+                       BlobWriter* blob = nullptr);
+  // Inside a transaction, under mutex_: put_object's checks and writes,
+  // adding to `unreferenced` the file blobs no row refers to any more.
+  Status write_object(const std::string& bucket, ObjectInfo* info, const WriteCondition& condition,
+                      BlobWriter* blob, std::vector<std::string>* unreferenced);
+  struct LaterPut {
+    std::string bucket;
+    ObjectInfo info;
+    BlobWriter* blob;
+    WriteCondition condition;
+    Committed done;
+  };
+  void commit_loop();
   // Inside a transaction: writes the row, returns the blob it replaced.
   std::optional<std::string> upsert_object(const std::string& bucket, const ObjectInfo& info);
   // Inside a transaction: writes the row over whatever was there.
@@ -489,6 +570,18 @@ class ObjectStore {
   std::optional<ObjectInfo> completed_upload(const std::string& bucket,
                                              const std::string& upload_id);
   std::string blob_path(const std::string& id) const;
+  // Ids of inline blobs (inline_blob rows) start with kInlinePrefix; file
+  // blobs' are 32 hex digits.
+  static constexpr char kInlinePrefix = '~';
+  static bool is_inline(const std::string& id) { return !id.empty() && id[0] == kInlinePrefix; }
+  // Inside a transaction: stores `blob`'s bytes if it is inline and sets
+  // info->blob to the id they got; otherwise info->blob = blob.id().
+  void store_inline(BlobWriter& blob, ObjectInfo* info);
+  // Inside a transaction: deletes the inline blobs among `ids` and leaves
+  // the file blobs, for remove_blob once the transaction commits.
+  void drop_inline(std::vector<std::string>* ids);
+  // Outside any transaction and mutex_: removes the blob's file, or its
+  // row when inline.
   void remove_blob(const std::string& id);
   void collect_garbage();
   // The deletions themselves; the public ones run them through reserve_.
@@ -501,9 +594,21 @@ class ObjectStore {
   // Orders the noncurrent versions of a key (object_version.seq): the next
   // one to retire gets the highest. Under mutex_.
   std::int64_t next_version_seq_ = 1;
+  // The next inline blob's id: ids only grow while the process runs, so a
+  // reader holding a removed blob's id finds nothing rather than another
+  // blob (after a restart, no reader holds one). Under mutex_.
+  std::int64_t next_inline_id_ = 1;
   // Lets deletions through on a full disk (1 MiB: a few WAL pages each).
   static constexpr std::uint64_t kReserveBytes = 1 << 20;
   SpaceReserve reserve_;
+
+  // put_object_later's queue and thread (started by its first call).
+  std::mutex commit_mutex_;
+  std::condition_variable commit_changed_;
+  std::deque<LaterPut> commit_queue_;
+  bool committing_ = false;  // a batch taken from the queue is being written
+  bool commit_stopping_ = false;
+  std::thread committer_;
 };
 
 }  // namespace offcloud

@@ -198,6 +198,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
   // ETag: the MD5 of the parts' binary MD5s, then "-<count>", as S3 does.
   StreamingDigest md5_of_md5s(StreamingDigest::Algorithm::kMd5);
   std::unique_ptr<BlobWriter> blob = new_blob();
+  blob->create_file();
   int out = ::open(blob_path(blob->id()).c_str(), O_WRONLY | O_CLOEXEC);
   if (out < 0) io_error("open " + blob->id());
   std::uint64_t total = 0;
@@ -255,6 +256,7 @@ ObjectStore::CompleteResult ObjectStore::complete_upload(
       return result;
     }
     unreferenced = write_current(bucket, &object, *state);
+    drop_inline(&unreferenced);
     auto remove_parts = db_.cached("DELETE FROM part WHERE upload_id = ?1");
     remove_parts->bind(1, upload_id);
     remove_parts->step();

@@ -168,6 +168,7 @@ UploadListResult ObjectStore::list_uploads(const std::string& bucket,
 }
 
 bool ObjectStore::put_part(const std::string& upload_id, PartInfo part, BlobWriter& blob) {
+  blob.spill();  // completion concatenates parts' files
   part.blob = blob.id();
   part.size = blob.size();
   if (part.etag.empty()) part.etag = blob.md5_hex();

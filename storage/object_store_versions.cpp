@@ -260,6 +260,7 @@ DeleteResult ObjectStore::delete_object_version_now(const std::string& bucket,
       }
     }
     if (version_id && *state != Versioning::kUnversioned) result.version_id = *version_id;
+    drop_inline(&unreferenced);
     transaction.commit();
   }
   // After the commit: a crash before this line leaves only garbage.

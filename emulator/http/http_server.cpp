@@ -520,8 +520,12 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection<Stream>
     // 100 Continue even for an empty body (RFC 9110 lets a server skip it
     // then): botocore keeps the status of a final answer it got instead of
     // 100 and reports it for every later request on that connection, so a
-    // later answer that never comes (the server died) reads as 200.
-    if (expects_continue && parser.get().version() >= 11) {
+    // later answer that never comes (the server died) reads as 200. Skipped
+    // when body bytes arrived with the head (RFC 9110 15.2.1 allows that
+    // too): that client sent its body without waiting, and an interim answer
+    // it does not wait for could be read as the answer to its next request.
+    bool body_arrived = buffer.size() > 0 && length.value_or(1) > 0;
+    if (expects_continue && parser.get().version() >= 11 && !body_arrived) {
       http::response<http::empty_body> proceed{http::status::continue_, 11};
       auto [ec, n] = co_await http::async_write(stream, proceed, kNoThrow);
       if (ec) break;

@@ -263,9 +263,39 @@ HttpResponse S3Service::put_object(S3Call& call) {
   if (!info.customer_key.empty()) info.customer_key.ivs = {blob.iv()};
   info.checksums = blob.checksums();
   if (!info.checksums.empty()) info.checksum_type = "FULL_OBJECT";
+  if (call.reply) {
+    // Committed with the other writes waiting then; answered from the
+    // store's commit thread. The reply keeps the request (and so `blob`,
+    // which its body reader owns) alive until then.
+    call.answered_later = true;
+    store_.put_object_later(
+        call.target.bucket, info, blob, std::move(condition),
+        [this, reply = *call.reply, http = &call.http, context = &call.context,
+         target = call.target, state = call.bucket_state, info,
+         &blob](ObjectStore::Status status, ObjectInfo committed, std::exception_ptr failure) {
+          S3Call later{*http, *context, target, state};
+          if (failure) {
+            try {
+              std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
+              log(LogLevel::kError, "request " + context->request_id + " failed: " + e.what());
+            }
+            return reply(error(later, ErrorCode::kInternalError));
+          }
+          reply(put_object_answer(later, info, blob, status, committed));
+        });
+    return {};
+  }
   ObjectInfo committed;
-  switch (ObjectStore::Status status =
-              store_.put_object(call.target.bucket, info, blob, condition, &committed)) {
+  ObjectStore::Status status =
+      store_.put_object(call.target.bucket, info, blob, condition, &committed);
+  return put_object_answer(call, info, blob, status, committed);
+}
+
+HttpResponse S3Service::put_object_answer(const S3Call& call, const ObjectInfo& info,
+                                          BlobWriter& blob, ObjectStore::Status status,
+                                          const ObjectInfo& committed) {
+  switch (status) {
     case ObjectStore::Status::kOk:
       break;
     case ObjectStore::Status::kNoSuchBucket:

@@ -247,7 +247,9 @@ void S3Service::handle(HttpRequest& request, RequestContext& context, Reply repl
     return reply(preflight(call));
   }
   if (!call.target.bucket.empty()) call.bucket_state = bucket_states_.get(call.target.bucket);
+  call.reply = &reply;
   HttpResponse response = dispatch(call);
+  if (call.answered_later) return;
   // A bucket request that writes may have changed the bucket's state (the
   // bucket itself, its versioning, ACL or a configuration). POST on a bucket
   // (DeleteObjects, a form upload) changes objects only.

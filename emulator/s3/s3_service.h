@@ -32,6 +32,11 @@ struct S3Call {
   // The target bucket as a request reads it (BucketState); null when there is no
   // such bucket (or no bucket named).
   std::shared_ptr<const s3::BucketState> bucket_state = nullptr;
+  // The request's reply, for a handler that answers later from another
+  // thread (PutObject: ObjectStore::put_object_later); it then sets
+  // `answered_later`, and what it returns is dropped.
+  const Reply* reply = nullptr;
+  bool answered_later = false;
 };
 
 // The object version a request names (?versionId=, else the current one),
@@ -74,6 +79,8 @@ class S3Service : public Service {
   bool streams_body(const HttpRequest& head, const QueryParams& query) const override;
   BodyPlan open_body(HttpRequest& head, RequestContext& context) override;
   void handle(HttpRequest& request, RequestContext& context, Reply reply) override;
+  // Waits for the PUTs still committing, whose answers use this service.
+  void shutdown() override { store_.finish_commits(); }
   // The CORS headers of the bucket's rules (add_cors_headers), on every
   // answer but a preflight's, errors and refusals included.
   void decorate(const HttpRequest& request, HttpResponse* response) override;
@@ -111,6 +118,9 @@ class S3Service : public Service {
 
   // s3_object_handlers.cpp
   HttpResponse put_object(S3Call& call);
+  // PutObject's answer once the store has committed (or refused) it.
+  HttpResponse put_object_answer(const S3Call& call, const ObjectInfo& info, BlobWriter& blob,
+                                 ObjectStore::Status status, const ObjectInfo& committed);
   // `attempt`: how often the object changed under this request already.
   HttpResponse get_object(S3Call& call, bool head, int attempt = 0);
   HttpResponse delete_object(S3Call& call);

@@ -66,10 +66,9 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
     proposed = std::strtoull(length->c_str(), nullptr, 10);
   }
   if (proposed > s3::kMaxObjectBytes) return {nullptr, reader->too_large(proposed)};
-  if (is_hex_sha256(content_sha256)) {
-    reader->declared_sha256 = std::string(content_sha256);
-    reader->sha256_.emplace(StreamingDigest::Algorithm::kSha256);
-  }
+  // Not aws-chunked, so the body is the object's bytes: the blob hashes it
+  // with its other digests, on threads when it is large.
+  if (is_hex_sha256(content_sha256)) reader->declared_sha256 = std::string(content_sha256);
   if (const std::string* md5 = headers.find("content-md5")) {
     std::string raw;
     if (!base64_decode(*md5, &raw) || raw.size() != 16) {
@@ -120,6 +119,7 @@ UploadReader::Opened UploadReader::open(const S3Call& call, ObjectStore& store) 
   if (reader->customer_key_.present()) {
     reader->blob_->encrypt(*reader->customer_key_.key, reader->declared_md5.has_value());
   }
+  if (!reader->declared_sha256.empty()) reader->blob_->add_sha256();
   if (reader->declared_checksum) reader->blob_->add_checksum(reader->declared_checksum->first);
   if (reader->trailing_checksum_) reader->blob_->add_checksum(*reader->trailing_checksum_);
   return {std::move(reader), {}};
@@ -143,7 +143,6 @@ HttpResponse UploadReader::too_large(std::uint64_t proposed) const {
 }
 
 std::optional<HttpResponse> UploadReader::consume(std::string_view bytes) {
-  if (sha256_) sha256_->update(bytes);
   try {
     if (!chunked_) {
       blob_->write(bytes);
@@ -186,11 +185,8 @@ std::optional<HttpResponse> UploadReader::finish() {
     log(LogLevel::kError, std::string("upload failed: ") + e.what());
     return fail(ErrorCode::kInternalError, "");
   }
-  if (sha256_) {
-    std::string raw = sha256_->finish();
-    if (hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()) != declared_sha256) {
-      return fail(ErrorCode::kXAmzContentSHA256Mismatch, "");
-    }
+  if (!declared_sha256.empty() && blob_->sha256_hex() != declared_sha256) {
+    return fail(ErrorCode::kXAmzContentSHA256Mismatch, "");
   }
   if (declared_md5) {
     std::string md5_hex = blob_->plaintext_md5_hex();

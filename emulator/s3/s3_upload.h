@@ -49,9 +49,8 @@ class UploadReader : public BodyReader {
   std::optional<AwsChunkedDecoder> chunked_;
   std::optional<std::uint64_t> decoded_length_;         // x-amz-decoded-content-length
   std::optional<ChecksumAlgorithm> trailing_checksum_;  // named by x-amz-trailer
-  std::optional<StreamingDigest> sha256_;
-  std::string declared_sha256;                                                 // hex
-  std::optional<std::string> declared_md5;                                     // raw bytes
+  std::string declared_sha256;                          // hex
+  std::optional<std::string> declared_md5;              // raw bytes
   std::optional<std::pair<ChecksumAlgorithm, std::string>> declared_checksum;  // base64
   std::optional<std::string> seen_;
   s3::CustomerKeyRequest customer_key_;

@@ -63,12 +63,12 @@ TEST_F(ObjectStoreTest, BucketsAndObjects) {
   put(store, "b", "a/b", "replaced");
   EXPECT_EQ(read(store, "b", "a/b"), "replaced");
   EXPECT_EQ(store.head_object("b", "a/b")->etag, "91bb248359043fe98416e259c9bdf10d");  // MD5
-  EXPECT_EQ(blob_files(), 1u);  // the replaced blob is gone
+  EXPECT_EQ(store.blob_count(), 1u);  // the replaced blob is gone
   EXPECT_EQ(store.delete_bucket("b"), ObjectStore::Status::kNotEmpty);
   EXPECT_TRUE(store.delete_object("b", "a/b"));
   EXPECT_FALSE(store.delete_object("b", "a/b"));
   EXPECT_EQ(store.delete_bucket("b"), ObjectStore::Status::kOk);
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(store.blob_count(), 0u);
 }
 
 TEST_F(ObjectStoreTest, KeysAreNeverPaths) {
@@ -140,14 +140,74 @@ TEST_F(ObjectStoreTest, GarbageBlobsAreCollectedAtStart) {
     store.create_bucket("b", "us-east-1", "000000000000");
     put(store, "b", "kept", "x");
     auto orphan = store.new_blob();
-    orphan->write("never committed");
+    orphan->write(std::string(ObjectStore::kInlineMax + 1, 'o'));  // too big to be inline
     orphan->close();
     orphan->release();  // as if the process died before the index commit
+    EXPECT_EQ(store.blob_count(), 2u);
   }
-  EXPECT_EQ(blob_files(), 2u);
+  {
+    // An inline blob no row refers to (its removal never ran).
+    Database db((root_ / "s3.db").string());
+    db.exec("INSERT INTO inline_blob (data) VALUES (x'00')");
+  }
   ObjectStore reopened(root_.string());
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(reopened.blob_count(), 1u);
   EXPECT_EQ(read(reopened, "b", "kept"), "x");
+}
+
+TEST_F(ObjectStoreTest, SmallObjectsAreInlineAndLargeOnesFiles) {
+  ObjectStore store(root_.string());
+  store.create_bucket("b", "us-east-1", "000000000000");
+  std::string large(ObjectStore::kInlineMax + 1, 'L');
+  put(store, "b", "k", "small");
+  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(store.blob_count(), 1u);
+  std::optional<ObjectInfo> small = store.head_object("b", "k");
+  ASSERT_TRUE(small);
+  put(store, "b", "k", large);
+  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(store.blob_count(), 1u);  // the inline blob went with the overwrite
+  EXPECT_EQ(read(store, "b", "k"), large);
+  // A reader holding the old row finds nothing, never another blob's bytes.
+  EXPECT_EQ(store.open_blob(*small, 0, std::nullopt), nullptr);
+  put(store, "b", "k", "small again");
+  EXPECT_EQ(blob_files(), 0u);
+  std::optional<ObjectInfo> now = store.head_object("b", "k");
+  ASSERT_TRUE(now);
+  EXPECT_NE(now->blob, small->blob);
+  auto reader = store.open_blob(*now, 2, 3);
+  ASSERT_TRUE(reader);
+  std::string out(8, '\0');
+  out.resize(reader->read(out.data(), out.size()));
+  EXPECT_EQ(out, "all");
+  EXPECT_EQ(reader->read(out.data(), out.size()), 0u);
+  put(store, "b", "empty", "");
+  EXPECT_EQ(read(store, "b", "empty"), "");
+  EXPECT_TRUE(store.delete_object("b", "k"));
+  EXPECT_TRUE(store.delete_object("b", "empty"));
+  EXPECT_EQ(store.blob_count(), 0u);
+}
+
+TEST_F(ObjectStoreTest, LargeBlobsAreHashedWhileWrittenAsSmallOnesAre) {
+  ObjectStore store(root_.string());
+  // 5.5 write buffers, in pieces of odd sizes: the pipeline's threads hash
+  // the full buffers, the writer the last piece.
+  std::string data;
+  for (std::size_t i = 0; data.size() < (11u << 19); ++i) data.push_back(static_cast<char>(i * 7));
+  for (std::size_t size : {std::size_t{100}, data.size()}) {
+    std::string_view bytes(data.data(), size);
+    auto blob = store.new_blob();
+    blob->add_checksum(ChecksumAlgorithm::kCrc32);
+    blob->add_sha256();
+    for (std::size_t at = 0; at < bytes.size(); at += 70001) blob->write(bytes.substr(at, 70001));
+    blob->close();
+    EXPECT_EQ(blob->md5_hex(), hex(md5(bytes)));
+    EXPECT_EQ(blob->sha256_hex(), sha256_hex(bytes));
+    Checksum crc(ChecksumAlgorithm::kCrc32);
+    crc.update(bytes);
+    EXPECT_EQ(blob->checksums(), (HeaderList{{"CRC32", crc.finish_base64()}}));
+    EXPECT_EQ(blob->is_inline(), size == 100);
+  }
 }
 
 TEST_F(ObjectStoreTest, MultipartCompletesWithS3Checks) {
@@ -180,7 +240,7 @@ TEST_F(ObjectStoreTest, MultipartCompletesWithS3Checks) {
   EXPECT_TRUE(done.object.etag.ends_with("-2"));
   EXPECT_EQ(read(store, "b", "big"), part1 + part2);
   EXPECT_FALSE(store.upload("b", *id));
-  EXPECT_EQ(blob_files(), 1u);  // the parts are gone
+  EXPECT_EQ(store.blob_count(), 1u);  // the parts are gone
 }
 
 WriteCondition if_none_match(std::optional<std::string> seen = std::nullopt) {

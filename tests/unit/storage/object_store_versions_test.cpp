@@ -58,14 +58,6 @@ class ObjectStoreVersionsTest : public ::testing::Test {
     return out;
   }
 
-  std::size_t blob_files() const {
-    std::size_t n = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(root_ / "blobs")) {
-      n += entry.is_regular_file();
-    }
-    return n;
-  }
-
   static void make_bucket(ObjectStore& store, Versioning state) {
     store.create_bucket("b", "us-east-1", "000000000000");
     EXPECT_EQ(store.set_bucket_versioning("b", state), ObjectStore::Status::kOk);
@@ -102,7 +94,7 @@ TEST_F(ObjectStoreVersionsTest, EnabledKeepsEveryVersion) {
   EXPECT_EQ(read(store, "k"), "two");
   EXPECT_EQ(read(store, "k", v1), "one");
   EXPECT_EQ(read(store, "k", ""), "before");
-  EXPECT_EQ(blob_files(), 3u);
+  EXPECT_EQ(store.blob_count(), 3u);
   auto listed = store.list_object_versions("b", {});
   EXPECT_EQ(entries(listed), (std::vector<std::string>{"k:" + v2.substr(0, 4) + ":L",
                                                        "k:" + v1.substr(0, 4) + ":N", "k:null:N"}));
@@ -112,12 +104,12 @@ TEST_F(ObjectStoreVersionsTest, EnabledKeepsEveryVersion) {
   EXPECT_TRUE(deleted.found);
   EXPECT_FALSE(deleted.delete_marker);
   EXPECT_EQ(read(store, "k"), "one");
-  EXPECT_EQ(blob_files(), 2u);
+  EXPECT_EQ(store.blob_count(), 2u);
   // A noncurrent one goes without changing the current.
   EXPECT_TRUE(store.delete_object_version("b", "k", "").found);
   EXPECT_EQ(read(store, "k"), "one");
   EXPECT_FALSE(store.delete_object_version("b", "k", "").found);
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(store.blob_count(), 1u);
 }
 
 TEST_F(ObjectStoreVersionsTest, DeleteMarkers) {
@@ -172,12 +164,12 @@ TEST_F(ObjectStoreVersionsTest, SuspendedReplacesTheNullVersionOnly) {
   EXPECT_EQ(put(store, "k", "null two"), "");
   EXPECT_EQ(read(store, "k"), "null two");
   EXPECT_EQ(read(store, "k", v1), "one");
-  EXPECT_EQ(blob_files(), 2u);
+  EXPECT_EQ(store.blob_count(), 2u);
   // A delete makes a null marker in place of the null version.
   DeleteResult marker = store.delete_object_version("b", "k", std::nullopt);
   EXPECT_TRUE(marker.delete_marker);
   EXPECT_EQ(marker.version_id, std::optional<std::string>(""));
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(store.blob_count(), 1u);
   EXPECT_EQ(entries(store.list_object_versions("b", {})),
             (std::vector<std::string>{"k:null:L:M", "k:" + v1.substr(0, 4) + ":N"}));
   // Enabled again: a new version retires the null marker, which a later
@@ -196,13 +188,13 @@ TEST_F(ObjectStoreVersionsTest, UnversionedBucketsBehaveAsBefore) {
   store.create_bucket("b", "us-east-1", "000000000000");
   put(store, "k", "one");
   put(store, "k", "two");
-  EXPECT_EQ(blob_files(), 1u);
+  EXPECT_EQ(store.blob_count(), 1u);
   DeleteResult deleted = store.delete_object_version("b", "k", std::nullopt);
   EXPECT_TRUE(deleted.found);
   EXPECT_FALSE(deleted.delete_marker);
   EXPECT_FALSE(deleted.version_id);
   EXPECT_FALSE(store.object_version("b", "k", std::nullopt));
-  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(store.blob_count(), 0u);
 }
 
 TEST_F(ObjectStoreVersionsTest, ListingPagesThroughVersionsAndPrefixes) {
@@ -269,7 +261,7 @@ TEST_F(ObjectStoreVersionsTest, VersionsSurviveARestartAndItsGarbageCollection) 
   }
   ObjectStore store(root_.string());
   EXPECT_EQ(store.bucket("b")->versioning, Versioning::kEnabled);
-  EXPECT_EQ(blob_files(), 2u);  // noncurrent versions keep their blobs
+  EXPECT_EQ(store.blob_count(), 2u);  // noncurrent versions keep their blobs
   EXPECT_EQ(read(store, "k", v1), "one");
   EXPECT_EQ(read(store, "k", v2), "two");
   // Versions made after the restart still sort newest first.
@@ -308,7 +300,7 @@ TEST_F(ObjectStoreVersionsTest, OldDataDirsOpenWithTheirObjectsAsNullVersions) {
   std::string v1 = put(store, "k", "new");
   EXPECT_EQ(entries(store.list_object_versions("b", {})),
             (std::vector<std::string>{"k:" + v1.substr(0, 4) + ":L", "k:null:N"}));
-  EXPECT_EQ(blob_files(), 2u);
+  EXPECT_EQ(store.blob_count(), 2u);
 }
 
 }  // namespace
