@@ -343,26 +343,18 @@ def start_times(server, starts):
     return statistics.median(times)
 
 
-def timed(argv, after=lambda: None):
-    """The faster of two runs, each after a sync: the first write of a run
-    is often the slower one, whoever makes it."""
+def timed(argv, after=lambda: None, sync=True):
+    """Seconds of the faster of two runs, each after a sync when `sync` (the
+    first write of a run is often the slower one, whoever makes it; a run
+    that only reads needs none)."""
     best = float("inf")
     for _ in range(2):
-        os.sync()
+        if sync:
+            os.sync()
         started = time.monotonic()
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
         best = min(best, time.monotonic() - started)
         after()
-    return best
-
-
-def best_of_2(argv):
-    """Seconds of the faster of two runs (no sync: for reading, not writing)."""
-    best = float("inf")
-    for _ in range(2):
-        started = time.monotonic()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-        best = min(best, time.monotonic() - started)
     return best
 
 
@@ -384,8 +376,8 @@ def big_put(args, server, workdir):
     # The PUT's limits: the ETag is the body's MD5, and the body's SHA-256
     # is computed too; one core's speed of each, the file in page cache.
     for name in ("md5", "sha256"):
-        rates["openssl dgst -" + name] = args.big_mib / best_of_2(
-            ["openssl", "dgst", "-" + name, source])
+        rates["openssl dgst -" + name] = args.big_mib / timed(
+            ["openssl", "dgst", "-" + name, source], sync=False)
     url = server.client("s3").generate_presigned_url(
         "put_object", Params={"Bucket": BUCKET, "Key": "big.bin"}, ExpiresIn=3600)
     server.reset_peak()
