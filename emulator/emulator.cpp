@@ -13,6 +13,7 @@
 #include "emulator/auth/local_ca.h"
 #include "emulator/auth/sigv4_verifier.h"
 #include "emulator/firehose/delivery_streams.h"
+#include "emulator/firehose/firehose_buffer_view.h"
 #include "emulator/firehose/firehose_handlers.h"
 #include "emulator/http/http_server.h"
 #include "emulator/iam/iam_handlers.h"
@@ -72,6 +73,39 @@ LifecycleSweep::Options lifecycle_options(const Config& config) {
   return options;
 }
 
+// Refusals on the MQTT ports (and /mqtt's WebSocket) go to Activity beside
+// HTTP requests, credited as a refused signature is: a key the client named
+// counts as its owner's, so a student sees their device refused.
+std::function<void(const MqttRefusal&)> report_mqtt_refusals(ActivityLog& activity,
+                                                             const CredentialStore& credentials) {
+  return [&activity, &credentials](const MqttRefusal& refusal) {
+    ActivityEntry entry;
+    entry.account_id = refusal.principal.account_id;
+    entry.caller_arn = refusal.principal.arn;
+    entry.access_key_id = refusal.principal.access_key_id.substr(0, 128);
+    std::optional<Credential> credential;
+    if (entry.account_id.empty() && !entry.access_key_id.empty()) {
+      credential = credentials.find(entry.access_key_id);
+      if (credential) {
+        entry.account_id = credential->principal.account_id;
+        entry.caller_arn = credential->principal.arn;
+      }
+    }
+    entry.source = refusal.source;
+    entry.service = "mqtt";
+    entry.operation = refusal.operation;
+    entry.resource = refusal.resource;
+    entry.error_code = refusal.code;
+    if (refusal.denial) {
+      note_denial(&entry, *refusal.denial);
+    } else {
+      note_mqtt_refusal(&entry, refusal.code, refusal.client_id, refusal.principal.certificate_id,
+                        credential.has_value(), credential && credential->active);
+    }
+    activity.record(std::move(entry));
+  };
+}
+
 HttpServer::Options server_options(const Config& config) {
   HttpServer::Options options;
   options.host = config.host;
@@ -114,8 +148,13 @@ struct Emulator::Parts {
         mqtt_sessions(database, config.fsync),
         mqtt_broker(bus, retained, credentials,
                     MqttBroker::Options{config.region, config.iam_enforce ? &authorizer : nullptr,
-                                        &iot_registry, &mqtt_sessions}),
-        live(activity, &counters),
+                                        &iot_registry, &mqtt_sessions,
+                                        report_mqtt_refusals(activity, credentials)}),
+        live(activity, &counters,
+             [this](const AccountRegion& scope,
+                    const std::function<bool(std::string_view)>& visible) {
+               return buffer_views_json(delivery_streams, scope, visible);
+             }),
         router(credentials, verifier, config.iam_enforce ? &authorizer : nullptr),
         options(server_options(config)) {
     credentials.set_accounts_from_keys(config.accounts_from_keys);

@@ -106,6 +106,17 @@ export async function route() {
   Promise.resolve(page.render(ctx)).catch((error) => main.append(errorBox(error)));
 }
 
+// Left and Right move along the navigation (wrapping), Home and End to its
+// ends, as in WAI-ARIA's menubar; Tab still stops at every link.
+document.getElementById('nav').addEventListener('keydown', (event) => {
+  const links = [...event.currentTarget.querySelectorAll('a')];
+  const at = links.indexOf(event.target);
+  const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: links.length - 1 }[event.key];
+  if (at < 0 || to === undefined || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  links[(to + links.length) % links.length].focus();
+});
+
 const languageSelect = document.getElementById('language');
 languageSelect.value = language();
 document.documentElement.lang = language();

@@ -11,15 +11,17 @@ const decoder = new TextDecoder();
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
 export class Live {
-  // feeds: ['activity', 'counters']; after: the activity sequence number to
-  // continue from (undefined: from now on). onActivity(entries, missed),
-  // onCounters(frame), onState(state, detail): 'open', 'retrying', 'error'.
-  constructor(aws, { feeds, after, onActivity, onCounters, onState }) {
+  // feeds: of 'activity', 'counters', 'buffers'; after: the activity
+  // sequence number to continue from (undefined: from now on).
+  // onActivity(entries, missed), onCounters(frame), onBuffers(frame),
+  // onState(state, detail): 'open', 'retrying', 'error'.
+  constructor(aws, { feeds, after, onActivity, onCounters, onBuffers, onState }) {
     this.aws = aws;
     this.feeds = feeds;
     this.after = after;
     this.onActivity = onActivity || (() => {});
     this.onCounters = onCounters || (() => {});
+    this.onBuffers = onBuffers || (() => {});
     this.onState = onState || (() => {});
     this.stopped = false;
     this.failures = 0;
@@ -77,6 +79,8 @@ export class Live {
       this.onActivity(frame.entries, frame.missed);
     } else if (frame.type === 'counters') {
       this.onCounters(frame);
+    } else if (frame.type === 'buffers') {
+      this.onBuffers(frame);
     } else if (frame.type === 'error') {
       this.onState('error', frame.message);
     }

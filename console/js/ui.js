@@ -84,9 +84,46 @@ export function field(label, input, hint) {
 }
 
 export function table(headers, rows, empty) {
-  return h('table', { class: 'table' },
+  return h('table', { class: 'table', onkeydown: rowKeys },
     h('thead', {}, h('tr', {}, headers.map((name) => h('th', { scope: 'col' }, name)))),
     h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'muted' }, empty || t('none')))));
+}
+
+// Arrow keys in a list of rows (a table, the MQTT messages), as WAI-ARIA's
+// grid pattern has them but without taking Tab over: every control stays in
+// the tab order. Up and Down move to the same column's control in the row
+// above or below, Home and End to the first and last row; a row with no
+// control there gives its first one, or is focused itself (tabindex -1: Tab
+// still skips it). One handler on the table or list, whatever its rows hold.
+const FOCUSABLE = 'a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), [tabindex]';
+const TYPING = 'input:not([type=checkbox]):not([type=radio]), select, textarea';  // their arrows move the caret or the choice
+const ROW_KEYS = { ArrowUp: -1, ArrowDown: 1, Home: 'first', End: 'last' };
+let rowColumn = [-1, 0];  // the column a row focused itself was reached from
+
+export function rowKeys(event) {
+  const step = ROW_KEYS[event.key];
+  const list = event.currentTarget;
+  if (!step || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey
+    || event.target.matches(TYPING)) return;
+  // From the list itself (a scrolling list Tab stops on): Down or Home the first row, End the last.
+  const row = event.target === list ? null : event.target.closest('tr, li');
+  const rows = [...(row ? row.parentElement : (list.tBodies?.[0] || list)).children];
+  const at = rows.indexOf(row);
+  const next = rows[step === 'first' ? 0 : step === 'last' ? rows.length - 1 : at < 0 && step > 0 ? 0 : at + step];
+  if (!next || next === row) return;
+  const cell = event.target.closest('td, th');
+  const controls = (el) => (el ? [...el.querySelectorAll(FOCUSABLE)] : []);
+  // Which column, and which control in it (the Delete of Enable and Delete).
+  const [column, nth] = event.target === row ? rowColumn
+    : cell && row && row.contains(cell) ? [[...row.children].indexOf(cell), Math.max(0, controls(cell).indexOf(event.target))] : [-1, 0];
+  const same = controls(next.children[column]);
+  const target = same[Math.min(nth, same.length - 1)] || controls(next)[0] || next;
+  if (target === next) {
+    rowColumn = [column, nth];  // kept for the next move from the row
+    if (!next.hasAttribute('tabindex')) next.tabIndex = -1;
+  }
+  event.preventDefault();
+  target.focus();
 }
 
 export function download(filename, blob) {
@@ -112,37 +149,4 @@ export function submitOnCtrlEnter(textarea) {
 
 export function pageHeader(title, ...actions) {
   return h('div', { class: 'page-header' }, h('h1', {}, title), h('div', { class: 'actions' }, actions));
-}
-
-// A page's polling loop: start(step) runs `step` now and again `ms` after
-// each run settles, until stop() (the page is left) or another start().
-// `step` gets a check that is true while its loop is the current one, to
-// drop what it fetched for a page since left.
-export class Poller {
-  constructor(ms) {
-    this.ms = ms;
-    this.generation = 0;
-    this.timer = null;
-  }
-
-  stop() {
-    this.generation++;
-    clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  start(step) {
-    this.stop();
-    const mine = this.generation;
-    const current = () => mine === this.generation;
-    const run = async () => {
-      if (!current()) return;
-      try {
-        await step(current);
-      } finally {
-        if (current()) this.timer = setTimeout(run, this.ms);
-      }
-    };
-    return run();
-  }
 }

@@ -108,6 +108,23 @@ void note_denial(ActivityEntry* entry, const Denial& denial) {
                    {"action", denial.action},
                    {"resource", bounded(denial.resource)},
                    {"explicit_deny", denial.explicit_deny}};
+  if (!denial.deny_policy.empty()) {
+    entry->reason["policy"] = bounded(denial.deny_policy);
+    entry->reason["policy_inline"] = denial.deny_policy_inline;
+    entry->reason["statement"] = denial.deny_statement;
+    entry->reason["sid"] = bounded(denial.deny_sid);
+  }
+}
+
+void note_mqtt_refusal(ActivityEntry* entry, std::string_view code, std::string_view client_id,
+                       std::string_view certificate_id, bool key_known, bool key_active) {
+  entry->reason = {{"kind", "mqtt"},
+                   {"code", bounded(std::string(code))},
+                   {"client_id", bounded(std::string(client_id))},
+                   {"key_known", key_known},
+                   {"key_active", key_active}};
+  if (!certificate_id.empty())
+    entry->reason["certificate_id"] = bounded(std::string(certificate_id));
 }
 
 ActivityEntry rule_failure_entry(const RuleFailure& failure) {

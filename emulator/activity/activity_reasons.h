@@ -11,7 +11,15 @@
 //                (LocalStack's default, a classroom's commonest slip) and
 //                what offcloud signed;
 //   "denied"     IAM refused: the action, the resource, and whether a
-//                statement denied it or none allowed it;
+//                statement denied it or none allowed it; one that did is
+//                named: "policy" (an ARN, or an inline policy's name with
+//                "policy_inline"), "statement" (its place, from 1), "sid";
+//   "mqtt"       the MQTT broker refused a connection before any policy
+//                was asked: "code" (the MQTT reason: BadUserNameOrPassword,
+//                or NotAuthorized for an unknown or inactive certificate),
+//                "client_id", "certificate_id" (the one presented, if any),
+//                whether the user name is a key that exists and is active;
+//                a policy's refusal on an MQTT port is "denied", as over HTTP;
 //   "rule"       a topic rule failed on a message: "stage" (sql, action,
 //                error_action), the rule, the topic, the action, its
 //                resource and the error.
@@ -40,6 +48,9 @@ void note_signature_failure(ActivityEntry* entry, const AuthFailure& failure,
                             std::chrono::system_clock::time_point now);
 
 void note_denial(ActivityEntry* entry, const Denial& denial);
+
+void note_mqtt_refusal(ActivityEntry* entry, std::string_view code, std::string_view client_id,
+                       std::string_view certificate_id, bool key_known, bool key_active);
 
 // The entry for a rule's failure: in the rule's account, by the rule.
 ActivityEntry rule_failure_entry(const RuleFailure& failure);

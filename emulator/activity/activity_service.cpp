@@ -37,6 +37,7 @@ constexpr std::string_view kLivePath = "/_offcloud/live";
 struct LiveAsk {
   bool activity = true;
   bool counters = true;
+  bool buffers = false;  // asked for by name only
   std::optional<std::uint64_t> after;
   std::string invalid;
 };
@@ -53,8 +54,10 @@ LiveAsk parse_live_query(const QueryParams& query) {
         ask.activity = true;
       } else if (feed == "counters") {
         ask.counters = true;
+      } else if (feed == "buffers") {
+        ask.buffers = true;
       } else {
-        ask.invalid = "feeds is a comma-separated list of activity and counters.";
+        ask.invalid = "feeds is a comma-separated list of activity, counters and buffers.";
         return ask;
       }
       if (comma == rest.size()) break;
@@ -78,6 +81,22 @@ bool may_see_counters(const HttpRequest& head, const RequestContext& context) {
   std::vector<Decision> decisions = context.identity_checks->identity_decisions(
       principal, {IamRequest{"iot:ListTopicRules", "*"}}, conditions);
   return !decisions.empty() && decisions.front() == Decision::kAllow;
+}
+
+// Which delivery streams' buffers the caller may see: those IAM lets it
+// firehose:DescribeDeliveryStream, as GET /_offcloud/firehose/buffer is
+// authorized; asked again for each frame (null: a root, or IAM off).
+std::function<bool(std::string_view)> stream_visibility(const HttpRequest& head,
+                                                        const RequestContext& context) {
+  if (context.principal.is_root || !context.identity_checks) return nullptr;
+  return [checks = context.identity_checks, principal = context.principal,
+          address = head.remote_address, region = context.region,
+          secure = head.secure](std::string_view arn) {
+    ConditionContext conditions = request_conditions(principal, address, region, now_ms(), secure);
+    std::vector<Decision> decisions = checks->identity_decisions(
+        principal, {IamRequest{"firehose:DescribeDeliveryStream", std::string(arn)}}, conditions);
+    return !decisions.empty() && decisions.front() == Decision::kAllow;
+  };
 }
 
 }  // namespace
@@ -178,6 +197,10 @@ std::optional<UpgradePlan> ActivityService::upgrade(HttpRequest& head, RequestCo
   subscription.after = ask.after;
   if (ask.counters && may_see_counters(head, context)) {
     subscription.counters = AccountRegion{context.principal.account_id, context.region};
+  }
+  if (ask.buffers) {
+    subscription.buffers = AccountRegion{context.principal.account_id, context.region};
+    subscription.may_see_stream = stream_visibility(head, context);
   }
   // The client sends acks and pings only.
   plan.max_message_bytes = 4096;

@@ -9,12 +9,14 @@
 //     "server_time_ms"}. The console reads the first page here, then
 //     follows the live feed.
 //
-//   GET /_offcloud/live?feeds=activity,counters&after=<seq>, upgraded to
-//     WebSocket (presigned): the live feed (live_feed.h). feeds: which of
-//     activity and counters (default both); after: activity after that
-//     sequence number (default: from now on). Counters are the URL's
-//     region's in the caller's account, for a root key, or a user that
-//     may iot:ListTopicRules there.
+//   GET /_offcloud/live?feeds=activity,counters,buffers&after=<seq>,
+//     upgraded to WebSocket (presigned): the live feed (live_feed.h).
+//     feeds: which of activity, counters and buffers (default: activity
+//     and counters); after: activity after that sequence number (default:
+//     from now on). Counters and buffers are the URL's region's in the
+//     caller's account: counters for a root key, or a user that may
+//     iot:ListTopicRules there; buffers of the streams the key may
+//     firehose:DescribeDeliveryStream.
 #pragma once
 
 #include "emulator/activity/activity_log.h"

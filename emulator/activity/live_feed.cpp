@@ -76,6 +76,7 @@ class LiveFeed::Connection : public ChannelHandler {
     json feeds = json::array();
     if (subscription_.activity) feeds.push_back("activity");
     if (subscription_.counters) feeds.push_back("counters");
+    if (subscription_.buffers) feeds.push_back("buffers");
     send_locked({{"type", "hello"},
                  {"last_seq", newest},
                  {"window", options_.window},
@@ -110,7 +111,8 @@ class LiveFeed::Connection : public ChannelHandler {
   }
 
   // Sends what is new, as far as the window allows.
-  void pump(const ActivityLog& log, const FlowCounters* counters, Clock::time_point now) {
+  void pump(const ActivityLog& log, const FlowCounters* counters, const StreamBuffers& buffers,
+            Clock::time_point now) {
     std::lock_guard lock(mutex_);
     if (closed_) return;
     if (subscription_.activity && window_open_locked()) {
@@ -139,6 +141,19 @@ class LiveFeed::Connection : public ChannelHandler {
         last_counters_ = snapshot;
         snapshot["server_time_ms"] = epoch_ms();
         send_locked(std::move(snapshot));
+      }
+    }
+    if (buffers && subscription_.buffers && now >= next_buffers_ && window_open_locked()) {
+      next_buffers_ = now + options_.counters_every;
+      const AccountRegion& scope = *subscription_.buffers;
+      json streams = buffers(scope, subscription_.may_see_stream);
+      if (streams != last_buffers_) {
+        last_buffers_ = streams;
+        send_locked({{"type", "buffers"},
+                     {"account_id", scope.account_id},
+                     {"region", scope.region},
+                     {"streams", std::move(streams)},
+                     {"server_time_ms", epoch_ms()}});
       }
     }
   }
@@ -171,11 +186,14 @@ class LiveFeed::Connection : public ChannelHandler {
   std::uint64_t acked_ = 0;
   Clock::time_point next_counters_{};
   json last_counters_;
+  Clock::time_point next_buffers_{};
+  json last_buffers_;
   bool closed_ = false;
 };
 
-LiveFeed::LiveFeed(const ActivityLog& log, const FlowCounters* counters, LiveOptions options)
-    : log_(log), counters_(counters), options_(options) {}
+LiveFeed::LiveFeed(const ActivityLog& log, const FlowCounters* counters, StreamBuffers buffers,
+                   LiveOptions options)
+    : log_(log), counters_(counters), buffers_(std::move(buffers)), options_(options) {}
 
 LiveFeed::~LiveFeed() {
   stop();
@@ -198,7 +216,7 @@ std::shared_ptr<ChannelHandler> LiveFeed::open(std::weak_ptr<MessageChannel> cha
   auto connection =
       std::make_shared<Connection>(std::move(channel), std::move(subscription), options_);
   connection->start(log_);
-  connection->pump(log_, counters_, Clock::now());  // what is there already, at once
+  connection->pump(log_, counters_, buffers_, Clock::now());  // what is there already, at once
   std::lock_guard lock(mutex_);
   connections_.push_back(connection);
   if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
@@ -217,7 +235,7 @@ void LiveFeed::pump_all() {
     });
   }
   auto now = Clock::now();
-  for (const auto& connection : live) connection->pump(log_, counters_, now);
+  for (const auto& connection : live) connection->pump(log_, counters_, buffers_, now);
 }
 
 void LiveFeed::run() {

@@ -17,6 +17,14 @@
 //                 "last_delivery_ms"}]}
 //     the connection's account and region (flow_counters.h), sent when it
 //     changed, at most once a second.
+//   {"type": "buffers", "frame", "account_id", "region", "server_time_ms",
+//    "streams": [...]}
+//     every delivery stream of that account and region the key may
+//     describe, each as GET /_offcloud/firehose/buffer shows it (records,
+//     bytes, oldest_arrival_ms, next_delivery_ms, the latest deliveries...),
+//     by name; sent when any changed, at most once a second. A countdown
+//     runs in the browser from next_delivery_ms and server_time_ms, so an
+//     idle buffer costs no frames.
 //   {"type": "error", "message"}, then the connection closes.
 //
 // The client sends {"ack": <frame>} for each frame it has handled, and any
@@ -32,6 +40,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,12 +71,25 @@ struct LiveSubscription {
   std::optional<AccountRegion> counters;
   // Activity after this sequence number; none: from now on.
   std::optional<std::uint64_t> after;
+  // The account and region whose delivery streams' buffers it gets; none:
+  // no buffers. Of those, the streams `may_see_stream` accepts by ARN (null:
+  // all), asked each time, so a policy changed meanwhile counts.
+  std::optional<AccountRegion> buffers;
+  std::function<bool(std::string_view stream_arn)> may_see_stream;
 };
+
+// The buffer views of an account and region's delivery streams that
+// `visible` accepts (null: all), as a JSON array; the emulator wires it to
+// Firehose, which this folder knows nothing of.
+using StreamBuffers = std::function<nlohmann::json(
+    const AccountRegion& scope, const std::function<bool(std::string_view arn)>& visible)>;
 
 class LiveFeed {
  public:
-  // `counters` may be null (no counters are sent). Both must outlive the feed.
-  LiveFeed(const ActivityLog& log, const FlowCounters* counters, LiveOptions options = {});
+  // `counters` may be null and `buffers` empty (none are sent). The log and
+  // the counters must outlive the feed.
+  LiveFeed(const ActivityLog& log, const FlowCounters* counters, StreamBuffers buffers = {},
+           LiveOptions options = {});
   ~LiveFeed();
   LiveFeed(const LiveFeed&) = delete;
   LiveFeed& operator=(const LiveFeed&) = delete;
@@ -91,6 +113,7 @@ class LiveFeed {
 
   const ActivityLog& log_;
   const FlowCounters* counters_;
+  const StreamBuffers buffers_;
   const LiveOptions options_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -66,26 +66,26 @@ void Authorizer::load() {
 std::shared_ptr<const Authorizer::Policies> Authorizer::read_policies(std::string_view account_id,
                                                                       std::string_view user_name) {
   auto policies = std::make_shared<Policies>();
-  auto add = [&](const std::string& where, std::string_view text) {
+  auto add = [&](const std::string& name, bool is_inline, std::string_view text) {
     std::string error;
     if (auto document = parse_policy(text, &error)) {
-      policies->push_back(std::move(*document));
+      policies->push_back({name, is_inline, std::move(*document)});
     } else {
       // Stored documents were checked when written: only a hand-edited
       // database gets here, and a broken policy allows nothing.
-      log(LogLevel::kWarn, "ignoring " + where + ": " + error);
+      log(LogLevel::kWarn, "ignoring " + (is_inline ? "inline policy " + name : name) + " of " +
+                               std::string(user_name) + ": " + error);
     }
   };
   for (const std::string& arn : store_.attached_user_policies(account_id, user_name)) {
     if (const AwsManagedPolicy* managed = find_aws_managed_policy(arn)) {
-      add(arn, managed->document);
+      add(arn, false, managed->document);
     } else if (auto policy = store_.policy(arn)) {
-      add(arn, policy->document);
+      add(arn, false, policy->document);
     }
   }
   for (const IamInlinePolicy& inline_policy : store_.user_policies(account_id, user_name)) {
-    add("inline policy " + inline_policy.name + " of " + std::string(user_name),
-        inline_policy.document);
+    add(inline_policy.name, true, inline_policy.document);
   }
   return policies;
 }
@@ -117,45 +117,74 @@ void Authorizer::refresh_user(std::string_view account_id, std::string_view user
   credentials_.set_user_keys(principal, keys);
 }
 
+namespace {
+
+// The context a request is decided in: the request's keys, and the
+// service's own for this ask (s3:prefix, iot:ClientId...).
+ConditionContext ask_context(const ConditionContext& conditions, const IamRequest& request) {
+  ConditionContext context = conditions;
+  for (const auto& [key, value] : request.conditions) context.set(key, value);
+  return context;
+}
+
+}  // namespace
+
 std::optional<Denial> Authorizer::authorize(const Principal& principal,
                                             const std::vector<IamRequest>& requests,
                                             const ConditionContext& conditions) const {
   if (principal.is_root) return std::nullopt;
   std::vector<Decision> decisions = decide(principal, requests, conditions);
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (decisions[i] != Decision::kAllow) {
-      return Denial{requests[i].action, requests[i].resource,
-                    decisions[i] == Decision::kExplicitDeny};
+    if (decisions[i] == Decision::kAllow) continue;
+    Denial denial{.action = requests[i].action,
+                  .resource = requests[i].resource,
+                  .explicit_deny = decisions[i] == Decision::kExplicitDeny};
+    if (denial.explicit_deny) {
+      // A refusal is rare and worth explaining: which statement denied.
+      std::shared_ptr<const Policies> policies = policies_of(principal);
+      Explanation why = explain(documents_of(*policies), denial.action, denial.resource,
+                                ask_context(conditions, requests[i]));
+      if (!why.matched.empty()) {
+        const UserPolicy& policy = (*policies)[why.matched.front().policy];
+        denial.deny_policy = policy.name;
+        denial.deny_policy_inline = policy.is_inline;
+        denial.deny_statement = why.matched.front().statement + 1;
+        denial.deny_sid = policy.document.statements[why.matched.front().statement].sid;
+      }
     }
+    return denial;
   }
   return std::nullopt;
+}
+
+std::shared_ptr<const Authorizer::Policies> Authorizer::policies_of(
+    const Principal& principal) const {
+  std::shared_lock lock(mutex_);
+  auto it = users_.find(user_key(principal.account_id, principal.user_name));
+  if (it != users_.end()) return it->second;
+  static const auto none = std::make_shared<const Policies>();
+  return none;
+}
+
+std::vector<const PolicyDocument*> Authorizer::documents_of(const Policies& policies) {
+  std::vector<const PolicyDocument*> documents;
+  for (const UserPolicy& policy : policies) documents.push_back(&policy.document);
+  return documents;
 }
 
 std::vector<Decision> Authorizer::decide(const Principal& principal,
                                          const std::vector<IamRequest>& requests,
                                          const ConditionContext& conditions) const {
   if (principal.is_root) return std::vector<Decision>(requests.size(), Decision::kAllow);
-  std::shared_ptr<const Policies> policies;
-  {
-    std::shared_lock lock(mutex_);
-    auto it = users_.find(user_key(principal.account_id, principal.user_name));
-    if (it != users_.end()) policies = it->second;
-  }
-  std::vector<const PolicyDocument*> documents;
-  if (policies) {
-    for (const PolicyDocument& document : *policies) documents.push_back(&document);
-  }
+  std::shared_ptr<const Policies> policies = policies_of(principal);
+  std::vector<const PolicyDocument*> documents = documents_of(*policies);
   std::vector<Decision> decisions;
   decisions.reserve(requests.size());
   for (const IamRequest& request : requests) {
-    const ConditionContext* context = &conditions;
-    ConditionContext with_service_keys;
-    if (!request.conditions.empty()) {
-      with_service_keys = conditions;
-      for (const auto& [key, value] : request.conditions) with_service_keys.set(key, value);
-      context = &with_service_keys;
-    }
-    decisions.push_back(evaluate(documents, request.action, request.resource, *context));
+    decisions.push_back(request.conditions.empty()
+                            ? evaluate(documents, request.action, request.resource, conditions)
+                            : evaluate(documents, request.action, request.resource,
+                                       ask_context(conditions, request)));
   }
   return decisions;
 }

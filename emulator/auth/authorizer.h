@@ -27,6 +27,14 @@ struct Denial {
   std::string action;
   std::string resource;
   bool explicit_deny = false;
+  // For an explicit deny, the statement that denied (the first, when
+  // several did), for the console's Activity; AWS's message names neither.
+  // The policy is its ARN, or an inline policy's name; the statement its
+  // Sid, and its place in the policy from 1.
+  std::string deny_policy = {};
+  bool deny_policy_inline = false;
+  std::string deny_sid = {};
+  std::size_t deny_statement = 0;
 };
 
 // The ARN of a user of `account_id` at `path` ("/" or "/division/").
@@ -66,7 +74,14 @@ class Authorizer {
                                const ConditionContext& conditions) const;
 
  private:
-  using Policies = std::vector<PolicyDocument>;
+  struct UserPolicy {
+    std::string name;  // the ARN of an attached policy, an inline one's name
+    bool is_inline = false;
+    PolicyDocument document;
+  };
+  using Policies = std::vector<UserPolicy>;
+  std::shared_ptr<const Policies> policies_of(const Principal& principal) const;
+  static std::vector<const PolicyDocument*> documents_of(const Policies& policies);
   std::shared_ptr<const Policies> read_policies(std::string_view account_id,
                                                 std::string_view user_name);
 

@@ -363,6 +363,7 @@ std::optional<DeliveryStreams::BufferView> DeliveryStreams::buffer_view(const Ac
   if (it == streams_.end()) return std::nullopt;
   const Stream& stream = it->second;
   BufferView view;
+  view.arn = stream.config.arn;
   view.buffered = stream.stats;
   view.interval_s = interval_s(stream.config);
   view.size_bytes = static_cast<std::uint64_t>(stream.config.size_mb) << 20;

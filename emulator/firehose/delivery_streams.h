@@ -93,6 +93,7 @@ class DeliveryStreams : public FirehoseSink {
   };
   static constexpr std::size_t kDeliveriesKept = 10;
   struct BufferView {
+    std::string arn;
     BufferStats buffered;
     double interval_s = 0;         // the stream's, capped by max_interval_s
     std::uint64_t size_bytes = 0;  // the buffer size that delivers at once

@@ -2,8 +2,8 @@
 
 namespace offcloud {
 
-nlohmann::json buffer_view_json(const DeliveryStreams::BufferView& view, const std::string& stream,
-                                const std::string& arn, std::int64_t server_time_ms) {
+nlohmann::json buffer_view_json(const DeliveryStreams::BufferView& view,
+                                const std::string& stream) {
   nlohmann::json deliveries = nlohmann::json::array();
   for (const DeliveryStreams::Delivery& delivery : view.deliveries) {
     deliveries.push_back({{"key", delivery.key},
@@ -12,7 +12,7 @@ nlohmann::json buffer_view_json(const DeliveryStreams::BufferView& view, const s
                           {"time_ms", delivery.time_ms}});
   }
   return {{"stream", stream},
-          {"arn", arn},
+          {"arn", view.arn},
           {"records", view.buffered.count},
           {"bytes", view.buffered.bytes},
           {"oldest_arrival_ms", view.buffered.oldest_arrival_ms},
@@ -21,8 +21,17 @@ nlohmann::json buffer_view_json(const DeliveryStreams::BufferView& view, const s
           {"next_delivery_ms", view.next_delivery_ms},
           {"failures", view.failures},
           {"last_error", view.last_error},
-          {"server_time_ms", server_time_ms},
           {"deliveries", std::move(deliveries)}};
+}
+
+nlohmann::json buffer_views_json(DeliveryStreams& streams, const AccountRegion& scope,
+                                 const std::function<bool(std::string_view arn)>& visible) {
+  nlohmann::json views = nlohmann::json::array();
+  for (const std::string& name : streams.names(scope)) {
+    auto view = streams.buffer_view(scope, name);  // gone meanwhile: left out
+    if (view && (!visible || visible(view->arn))) views.push_back(buffer_view_json(*view, name));
+  }
+  return views;
 }
 
 }  // namespace offcloud

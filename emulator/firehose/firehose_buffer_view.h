@@ -8,8 +8,11 @@
 //    "interval_s", "size_bytes", "next_delivery_ms" (0: nothing due),
 //    "failures", "last_error", "server_time_ms",
 //    "deliveries": [{"key", "records", "bytes", "time_ms"}, ...] newest first}
+// The console's live feed sends the same views, of every stream it may see,
+// in its "buffers" frames (emulator/activity/live_feed.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,7 +24,12 @@ namespace offcloud {
 
 inline constexpr std::string_view kBufferViewPath = "/_offcloud/firehose/buffer";
 
-nlohmann::json buffer_view_json(const DeliveryStreams::BufferView& view, const std::string& stream,
-                                const std::string& arn, std::int64_t server_time_ms);
+// One stream's view, without "server_time_ms" (the caller adds the time it answers at).
+nlohmann::json buffer_view_json(const DeliveryStreams::BufferView& view, const std::string& stream);
+
+// The views of every stream of `scope` that `visible` accepts by ARN (null:
+// all), by name: the live feed's StreamBuffers.
+nlohmann::json buffer_views_json(DeliveryStreams& streams, const AccountRegion& scope,
+                                 const std::function<bool(std::string_view arn)>& visible);
 
 }  // namespace offcloud

@@ -480,7 +480,9 @@ HttpResponse FirehoseService::buffer_view(const HttpRequest& request, RequestCon
   std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  return ok(buffer_view_json(*view, *name, stream_arn(scope, *name), now));
+  json body = buffer_view_json(*view, *name);
+  body["server_time_ms"] = now;
+  return ok(body);
 }
 
 std::vector<IamRequest> FirehoseService::iam_requests(const HttpRequest& request,

@@ -173,15 +173,15 @@ std::shared_ptr<const MqttBroker::CertificatePolicies> MqttBroker::certificate_p
 
 // AWS IoT's evaluation for X.509 clients: the IoT policies attached to the
 // certificate, with the connection's policy variables.
-bool MqttBroker::certificate_allowed(const Principal& principal, const std::string& action,
-                                     const std::string& resource, const std::string& client_id,
-                                     const AccountRegion& scope,
-                                     const std::string& source_ip) const {
-  if (!options_.registry) return false;
+Decision MqttBroker::certificate_decision(const Principal& principal, const std::string& action,
+                                          const std::string& resource, const std::string& client_id,
+                                          const AccountRegion& scope,
+                                          const std::string& source_ip) const {
+  if (!options_.registry) return Decision::kImplicitDeny;
   std::shared_ptr<const CertificatePolicies> read = certificate_policies(principal, scope);
   // A certificate made INACTIVE, revoked or deleted since CONNECT may do
   // nothing more (AWS also ends its connections).
-  if (!read->active) return false;
+  if (!read->active) return Decision::kImplicitDeny;
   ConditionContext conditions = request_conditions(principal, source_ip + ":0", scope.region,
                                                    now_ms(), !principal.certificate_id.empty());
   conditions.set("iot:ClientId", client_id);
@@ -194,22 +194,28 @@ bool MqttBroker::certificate_allowed(const Principal& principal, const std::stri
   conditions.set("iot:Connection.Thing.IsAttached", attached ? "true" : "false");
   std::vector<const PolicyDocument*> documents;
   for (const PolicyDocument& document : read->policies) documents.push_back(&document);
-  return evaluate(documents, action, resource, conditions) == Decision::kAllow;
+  return evaluate(documents, action, resource, conditions);
 }
 
-bool MqttBroker::allowed(const Principal& principal, const std::string& action,
-                         const std::string& resource, const std::string& client_id,
-                         const AccountRegion& scope, const std::string& source_ip) const {
+std::optional<Denial> MqttBroker::refusal(const Principal& principal, const std::string& action,
+                                          const std::string& resource, const std::string& client_id,
+                                          const AccountRegion& scope,
+                                          const std::string& source_ip) const {
   if (!principal.certificate_id.empty()) {
     // IoT policies decide even with IAM off: a device with none attached
     // can do nothing on AWS, which is the first thing a class learns.
-    return certificate_allowed(principal, action, resource, client_id, scope, source_ip);
+    Decision decision =
+        certificate_decision(principal, action, resource, client_id, scope, source_ip);
+    if (decision == Decision::kAllow) return std::nullopt;
+    return Denial{.action = action,
+                  .resource = resource,
+                  .explicit_deny = decision == Decision::kExplicitDeny};
   }
-  if (principal.is_root || options_.authorizer == nullptr) return true;
+  if (principal.is_root || options_.authorizer == nullptr) return std::nullopt;
   ConditionContext conditions = request_conditions(principal, source_ip + ":0", scope.region,
                                                    now_ms(), !principal.certificate_id.empty());
   conditions.set("iot:ClientId", client_id);
-  return !options_.authorizer->authorize(principal, {{action, resource}}, conditions);
+  return options_.authorizer->authorize(principal, {{action, resource}}, conditions);
 }
 
 std::shared_ptr<MqttSessionState> MqttBroker::attach(const AccountRegion& scope,

@@ -73,6 +73,22 @@ class IotRegistry;
 class MqttSession;
 class MqttSessionState;
 
+// What the broker refused a client, for the console's Activity, which lists
+// it beside HTTP requests: a classroom's device refused on the MQTT port is
+// as visible as one refused over HTTP.
+struct MqttRefusal {
+  // The client's; an empty account: not authenticated (the access key id
+  // is then the user name it gave, if any; the certificate id the one it
+  // presented).
+  Principal principal;
+  std::string source;  // "ip:port"
+  std::string client_id;
+  std::string operation;         // "CONNECT", "PUBLISH", "SUBSCRIBE"
+  std::string resource;          // the ARN asked about
+  std::string code;              // the reason's name: "NotAuthorized", "BadUserNameOrPassword"
+  std::optional<Denial> denial;  // a policy refused; else the credentials did
+};
+
 class MqttBroker {
  public:
   struct Options {
@@ -88,6 +104,8 @@ class MqttBroker {
     // as long as the process. The broker loads every unexpired one when it
     // is made.
     MqttSessionStore* sessions = nullptr;
+    // Told of every refusal (off the hot path: refusals only); unset: nobody.
+    std::function<void(const MqttRefusal&)> on_refusal;
   };
   MqttBroker(MessageBus& bus, RetainedStore& retained, const CredentialStore& credentials,
              Options options);
@@ -117,11 +135,21 @@ class MqttBroker {
   // or its certificate still registered there and ACTIVE.
   std::optional<Principal> principal_of(const std::string& credential,
                                         const AccountRegion& scope) const;
-  // Whether `principal` may do `action` on `resource`: a certificate by the
-  // IoT policies attached to it, a key by IAM (root may do anything).
+  // Why `principal` may not do `action` on `resource`, nullopt when it may:
+  // a certificate by the IoT policies attached to it, a key by IAM (root may
+  // do anything).
+  std::optional<Denial> refusal(const Principal& principal, const std::string& action,
+                                const std::string& resource, const std::string& client_id,
+                                const AccountRegion& scope, const std::string& source_ip) const;
   bool allowed(const Principal& principal, const std::string& action, const std::string& resource,
                const std::string& client_id, const AccountRegion& scope,
-               const std::string& source_ip) const;
+               const std::string& source_ip) const {
+    return !refusal(principal, action, resource, client_id, scope, source_ip);
+  }
+  // Passes `refusal` to Options::on_refusal.
+  void report(const MqttRefusal& refusal) const {
+    if (options_.on_refusal) options_.on_refusal(refusal);
+  }
 
   // The session state of (scope, client id): the one left by a persistent
   // session unless `clean_start`, else a new one; `present` says whether it
@@ -172,9 +200,9 @@ class MqttBroker {
   };
   std::shared_ptr<const CertificatePolicies> certificate_policies(const Principal& principal,
                                                                   const AccountRegion& scope) const;
-  bool certificate_allowed(const Principal& principal, const std::string& action,
-                           const std::string& resource, const std::string& client_id,
-                           const AccountRegion& scope, const std::string& source_ip) const;
+  Decision certificate_decision(const Principal& principal, const std::string& action,
+                                const std::string& resource, const std::string& client_id,
+                                const AccountRegion& scope, const std::string& source_ip) const;
   mutable std::mutex policies_mutex_;
   mutable std::map<Key, std::shared_ptr<const CertificatePolicies>> policies_;
   std::chrono::steady_clock::time_point last_sweep_ = std::chrono::steady_clock::now();
@@ -243,7 +271,11 @@ class MqttSession : public std::enable_shared_from_this<MqttSession> {
   // Ends the session for `why`; MQTT 5 clients get a DISCONNECT with
   // `reason`. Returns false, for on_packet to return.
   bool disconnect(mqtt::Reason reason, const std::string& why);
-  bool allowed(const std::string& action, const std::string& resource) const;
+  // Whether the client may do `action` on `resource`; when not, the refusal
+  // of `operation` is reported (Activity).
+  bool authorize(const char* operation, const std::string& action, const std::string& resource);
+  void report(const char* operation, const std::string& resource, const char* code,
+              std::optional<Denial> denial);
   std::string arn(const std::string& kind, const std::string& name) const;
   // What principal() gives rules and events: a certificate's id, else the
   // caller's ARN.

@@ -71,8 +71,26 @@ std::string MqttSession::arn(const std::string& kind, const std::string& name) c
   return "arn:aws:iot:" + scope_.region + ":" + scope_.account_id + ":" + kind + "/" + name;
 }
 
-bool MqttSession::allowed(const std::string& action, const std::string& resource) const {
-  return broker_.allowed(principal_, action, resource, client_id_, scope_, source_ip_);
+bool MqttSession::authorize(const char* operation, const std::string& action,
+                            const std::string& resource) {
+  std::optional<Denial> denial =
+      broker_.refusal(principal_, action, resource, client_id_, scope_, source_ip_);
+  if (!denial) return true;
+  report(operation, resource, "NotAuthorized", std::move(denial));
+  return false;
+}
+
+void MqttSession::report(const char* operation, const std::string& resource, const char* code,
+                         std::optional<Denial> denial) {
+  MqttRefusal refusal;
+  refusal.principal = principal_;
+  refusal.source = remote_address_;
+  refusal.client_id = client_id_;
+  refusal.operation = operation;
+  refusal.resource = resource;
+  refusal.code = code;
+  refusal.denial = std::move(denial);
+  broker_.report(refusal);
 }
 
 bool MqttSession::disconnect(Reason reason, const std::string& why) {
@@ -204,6 +222,9 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
   } else if (certificate_) {
     auto identity = broker_.authenticate(*certificate_);
     if (!identity) {
+      principal_.account_id.clear();  // nobody's: only the built-in root sees it
+      principal_.certificate_id = certificate_->id;
+      report("CONNECT", arn("client", client_id_), "NotAuthorized", std::nullopt);
       return refuse(Reason::kNotAuthorized,
                     "certificate " + certificate_->id + " is not registered and active");
     }
@@ -211,11 +232,17 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
     scope_ = {principal_.account_id, identity->second};
   } else {
     std::optional<Principal> principal = broker_.authenticate(connect.username, connect.password);
-    if (!principal) return refuse(Reason::kBadUserNameOrPassword, "unknown key or wrong secret");
+    if (!principal) {
+      principal_.account_id.clear();
+      principal_.access_key_id = connect.username.value_or("");
+      scope_.region = broker_.options().region;
+      report("CONNECT", arn("client", client_id_), "BadUserNameOrPassword", std::nullopt);
+      return refuse(Reason::kBadUserNameOrPassword, "unknown key or wrong secret");
+    }
     principal_ = std::move(*principal);
     scope_ = {principal_.account_id, broker_.options().region};
   }
-  if (!allowed("iot:Connect", arn("client", client_id_))) {
+  if (!authorize("CONNECT", "iot:Connect", arn("client", client_id_))) {
     return refuse(Reason::kNotAuthorized, "iot:Connect is not allowed for " + principal_.arn);
   }
   if (connect.will) {
@@ -224,8 +251,8 @@ bool MqttSession::on_connect(mqtt::Connect& connect) {
       return refuse(Reason::kTopicNameInvalid, "a will AWS IoT would not publish");
     }
     std::string topic = arn("topic", connect.will->topic);
-    if (!allowed("iot:Publish", topic) ||
-        (connect.will->retain && !allowed("iot:RetainPublish", topic))) {
+    if (!authorize("CONNECT", "iot:Publish", topic) ||
+        (connect.will->retain && !authorize("CONNECT", "iot:RetainPublish", topic))) {
       return refuse(Reason::kNotAuthorized, "the will's topic is not allowed");
     }
     will_ = std::move(connect.will);
@@ -321,7 +348,8 @@ bool MqttSession::on_publish(mqtt::Publish& publish) {
     return disconnect(Reason::kTopicNameInvalid, why);
   }
   std::string topic = arn("topic", publish.topic);
-  if (!allowed("iot:Publish", topic) || (publish.retain && !allowed("iot:RetainPublish", topic))) {
+  if (!authorize("PUBLISH", "iot:Publish", topic) ||
+      (publish.retain && !authorize("PUBLISH", "iot:RetainPublish", topic))) {
     // AWS IoT drops the connection of a client that publishes where it may
     // not; MQTT 5 can say so on the PUBACK instead.
     if (version_ == 5 && publish.qos == 1) {
@@ -381,7 +409,7 @@ bool MqttSession::on_subscribe(const mqtt::Subscribe& subscribe) {
       reasons.push_back(Reason::kTopicFilterInvalid);
       continue;
     }
-    if (!allowed("iot:Subscribe", arn("topicfilter", topic.filter))) {
+    if (!authorize("SUBSCRIBE", "iot:Subscribe", arn("topicfilter", topic.filter))) {
       reasons.push_back(Reason::kNotAuthorized);
       continue;
     }

@@ -46,7 +46,9 @@ std::string refusal_message(const Principal& principal, CallerKind kind, AccessV
   if (kind == CallerKind::kAnonymous) return "Access Denied";
   bool explicit_deny = verdict == AccessVerdict::kIdentityExplicitDeny;
   if (explicit_deny || verdict == AccessVerdict::kNoIdentityAllow) {
-    return denial_message(principal, {ask.action, ask.resource, explicit_deny});
+    return denial_message(
+        principal,
+        {.action = ask.action, .resource = ask.resource, .explicit_deny = explicit_deny});
   }
   if (kind == CallerKind::kOtherAccount) return "Access Denied";
   std::string message = "User: " + principal.arn + " is not authorized to perform: " + ask.action +

@@ -41,6 +41,13 @@ ALICE_KEY = ("AKIAALICEROOT0000001", "alice-root-secret")
 BOB_KEY = ("AKIABOBROOT00000001", "bob-root-secret")
 STUDENT_KEY = ("AKIAALICESTUDENT0001", "alice-student-secret")
 OTHER_STUDENT_KEY = ("AKIAALICESTUDENT0002", "alice-student2-secret")
+CAREFUL_KEY = ("AKIAALICECAREFUL0001", "alice-careful-secret")
+# An inline policy whose Deny refuses one topic the attached policy allows.
+NO_SECRETS = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "iot:Publish",
+     "Resource": "arn:aws:iot:*:*:topic/handson/other"},
+    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "iot:Publish",
+     "Resource": "arn:aws:iot:*:*:topic/handson/secret*"}]}
 TEACHER_KEY = ("test", "test")
 PUBLISH_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Sid": "PublishHandsOn", "Effect": "Allow", "Action": ["iot:Publish"],
@@ -55,7 +62,11 @@ CONFIG = {
                  {"access_key_id": STUDENT_KEY[0], "secret_access_key": STUDENT_KEY[1]}]},
              {"name": "student2", "attached_policies": ["publish-only"], "access_keys": [
                  {"access_key_id": OTHER_STUDENT_KEY[0],
-                  "secret_access_key": OTHER_STUDENT_KEY[1]}]}]},
+                  "secret_access_key": OTHER_STUDENT_KEY[1]}]},
+             {"name": "careful", "attached_policies": ["publish-only"],
+              "policies": [{"name": "no-secrets", "document": NO_SECRETS}],
+              "access_keys": [{"access_key_id": CAREFUL_KEY[0],
+                               "secret_access_key": CAREFUL_KEY[1]}]}]},
         {"id": BOB, "name": "bob",
          "root_access_key_id": BOB_KEY[0], "root_secret_access_key": BOB_KEY[1]},
     ]
@@ -213,6 +224,26 @@ class OffcloudEndpointsTest(unittest.TestCase):
         ok = self.wait_entry(STUDENT_KEY, operation="Publish", status=200)
         self.assertEqual(ok["error_code"], "")
         self.assertNotIn("reason", ok)
+
+    def test_an_explicit_deny_names_its_policy_and_statement(self):
+        data = self.client("iot-data", CAREFUL_KEY)
+        data.publish(topic="handson/fine", payload=b"{}")
+        for topic, sid, statement in (("handson/secret-1", "NoSecrets", 2),
+                                      ("handson/other", "", 1)):
+            with self.assertRaises(Exception):
+                data.publish(topic=topic, payload=b"{}")
+            resource = "arn:aws:iot:%s:%s:topic/%s" % (TOKYO, ALICE, topic)
+            entry = self.wait_entry(CAREFUL_KEY, error_code="ForbiddenException",
+                                    resource=resource)
+            self.assertEqual(entry["reason"], {
+                "kind": "denied", "action": "iot:Publish", "resource": resource,
+                "explicit_deny": True, "policy": "no-secrets", "policy_inline": True,
+                "statement": statement, "sid": sid})
+        # AWS's own message stays as AWS words it, naming no policy.
+        with self.assertRaises(Exception) as refused:  # botocore's ForbiddenException
+            data.publish(topic="handson/secret-2", payload=b"{}")
+        self.assertIn("with an explicit deny", str(refused.exception))
+        self.assertNotIn("no-secrets", str(refused.exception))
 
     def test_who_sees_what(self):
         # One request by each of four callers in two accounts.

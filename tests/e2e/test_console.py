@@ -15,9 +15,11 @@ Run: OFFCLOUD_BIN=build/bin/offcloud python3 tests/e2e/test_console.py -v
 
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,6 +41,18 @@ def get(port, path, headers=None):
         return response.status, dict(response.getheaders()), response.read()
     finally:
         conn.close()
+
+
+def mqtt_port(server):
+    """The plain MQTT port (--mqtt-port 0) from the server's listening lines."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in list(server.extra_stdout):
+            m = re.match(r"^offcloud mqtt listening on mqtt://127\.0\.0\.1:(\d+)$", line.strip())
+            if m:
+                return int(m.group(1))
+        time.sleep(0.02)
+    raise AssertionError("no mqtt listening line: %r" % server.extra_stdout)
 
 
 class ConsoleServingTests(unittest.TestCase):
@@ -109,11 +123,13 @@ class ConsoleBrowserTests(unittest.TestCase):
         """Runs js/<script> against a fresh offcloud whose Firehose intervals
         are capped at `max_interval` s; returns its output."""
         os.makedirs(ARTIFACTS, exist_ok=True)
-        with harness.OffcloudServer(args=["--firehose-max-interval", str(max_interval)]) as server:
+        with harness.OffcloudServer(args=["--firehose-max-interval", str(max_interval),
+                                          "--mqtt-port", "0"]) as server:
             result = subprocess.run(
                 ["node", script], cwd=JS_DIR, stdin=subprocess.DEVNULL,
                 capture_output=True, text=True, timeout=240,
                 env=test_js_sdk.node_env({"OFFCLOUD_ENDPOINT": server.endpoint,
+                                          "OFFCLOUD_MQTT_PORT": str(mqtt_port(server)),
                                           "OFFCLOUD_ARTIFACTS": ARTIFACTS,
                                           "CHROMIUM": CHROMIUM}))
             output = result.stdout + result.stderr

@@ -9,6 +9,8 @@ browser: botocore's SigV4QueryAuth presigns the URL for the service
   user its own requests; `after` resumes exactly where GET left off.
 - Counters follow the hands-on's flow (topic, rule, stream, bucket) for a
   root key; a publish-only user gets none.
+- Buffers: the Firehose buffers of the streams a key may describe, pushed
+  when they change (records in, then their delivery).
 - Back-pressure: a reader that does not acknowledge gets at most `window`
   frames, and then the newest entries with "missed".
 
@@ -388,7 +390,53 @@ class LiveFeedTest(unittest.TestCase):
         self.assertGreater(rule["last_error_ms"], 0)
         self.client("iot", ALICE_KEY).delete_topic_rule(ruleName=RULE)
 
-    # -- back-pressure ------------------------------------------------------
+    # -- buffers ------------------------------------------------------------
+
+    def test_buffers_are_pushed_for_the_streams_the_key_may_describe(self):
+        bucket, stream = "live-buffer-bucket", "live-buffer-stream"
+        self.client("s3", ALICE_KEY).create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": TOKYO})
+        firehose = self.client("firehose", ALICE_KEY)
+        firehose.create_delivery_stream(
+            DeliveryStreamName=stream, DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::%s:role/firehose" % ALICE,
+                "BucketARN": "arn:aws:s3:::" + bucket,
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+        self.addCleanup(firehose.delete_delivery_stream, DeliveryStreamName=stream)
+        ws, hello = self.connect(ALICE_KEY, "feeds=buffers")
+        self.assertEqual(hello["feeds"], ["buffers"])
+        # A key that may not describe the stream gets frames without it.
+        student, student_hello = self.connect(STUDENT_KEY, "feeds=buffers")
+        self.assertEqual(student_hello["feeds"], ["buffers"])
+        frame = self.frames(student, lambda fs: fs)[-1]
+        self.assertEqual((frame["type"], frame["streams"]), ("buffers", []))
+
+        def view(frames):
+            frame = next((f for f in reversed(frames) if f["type"] == "buffers"), None)
+            return frame and {v["stream"]: v for v in frame["streams"]}.get(stream)
+        first = view(self.frames(ws, view))
+        self.assertEqual((first["records"], first["deliveries"]), (0, []))
+        self.assertEqual(first["arn"],
+                         "arn:aws:firehose:%s:%s:deliverystream/%s" % (TOKYO, ALICE, stream))
+        self.assertEqual(first["size_bytes"], 1 << 20)
+        # Records in, then their delivery (--firehose-max-interval 1), pushed.
+        firehose.put_record_batch(DeliveryStreamName=stream,
+                                  Records=[{"Data": b'{"n": 1}\n'}, {"Data": b'{"n": 2}\n'}])
+
+        def delivered(frames):
+            v = view(frames)
+            return v and v["records"] == 0 and v["deliveries"]
+        frames = self.frames(ws, delivered, timeout=20)
+        last = [f for f in frames if f["type"] == "buffers"][-1]
+        self.assertEqual((last["account_id"], last["region"]), (ALICE, TOKYO))
+        self.assertGreater(last["server_time_ms"], 0)
+        delivery = view(frames)["deliveries"][0]
+        self.assertEqual((delivery["records"], delivery["bytes"]), (2, 18))
+        # Unchanged buffers are not sent again.
+        self.assertTrue(ws.quiet(1.5))
+        self.assertTrue(student.quiet(0.5))
+
 
     def test_a_reader_that_does_not_acknowledge_gets_its_window_then_the_newest(self):
         ws, hello = self.connect(BOB_KEY, "feeds=activity")

@@ -27,7 +27,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from botocore.auth import SigV4QueryAuth  # noqa: E402
+from botocore.auth import SigV4Auth, SigV4QueryAuth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
@@ -190,6 +190,73 @@ class MqttTest(unittest.TestCase):
             done = self.mosquitto("mosquitto_pub", "-t", "a", "-m", "x", key=key)
             self.assertNotEqual(done.returncode, 0)
             self.assertIn("bad user name or password", done.stderr.lower())
+
+    def activity(self, **match):
+        """The built-in root's Activity entries that have every field of `match`."""
+        request = AWSRequest(method="GET",
+                             url=self.server.endpoint + "/_offcloud/activity?after=0")
+        SigV4Auth(Credentials("test", "test"), "offcloud", REGION).add_auth(request)
+        conn = self.server.http()
+        try:
+            conn.request("GET", "/_offcloud/activity?after=0", headers=dict(request.headers))
+            entries = json.loads(conn.getresponse().read())["entries"]
+        finally:
+            conn.close()
+        return [e for e in entries if all(e.get(k) == v for k, v in match.items())]
+
+    def wait_activity(self, **match):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = self.activity(**match)
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        self.fail("no Activity entry %r among %s" % (match, json.dumps(self.activity()[-5:])))
+
+    def test_refusals_on_the_mqtt_port_show_in_activity(self):
+        device_arn = "arn:aws:iam::000000000000:user/device"
+        # The device's key with a wrong secret: credited to the key's owner.
+        done = self.mosquitto("mosquitto_pub", "-t", "handson/x", "-m", "x", "-i", "device-bad",
+                              key=(DEVICE_KEY[0], "not-the-secret"))
+        self.assertNotEqual(done.returncode, 0)
+        entry = self.wait_activity(service="mqtt", operation="CONNECT",
+                                   access_key_id=DEVICE_KEY[0])
+        self.assertEqual((entry["error_code"], entry["caller_arn"], entry["account_id"]),
+                         ("BadUserNameOrPassword", device_arn, "000000000000"))
+        self.assertEqual(entry["reason"], {"kind": "mqtt", "code": "BadUserNameOrPassword",
+                                           "client_id": "device-bad", "key_known": True,
+                                           "key_active": True})
+        self.assertTrue(entry["source"].startswith("127.0.0.1:"), entry)
+        # A key nobody has: nobody's entry, which the built-in root sees.
+        self.mosquitto("mosquitto_pub", "-t", "a", "-m", "x", "-i", "stranger",
+                       key=("AKIANOBODY0000000000", "x"))
+        entry = self.wait_activity(service="mqtt", access_key_id="AKIANOBODY0000000000")
+        self.assertEqual((entry["account_id"], entry["reason"]["key_known"]), ("", False))
+        # A client id the device's policy does not allow to connect.
+        laptop = self.client("laptop-1", key=DEVICE_KEY)
+        _, rc = laptop.connect(expect_ok=False)
+        self.assertEqual(rc, 5)  # not authorized
+        entry = self.wait_activity(service="mqtt", operation="CONNECT", error_code="NotAuthorized")
+        self.assertEqual(entry["reason"], {
+            "kind": "denied", "action": "iot:Connect", "explicit_deny": False,
+            "resource": "arn:aws:iot:%s:000000000000:client/laptop-1" % REGION})
+        self.assertEqual(entry["caller_arn"], device_arn)
+        # A publish outside handson/*: AWS drops the connection; Activity says why.
+        device = self.client("device-77", key=DEVICE_KEY)
+        device.connect()
+        device.client.publish("elsewhere/x", b"{}", qos=1)
+        device.disconnects.get(timeout=10)
+        entry = self.wait_activity(service="mqtt", operation="PUBLISH")
+        self.assertEqual((entry["error_code"], entry["caller_arn"]), ("NotAuthorized", device_arn))
+        self.assertEqual(entry["reason"]["action"], "iot:Publish")
+        self.assertEqual(entry["resource"],
+                         "arn:aws:iot:%s:000000000000:topic/elsewhere/x" % REGION)
+        # And a subscription outside its filters (refused in the SUBACK).
+        device = self.client("device-78", key=DEVICE_KEY)
+        device.connect()
+        self.assertEqual(device.subscribe("elsewhere/#"), (128,))
+        entry = self.wait_activity(service="mqtt", operation="SUBSCRIBE")
+        self.assertEqual(entry["reason"]["action"], "iot:Subscribe")
 
     def test_http_publish_reaches_mqtt_and_mqtt_reaches_rules(self):
         sub = self.client("sub-http")

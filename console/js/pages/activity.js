@@ -10,11 +10,11 @@
 // last entry it read, so nothing is lost or shown twice in between. The
 // table keeps the latest MAX_ROWS.
 import { t } from '../i18n.js';
-import { h, clear, errorBox, pageHeader } from '../ui.js';
+import { h, clear, errorBox, pageHeader, rowKeys } from '../ui.js';
 import { Live } from '../live.js';
 
 const MAX_ROWS = 500;
-const SERVICES = ['s3', 'iot', 'iotdata', 'iotdevicegateway', 'firehose', 'iam', 'sts'];
+const SERVICES = ['s3', 'iot', 'iotdata', 'iotdevicegateway', 'mqtt', 'firehose', 'iam', 'sts'];
 
 let live = null;
 let visits = 0;  // rises each time the page is left, to drop a load for a page since left
@@ -43,7 +43,17 @@ export function explain(entry) {
   if (!r) return '';
   if (r.kind === 'unsigned') return t('activity.why.unsigned');
   if (r.kind === 'denied') {
-    return t(r.explicit_deny ? 'activity.why.explicitDeny' : 'activity.why.implicitDeny', r.action, r.resource);
+    const why = t(r.explicit_deny ? 'activity.why.explicitDeny' : 'activity.why.implicitDeny', r.action, r.resource);
+    if (!r.policy) return why;
+    // The statement that denied: its Sid, else its place in the policy.
+    const statement = r.sid ? `"${r.sid}"` : `#${r.statement}`;
+    return `${why} ${t(r.policy_inline ? 'activity.why.deniedByInline' : 'activity.why.deniedBy', statement, r.policy)}`;
+  }
+  if (r.kind === 'mqtt') {
+    if (r.certificate_id) return t('activity.why.mqttCertificate', r.client_id, r.certificate_id);
+    if (!entry.access_key_id) return t('activity.why.mqttNoKey', r.client_id);
+    const which = !r.key_known ? 'activity.why.mqttUnknownKey' : !r.key_active ? 'activity.why.mqttInactiveKey' : 'activity.why.mqttWrongSecret';
+    return t(which, r.client_id, entry.access_key_id);
   }
   if (r.kind === 'rule') {
     if (r.stage === 'sql') return t('activity.why.ruleSql', r.rule, r.topic, r.message);
@@ -165,7 +175,7 @@ export async function render(ctx) {
       h('label', {}, h('span', { class: 'sr-only' }, t('status')), outcome), pause),
     h('p', { class: 'muted' }, t('activity.intro'), ' ', h('strong', { id: 'activity-scope' }, scope), ' ', liveState),
     status,
-    h('table', { class: 'table activity', id: 'activity' },
+    h('table', { class: 'table activity', id: 'activity', onkeydown: rowKeys },
       h('thead', {}, h('tr', {}, [t('activity.time'), t('activity.caller'), t('activity.source'), t('activity.service'),
         t('activity.operation'), t('activity.resource'), t('status'), t('activity.error')].map((name) => h('th', { scope: 'col' }, name)))),
       body),

@@ -3,16 +3,22 @@
 // settings, by UpdateDestination), delete; and each
 // stream's buffer, live: records, bytes, the oldest record's age, a
 // countdown to the delivery by interval, the last failure, the latest
-// deliveries (offcloud's GET /_offcloud/firehose/buffer, polled each second
-// while the page is shown).
+// deliveries. The buffers come pushed over the live feed (live.js,
+// "buffers" frames: sent when a buffer changed); between frames the age and
+// the countdown tick here, on the server's clock.
 import { xmlAll, xmlText } from '../aws.js';
 import { t } from '../i18n.js';
-import { h, clear, attempt, errorBox, successBox, formatBytes, formatTime, field, table, pageHeader, Poller } from '../ui.js';
+import { h, clear, attempt, errorBox, successBox, formatBytes, formatTime, field, table, pageHeader } from '../ui.js';
+import { Live } from '../live.js';
 
-const bufferPoller = new Poller(1000);
+let live = null;
+let ticker = null;
 
 export function leave() {
-  bufferPoller.stop();
+  if (live) live.stop();
+  live = null;
+  clearInterval(ticker);
+  ticker = null;
 }
 
 function compressionSelect(id, value) {
@@ -21,19 +27,26 @@ function compressionSelect(id, value) {
       h('option', { value: v, selected: v === value || null }, label)));
 }
 
-function bufferCard(view) {
-  const now = view.server_time_ms;
+// The two values that move with the clock alone.
+function age(view, now) {
+  return view.oldest_arrival_ms ? t('firehose.age', Math.max(0, Math.floor((now - view.oldest_arrival_ms) / 1000))) : '—';
+}
+
+function countdown(view, now) {
   const due = view.next_delivery_ms;
-  const countdown = !view.records ? t('firehose.nothingDue')
+  return !view.records ? t('firehose.nothingDue')
     : due > now ? t('firehose.countdown', Math.ceil((due - now) / 1000)) : t('firehose.now');
+}
+
+function bufferCard(view, now) {
   const prop = (label, name, value) => [h('dt', {}, label), h('dd', { 'data-field': name }, value)];
-  return h('section', { class: 'card buffer', 'data-buffer': view.stream },
+  const card = h('section', { class: 'card buffer', 'data-buffer': view.stream },
     h('h2', {}, t('firehose.buffer', view.stream)),
     h('dl', { class: 'props' },
       prop(t('firehose.buffered'), 'records', String(view.records)),
       prop(t('firehose.bufferedBytes'), 'bytes', `${formatBytes(view.bytes)} / ${formatBytes(view.size_bytes)}`),
-      prop(t('firehose.oldest'), 'age', view.oldest_arrival_ms ? t('firehose.age', Math.max(0, Math.floor((now - view.oldest_arrival_ms) / 1000))) : '—'),
-      prop(t('firehose.nextDelivery'), 'countdown', countdown)),
+      prop(t('firehose.oldest'), 'age', age(view, now)),
+      prop(t('firehose.nextDelivery'), 'countdown', countdown(view, now))),
     view.last_error ? h('div', { class: 'alert error', role: 'alert', 'data-field': 'last-error' },
       t('firehose.deliveryFailed', view.failures, view.last_error)) : null,
     h('h3', {}, t('firehose.deliveries')),
@@ -41,6 +54,8 @@ function bufferCard(view) {
       view.deliveries.map((d) => h('tr', { 'data-delivery-key': d.key, 'data-records': d.records },
         h('td', {}, d.key), h('td', {}, String(d.records)), h('td', {}, formatBytes(d.bytes)), h('td', {}, formatTime(d.time_ms)))),
       t('firehose.noDeliveries')));
+  card.view = view;
+  return card;
 }
 
 export async function render(ctx) {
@@ -49,20 +64,17 @@ export async function render(ctx) {
   const list = h('div', {}, h('p', { class: 'muted' }, t('loading')));
   const detail = h('div', { id: 'stream-detail' });
   const buffers = h('div', { id: 'buffers' });
-  let streamNames = [];
-  let polling = false;
+  const liveState = h('span', { class: 'live-state', 'data-state': 'connecting' }, t('live.connecting'));
+  let skew = 0;  // the server's clock minus this browser's, as of the last frame
   leave();
 
-  async function pollBuffers(current) {
-    const cards = await Promise.all(streamNames.map(async (streamName) => {
-      try {
-        const response = await aws.request({ service: 'firehose', path: '/_offcloud/firehose/buffer', query: [['stream', streamName]] });
-        return bufferCard(await response.json());
-      } catch (error) {
-        return h('section', { class: 'card buffer', 'data-buffer': streamName }, h('h2', {}, t('firehose.buffer', streamName)), errorBox(error));
-      }
-    }));
-    if (current()) clear(buffers).append(...cards);
+  function tick() {
+    const now = Date.now() + skew;
+    const set = (dd, text) => { if (dd.textContent !== text) dd.textContent = text; };
+    for (const card of buffers.querySelectorAll('[data-buffer]')) {
+      set(card.querySelector('dd[data-field="age"]'), age(card.view, now));
+      set(card.querySelector('dd[data-field="countdown"]'), countdown(card.view, now));
+    }
   }
 
   const name = h('input', { id: 'stream-name', required: true, spellcheck: 'false', placeholder: 'yamada-analysis-log-stream' });
@@ -141,11 +153,6 @@ export async function render(ctx) {
       }).catch(() => {});
     }
     clear(list).append(table([t('name'), t('status'), t('firehose.destination'), t('created'), ''], rows, t('firehose.none')));
-    streamNames = names;
-    if (!polling) {  // one loop, reading the names it finds each time
-      polling = true;
-      bufferPoller.start(pollBuffers);
-    }
   }
 
   async function describe(streamName, done) {
@@ -212,6 +219,22 @@ export async function render(ctx) {
     formStatus);
   }
 
-  main.append(pageHeader(t('firehose.title'), h('button', { onclick: load }, t('refresh'))), status, list, detail, buffers, form);
+  main.append(pageHeader(t('firehose.title'), h('button', { onclick: load }, t('refresh'))), status, list, detail,
+    h('p', { class: 'muted' }, liveState), buffers, form);
+  // The buffers of every stream the key may describe, a new stream's too.
+  live = new Live(aws, {
+    feeds: ['buffers'],
+    onBuffers: (frame) => {
+      skew = frame.server_time_ms - Date.now();
+      clear(buffers).append(...frame.streams.map((view) => bufferCard(view, frame.server_time_ms)));
+    },
+    onState: (state, detail) => {
+      liveState.dataset.state = state;
+      liveState.textContent = t(`live.${state}`, detail === undefined ? '' : Math.round(detail / 1000));
+      if (state === 'error') clear(buffers).append(errorBox({ code: t('error'), message: detail }));
+    },
+  });
+  live.start();
+  ticker = setInterval(tick, 250);
   await Promise.all([load(), loadBuckets()]);
 }

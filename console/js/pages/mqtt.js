@@ -7,7 +7,7 @@
 // while messages flow).
 import { MqttClient } from '../mqtt.js';
 import { t } from '../i18n.js';
-import { h, clear, errorBox, successBox, field, pageHeader, attempt, table, formatBytes, formatTime, submitOnCtrlEnter } from '../ui.js';
+import { h, clear, errorBox, successBox, field, pageHeader, attempt, table, formatBytes, formatTime, submitOnCtrlEnter, rowKeys } from '../ui.js';
 import { uriEncode } from '../sigv4.js';
 
 const MAX_MESSAGES = 500;
@@ -37,7 +37,8 @@ export async function render(ctx) {
   // list shows the newest LIVE_SHOWN of them, drawn at most every FLUSH_MS:
   // at thousands a second nobody reads more, and drawing every message would
   // freeze the page. Paused, it shows every message kept, to scroll through.
-  const list = h('ol', { class: 'messages', id: 'messages', 'aria-live': 'off' });
+  // Up, Down, Home and End move from message to message (ui.js, rowKeys).
+  const list = h('ol', { class: 'messages', id: 'messages', 'aria-live': 'off', onkeydown: rowKeys });
   const counter = h('span', { class: 'muted small', id: 'message-count' }, t('mqtt.count', 0, 0));
   let total = 0;
   let paused = false;

@@ -9,7 +9,9 @@
 // the first thing to look at when "nothing arrives".
 //
 // Keyboard: every box is a link in the tab order (Enter or Space opens its
-// page), with its counts in its accessible name.
+// page), with its counts in its accessible name; the arrow keys move between
+// boxes as the picture reads (Left and Right along the flow, Up and Down
+// within a column, Home and End to a column's ends).
 import { t } from '../i18n.js';
 import { h, clear, errorBox, pageHeader, formatBytes } from '../ui.js';
 import { xmlAll, xmlText } from '../aws.js';
@@ -217,9 +219,36 @@ function draw(picture, graph, counters, previous) {
     counts.set(node.key, line1 + line2);
     root.append(g);
   }
+  root.addEventListener('keydown', (event) => arrows(event, root, nodes, columns, edges));
   clear(picture).append(root);
   if (focused) root.querySelector(`[data-node="${CSS.escape(focused)}"]`)?.focus();
   return counts;
+}
+
+// Left and Right go to the next column along the flow that has boxes: to a
+// box linked to this one if any (a rule's stream, not its neighbour's), the
+// one nearest in height else. Tab still visits every box in column order.
+function arrows(event, root, nodes, columns, edges) {
+  const from = nodes.get(event.target.dataset?.node);
+  if (!from || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  const i = COLUMNS.indexOf(from.kind);
+  const column = columns[i];
+  const j = column.indexOf(from);
+  const nearest = (list) => list.sort((a, b) => Math.abs(a.y - from.y) - Math.abs(b.y - from.y))[0];
+  const linked = (n) => edges.some((e) => (e.from === from.key && e.to === n.key) || (e.to === from.key && e.from === n.key));
+  let to;
+  if (event.key === 'ArrowUp') to = column[j - 1];
+  else if (event.key === 'ArrowDown') to = column[j + 1];
+  else if (event.key === 'Home') to = column[0];
+  else if (event.key === 'End') to = column[column.length - 1];
+  else if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
+    const step = event.key === 'ArrowLeft' ? -1 : 1;
+    let k = i + step;
+    while (columns[k] && !columns[k].length) k += step;
+    if (columns[k]) to = nearest(columns[k].filter(linked)) || nearest([...columns[k]]);
+  } else return;
+  event.preventDefault();  // no scrolling, even at an end of the picture
+  if (to) root.querySelector(`[data-node="${CSS.escape(to.key)}"]`).focus();
 }
 
 export async function render(ctx) {

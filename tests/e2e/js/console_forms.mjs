@@ -5,6 +5,8 @@
 //   painted) and the bytes of every asset, printed; generous bounds asserted;
 // - sign-in, bucket, delivery stream and rule by keyboard alone: focus order,
 //   Enter (Ctrl+Enter in a text area) submits, a visible focus ring;
+// - the arrow keys: along the navigation, up and down a table's rows and the
+//   MQTT messages, between the Overview's boxes; Tab unchanged by them;
 // - a stream's buffering, compression and prefixes edited through
 //   UpdateDestination, and a form left stale refused with
 //   ConcurrentModificationException;
@@ -56,16 +58,27 @@ async function shot(name) {
   await page.screenshot({ path: path.join(artifacts, `console-${name}.png`), fullPage: false });
 }
 
-// The focused element: its id (or text), and whether a focus ring shows.
+// The focused element: its id (or text), and whether a focus ring shows (an
+// Overview box shows it as a thicker border).
 async function focused() {
   return page.evaluate(() => {
     const el = document.activeElement;
     const style = getComputedStyle(el);
+    const box = el.querySelector(':scope > rect');
     return {
       id: el.id, tag: el.tagName.toLowerCase(), text: el.textContent.trim(), href: el.getAttribute('href'),
-      ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+      ring: (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
+        || (!!box && parseFloat(getComputedStyle(box).strokeWidth) >= 3),
     };
   });
+}
+
+// Press `key`: the focus must then be on the element `selector` names, with a ring.
+async function pressTo(key, selector) {
+  await page.keyboard.press(key);
+  const [ok, now] = await Promise.all([page.evaluate((s) => document.activeElement.matches(s), selector), focused()]);
+  assert.ok(ok, `${key} should focus ${selector}, focused ${now.tag}#${now.id} "${now.text.slice(0, 60)}"`);
+  assert.ok(now.ring, `${selector} has no visible focus`);
 }
 
 // Tab from the focused element through `ids`, in this order, each with a ring.
@@ -174,6 +187,19 @@ try {
   assert.equal(new URL(page.url()).hash, '#/firehose');
   assert.equal((await focused()).id, 'main');
 
+  step('keyboard: Left and Right along the navigation (wrapping), Home and End to its ends');
+  const nav = (name) => `#nav a[href="#/${name}"]`;
+  await page.focus(nav('s3'));
+  await pressTo('ArrowRight', nav('firehose'));
+  await pressTo('ArrowLeft', nav('s3'));
+  await pressTo('ArrowLeft', nav('overview'));
+  await pressTo('ArrowLeft', nav('activity'));
+  await pressTo('ArrowRight', nav('overview'));
+  await pressTo('End', nav('activity'));
+  await pressTo('Home', nav('overview'));
+  await pressTo('Tab', nav('s3'));  // Tab still goes link by link
+  assert.equal(new URL(page.url()).hash, '#/firehose', 'moving the focus opened no page');
+
   step('keyboard: create the delivery stream, fields in order, Enter on the button');
   await page.focus('#stream-name');
   await page.keyboard.type(STREAM);
@@ -229,7 +255,7 @@ try {
       BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 60 }, Prefix: 'countdown/',
     },
   });
-  await page.click('main .page-header button');  // Refresh: the new stream's buffer too
+  // No Refresh: the live feed pushes the new stream's buffer by itself.
   const card = `[data-buffer="${COUNTDOWN_STREAM}"]`;
   await page.waitForSelector(card);
   await pageCall('firehose', 'PutRecordBatch', {
@@ -250,6 +276,8 @@ try {
     await page.waitForTimeout(100);
   }
   measured(`countdown: ${seen.join(' → ')}`);
+  // Pushed, not polled: the page never asked the buffer endpoint.
+  assert.deepEqual(requests.filter((url) => url.includes('/_offcloud/firehose/buffer')), []);
   const seconds = seen.map((text) => /^in (\d+) s$/.exec(text)).filter(Boolean).map((m) => Number(m[1]));
   assert.ok(seconds.length >= 2, `the countdown ran: ${seen.join(', ')}`);
   assert.ok(seconds.every((n, i) => i === 0 || n < seconds[i - 1]), `the countdown went down: ${seconds}`);
@@ -299,6 +327,27 @@ try {
   await page.waitForSelector('#rule-status .alert.success');
   await page.waitForSelector(`tr[data-rule="${RULE}"]`);
 
+  step("keyboard: the Overview's boxes, Left and Right along the flow, Up and Down within a column");
+  await page.goto(`${origin}/_offcloud/console/#/overview`);
+  const box = (key) => `#overview-flow [data-node="${key}"]`;
+  await page.waitForSelector(box(`stream:${COUNTDOWN_STREAM}`));
+  await page.focus(box('device:devices'));
+  await pressTo('ArrowLeft', box('device:devices'));  // the start of the flow: it stays
+  await pressTo('ArrowRight', box('topic:handson/analysisLogData'));
+  await pressTo('ArrowRight', box(`rule:${RULE}`));
+  await pressTo('ArrowRight', box(`stream:${STREAM}`));  // the rule's stream, first in its column
+  await pressTo('ArrowDown', box(`stream:${COUNTDOWN_STREAM}`));
+  await pressTo('ArrowDown', box(`stream:${COUNTDOWN_STREAM}`));  // the column's end: it stays
+  await pressTo('Home', box(`stream:${STREAM}`));
+  await pressTo('End', box(`stream:${COUNTDOWN_STREAM}`));
+  await pressTo('ArrowRight', box(`bucket:${BUCKET}`));
+  await pressTo('ArrowRight', box(`bucket:${BUCKET}`));
+  await pressTo('ArrowLeft', '#overview-flow [data-node^="stream:"]');
+  await pressTo('ArrowLeft', box(`rule:${RULE}`));
+  await pressTo('ArrowUp', box(`rule:${RULE}`));
+  await pressTo('Tab', box(`stream:${STREAM}`));  // Tab still reads column by column
+  assert.equal(new URL(page.url()).hash, '#/overview', 'moving the focus opened no page');
+
   step('MQTT test client: retained messages, two pages; view one; remove one');
   await page.goto(`${origin}/_offcloud/console/#/mqtt`);
   await page.waitForSelector('#mqtt-state.on');
@@ -319,6 +368,16 @@ try {
   assert.equal(firstPage.length, 25);
   assert.deepEqual(firstPage, [...firstPage].sort());
   assert.equal(await page.$eval('#retained-previous', (b) => b.disabled), true);
+  step('keyboard: Up, Down, Home and End in the retained messages table keep the column');
+  const cell = (i, action) => `#retained-list tr[data-retained="${firstPage[i]}"] button[data-action="${action}"]`;
+  await page.focus(cell(0, 'view-retained'));
+  await pressTo('ArrowDown', cell(1, 'view-retained'));
+  await pressTo('ArrowUp', cell(0, 'view-retained'));
+  await pressTo('ArrowUp', cell(0, 'view-retained'));  // the first row: it stays
+  await pressTo('End', cell(24, 'view-retained'));
+  await pressTo('Tab', cell(24, 'remove-retained'));  // Tab still goes control by control
+  await pressTo('ArrowUp', cell(23, 'remove-retained'));
+  await pressTo('Home', cell(0, 'remove-retained'));
   await page.click('#retained-next');
   await page.waitForFunction((first) => document.querySelector('#retained-list tr[data-retained]')?.dataset.retained !== first, firstPage[0]);
   const secondPage = await page.$$eval('#retained-list tr[data-retained]', (rows) => rows.map((r) => r.dataset.retained));
@@ -413,6 +472,15 @@ try {
   assert.equal(await page.getAttribute('#pause', 'aria-pressed'), 'true');
   const seqs = await page.$$eval('#messages li pre', (pres) => pres.map((p) => JSON.parse(p.textContent).seq));
   assert.deepEqual(seqs, Array.from({ length: 500 }, (_, i) => total - 1 - i));
+
+  step('keyboard: Tab onto the paused messages (a scrolling list), Up, Down, Home and End through them');
+  await page.focus('#clear-messages');
+  await pressTo('Tab', '#messages');
+  await pressTo('ArrowDown', '#messages li:nth-child(1)');
+  await pressTo('ArrowDown', '#messages li:nth-child(2)');
+  await pressTo('ArrowUp', '#messages li:nth-child(1)');
+  await pressTo('End', '#messages li:nth-child(500)');
+  await pressTo('Home', '#messages li:nth-child(1)');
 
   step('every request went to offcloud');
   assert.deepEqual(otherHosts(requests, endpoint), [], 'requests to other hosts');

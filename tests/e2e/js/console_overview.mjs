@@ -10,16 +10,22 @@
 // - Activity shows a device's publish as it happens, through the live
 //   feed's WebSocket (no request polls for it), and the same key's publish
 //   outside handson/* refused with the reason: no statement allows
-//   iot:Publish on that topic's ARN;
+//   iot:Publish on that topic's ARN; then a Deny statement's refusal, named
+//   (its Sid, its inline policy), and the device refused at CONNECT on the
+//   MQTT port (MQTT.js with a wrong secret), with the reason;
 // - every request the browser made went to offcloud.
 //
-// Run by tests/e2e/test_console.py: OFFCLOUD_ENDPOINT, OFFCLOUD_ARTIFACTS
+// Run by tests/e2e/test_console.py: OFFCLOUD_ENDPOINT, OFFCLOUD_MQTT_PORT, OFFCLOUD_ARTIFACTS
 // (screenshots), CHROMIUM (default /usr/bin/chromium).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import AWS from 'aws-sdk';
 import { launch, otherHosts } from './console_browser.mjs';
+
+const require = createRequire(import.meta.url);
+const mqtt = require('mqtt');
 
 const endpoint = new URL(process.env.OFFCLOUD_ENDPOINT);
 const artifacts = process.env.OFFCLOUD_ARTIFACTS || '.';
@@ -178,6 +184,34 @@ try {
     `No statement in the caller's policies allows iot:Publish on arn:aws:iot:${REGION}:000000000000:topic/other/analysisLogData.`);
   assert.equal(polls(), pollsBefore, 'Activity fetched with HTTP after the page loaded');
   await shot('activity-live');
+
+  step('a Deny statement that refuses is named: its Sid, its inline policy');
+  await iam.putUserPolicy({ UserName: USER, PolicyName: 'no-secrets', PolicyDocument: JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'NoSecrets', Effect: 'Deny', Action: 'iot:Publish', Resource: `arn:aws:iot:*:*:topic/handson/secret` }],
+  }) }).promise();
+  await assert.rejects(device.publish({ topic: 'handson/secret', payload: '{}' }).promise(), (e) => e.statusCode === 403);
+  const secret = `#activity tr[data-caller="${userArn}"][data-error-code="ForbiddenException"]:not([data-seq="${seq}"])`;
+  await page.waitForSelector(secret);
+  assert.equal(await page.textContent(`#activity tr[data-reason-for="${await page.getAttribute(secret, 'data-seq')}"] .reason`),
+    `A Deny statement in the caller's policies refuses iot:Publish on arn:aws:iot:${REGION}:000000000000:topic/handson/secret. ` +
+    'The statement "NoSecrets" of the inline policy no-secrets denied it.');
+
+  step('the device on the MQTT port with a wrong secret: refused at CONNECT, shown with the reason');
+  const refused = await new Promise((resolve) => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${process.env.OFFCLOUD_MQTT_PORT}`, {
+      protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10000, clientId: 'device-01',
+      username: key.AccessKeyId, password: 'not-the-secret',
+    });
+    client.once('error', (error) => { client.end(true); resolve(error); });
+    client.once('connect', () => { client.end(true); resolve(null); });
+  });
+  assert.ok(refused && /bad user ?name or password/i.test(refused.message), `CONNECT refused: ${refused}`);
+  const mqttRow = `#activity tr[data-caller="${userArn}"][data-service="mqtt"][data-error-code="BadUserNameOrPassword"]`;
+  await page.waitForSelector(mqttRow);
+  assert.equal(await page.textContent(`#activity tr[data-reason-for="${await page.getAttribute(mqttRow, 'data-seq')}"] .reason`),
+    `MQTT client device-01 was refused at CONNECT: the password is not the secret of access key ${key.AccessKeyId}.`);
+  await shot('activity-mqtt');
 
   step('every request went to offcloud');
   assert.deepEqual(otherHosts(requests, endpoint), [], 'requests to other hosts');

@@ -117,6 +117,52 @@ TEST_F(IamStoreTest, AuthorizerMirrorsKeysAndPolicies) {
   EXPECT_TRUE(credentials.find("test")) << "the root key stays";
 }
 
+TEST_F(IamStoreTest, AnExplicitDenyNamesTheStatementThatDenied) {
+  IamStore store(db());
+  CredentialStore credentials;
+  Authorizer authorizer(store, credentials);
+  store.create_user({kA, "device", "AIDADEVICE", "/", 1});
+  store.put_access_key({kA, "AKIADEVICE", "device", "s", true, 1});
+  store.put_user_policy(kA, "device", "publish", kPublishHandson);
+  IamManagedPolicy policy;
+  policy.account_id = kA;
+  policy.name = "guard";
+  policy.arn = "arn:aws:iam::000000000000:policy/guard";
+  policy.policy_id = "ANPAGUARD";
+  policy.document = R"({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "iot:Publish",
+     "Resource": "arn:aws:iot:*:*:topic/handson/secret"}]})";
+  ASSERT_TRUE(store.create_policy(policy));
+  ASSERT_TRUE(store.attach_user_policy(kA, "device", policy.arn));
+  authorizer.load();
+  Principal principal = credentials.find("AKIADEVICE")->principal;
+  ConditionContext conditions = request_conditions(principal, "127.0.0.1:5000", "us-east-1", 0);
+  std::string topic = "arn:aws:iot:us-east-1:000000000000:topic/";
+
+  auto denial =
+      authorizer.authorize(principal, {{"iot:Publish", topic + "handson/secret"}}, conditions);
+  ASSERT_TRUE(denial);
+  EXPECT_TRUE(denial->explicit_deny);
+  EXPECT_EQ(denial->deny_policy, policy.arn);
+  EXPECT_FALSE(denial->deny_policy_inline);
+  EXPECT_EQ(denial->deny_sid, "NoSecrets");
+  EXPECT_EQ(denial->deny_statement, 2u);
+  // AWS's message names no policy.
+  EXPECT_EQ(denial_message(principal, *denial).find("guard"), std::string::npos);
+
+  denial = authorizer.authorize(principal, {{"s3:ListAllMyBuckets", "*"}}, conditions);
+  ASSERT_TRUE(denial);
+  EXPECT_EQ(denial->deny_sid, "");
+  EXPECT_EQ(denial->deny_statement, 1u);
+
+  // An implicit deny has no statement to name.
+  denial = authorizer.authorize(principal, {{"iot:Publish", topic + "other"}}, conditions);
+  ASSERT_TRUE(denial);
+  EXPECT_FALSE(denial->explicit_deny);
+  EXPECT_EQ(denial->deny_policy, "");
+}
+
 TEST_F(IamStoreTest, ConfigSeedsUsersAndKeepsApiChanges) {
   Config config;
   config.policies = {{"handson", kPublishHandson}};

@@ -86,7 +86,7 @@ TEST(LiveFeedTest, AReaderThatLagsGetsItsWindowThenTheNewestMarkedMissed) {
   LiveOptions options;
   options.window = 3;
   options.max_entries_per_frame = 5;
-  LiveFeed feed(log, nullptr, options);
+  LiveFeed feed(log, nullptr, {}, options);
   auto channel = std::make_shared<FakeChannel>();
   auto handler = feed.open(channel, viewer_of(kAlice, kAliceRoot, true));
   for (int round = 0; round < 10; ++round) {
@@ -129,7 +129,7 @@ TEST(LiveFeedTest, CountersAreSentWhenTheyChange) {
   FlowCounters counters;
   LiveOptions options;
   options.counters_every = std::chrono::milliseconds(0);
-  LiveFeed feed(log, &counters, options);
+  LiveFeed feed(log, &counters, {}, options);
   auto channel = std::make_shared<FakeChannel>();
   LiveSubscription subscription = viewer_of(kAlice, kAliceRoot, true);
   subscription.activity = false;
@@ -148,6 +148,53 @@ TEST(LiveFeedTest, CountersAreSentWhenTheyChange) {
   EXPECT_EQ(channel->sent[2]["messages"], 1);
   EXPECT_EQ(channel->sent[2]["topics"][0]["topic"], "handson/analysisLogData");
   EXPECT_EQ(channel->sent[2]["topics"][0]["bytes"], 42);
+  feed.stop();
+}
+
+TEST(LiveFeedTest, BuffersAreSentWhenTheyChangeAndOnlyTheStreamsTheKeyMaySee) {
+  ActivityLog log;
+  LiveOptions options;
+  options.counters_every = std::chrono::milliseconds(0);
+  // Two streams; the second's buffer fills between pumps.
+  json views = json::array({{{"stream", "a"}, {"arn", "arn:a"}, {"records", 0}},
+                            {{"stream", "b"}, {"arn", "arn:b"}, {"records", 0}}});
+  std::vector<AccountRegion> asked;
+  StreamBuffers buffers = [&](const AccountRegion& scope,
+                              const std::function<bool(std::string_view)>& visible) {
+    asked.push_back(scope);
+    json out = json::array();
+    for (const json& view : views) {
+      if (!visible || visible(view["arn"].get<std::string>())) out.push_back(view);
+    }
+    return out;
+  };
+  LiveFeed feed(log, nullptr, buffers, options);
+  auto channel = std::make_shared<FakeChannel>();
+  LiveSubscription subscription = viewer_of(kAlice, kStudent, false);
+  subscription.activity = false;
+  subscription.buffers = AccountRegion{kAlice, "ap-northeast-1"};
+  subscription.may_see_stream = [](std::string_view arn) { return arn == "arn:b"; };
+  auto handler = feed.open(channel, subscription);
+  ASSERT_EQ(channel->sent.size(), 2u);  // hello, buffers
+  EXPECT_EQ(channel->sent[0]["feeds"], json::array({"buffers"}));
+  const json& first = channel->sent[1];
+  EXPECT_EQ(first["type"], "buffers");
+  EXPECT_EQ(first["region"], "ap-northeast-1");
+  EXPECT_GT(first["server_time_ms"].get<std::int64_t>(), 0);
+  ASSERT_EQ(first["streams"].size(), 1u);
+  EXPECT_EQ(first["streams"][0]["stream"], "b");
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].account_id, kAlice);
+  ASSERT_TRUE(handler->on_message(R"({"ack": 2})"));
+  feed.pump_all();
+  EXPECT_EQ(channel->sent.size(), 2u);  // unchanged: not sent again
+  views[0]["records"] = 3;              // a stream the key may not see
+  feed.pump_all();
+  EXPECT_EQ(channel->sent.size(), 2u);
+  views[1]["records"] = 2;
+  feed.pump_all();
+  ASSERT_EQ(channel->sent.size(), 3u);
+  EXPECT_EQ(channel->sent[2]["streams"][0]["records"], 2);
   feed.stop();
 }
 
