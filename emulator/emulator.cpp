@@ -28,6 +28,7 @@
 #include "emulator/s3/s3_lifecycle.h"
 #include "emulator/s3/s3_service.h"
 #include "emulator/util/log.h"
+#include "rules/flow_count_keeper.h"
 #include "rules/flow_counters.h"
 #include "rules/message_bus.h"
 #include "rules/rules_engine.h"
@@ -127,6 +128,7 @@ HttpServer::Options server_options(const Config& config) {
 struct Emulator::Parts {
   explicit Parts(const Config& config)
       : database(database_path(config)),
+        flow_counts(counters, database, [](std::string_view text) { log(LogLevel::kWarn, text); }),
         iam_store(database),
         authorizer(iam_store, credentials),
         verifier(credentials),
@@ -200,9 +202,14 @@ struct Emulator::Parts {
     }
   }
 
+  // The live feed's thread reads the router (which is destroyed first) and
+  // the streams: it stops before any member goes, whether run() ran or not.
+  ~Parts() { live.stop(); }
+
   ActivityLog activity;   // first: the rules engine and the router feed it
   FlowCounters counters;  // the bus, the rules engine and the streams count here
   std::string database;
+  FlowCountKeeper flow_counts;  // restores the counts before anything counts
   CredentialStore credentials;
   IamStore iam_store;
   Authorizer authorizer;
@@ -259,7 +266,9 @@ void Emulator::run() {
   parts_->lifecycle.stop();
   if (parts_->mqtt_server) parts_->mqtt_server->stop();
   if (parts_->mqtt_tls_server) parts_->mqtt_tls_server->stop();
+  parts_->live.stop();  // before the services it reads from stop
   parts_->router.shutdown();
+  parts_->flow_counts.stop();  // nothing counts any more
 }
 
 void Emulator::stop() {

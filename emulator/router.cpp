@@ -534,7 +534,9 @@ void Router::explain_refusal(const HttpRequest& request, const QueryParams& quer
   std::vector<IamRequest> asks = route.service->iam_requests(request, query, context);
   ConditionContext conditions = request_conditions(context.principal, request.remote_address,
                                                    context.region, now_ms(), request.secure);
+  route.service->add_condition_keys(request, query, &conditions);  // as authorize() had them
   if (auto denial = authorizer_->authorize(context.principal, asks, conditions)) {
+    authorizer_->name_deny(context.principal, asks, conditions, &*denial);
     note_denial(entry, *denial);
   }
 }

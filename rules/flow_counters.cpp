@@ -157,4 +157,76 @@ FlowCounters::Snapshot FlowCounters::snapshot(const AccountRegion& key,
   return out;
 }
 
+std::vector<FlowCountRow> FlowCounters::rows() const {
+  using Kind = FlowCountRow::Kind;
+  std::vector<FlowCountRow> out;
+  scopes_->for_each([&](const Scope& s) {
+    auto row = [&](Kind kind, const std::string& name) -> FlowCountRow& {
+      out.push_back({s.scope.account_id, s.scope.region, kind, name, {}, {}});
+      return out.back();
+    };
+    s.topics.for_each([&](const Named<TopicCounter>& node) {
+      FlowCountRow& r = row(Kind::kTopic, node.name);
+      r.counts = {node.counter.messages.load(kRelaxed), node.counter.bytes.load(kRelaxed), 0, 0};
+      r.times = {node.counter.last_ms.load(kRelaxed), 0};
+    });
+    if (std::uint64_t other = s.uncounted_messages.load(kRelaxed)) {
+      row(Kind::kOtherTopics, "").counts = {other, 0, 0, 0};
+    }
+    s.rules.for_each([&](const Named<RuleCounter>& node) {
+      const RuleCounter& c = node.counter;
+      FlowCountRow& r = row(Kind::kRule, node.name);
+      r.counts = {c.matches.load(kRelaxed), c.errors.load(kRelaxed), 0, 0};
+      r.times = {c.last_match_ms.load(kRelaxed), c.last_error_ms.load(kRelaxed)};
+    });
+    s.streams.for_each([&](const Named<StreamCounter>& node) {
+      const StreamCounter& c = node.counter;
+      FlowCountRow& r = row(Kind::kStream, node.name);
+      r.counts = {c.records_in.load(kRelaxed), c.bytes_in.load(kRelaxed), c.objects.load(kRelaxed),
+                  c.object_bytes.load(kRelaxed)};
+      r.times = {c.last_delivery_ms.load(kRelaxed), 0};
+    });
+  });
+  return out;
+}
+
+void FlowCounters::restore(const std::vector<FlowCountRow>& rows) {
+  using Kind = FlowCountRow::Kind;
+  for (const FlowCountRow& row : rows) {
+    Scope* s = scope({row.account_id, row.region});
+    if (!s) continue;
+    switch (row.kind) {
+      case Kind::kTopic:
+        if (TopicCounter* c = find_or_add(s->topics, row.name)) {
+          c->messages.store(row.counts[0], kRelaxed);
+          c->bytes.store(row.counts[1], kRelaxed);
+          c->last_ms.store(row.times[0], kRelaxed);
+        } else {
+          s->uncounted_messages.fetch_add(row.counts[0], kRelaxed);
+        }
+        break;
+      case Kind::kOtherTopics:
+        s->uncounted_messages.fetch_add(row.counts[0], kRelaxed);
+        break;
+      case Kind::kRule:
+        if (RuleCounter* c = find_or_add(s->rules, row.name)) {
+          c->matches.store(row.counts[0], kRelaxed);
+          c->errors.store(row.counts[1], kRelaxed);
+          c->last_match_ms.store(row.times[0], kRelaxed);
+          c->last_error_ms.store(row.times[1], kRelaxed);
+        }
+        break;
+      case Kind::kStream:
+        if (StreamCounter* c = find_or_add(s->streams, row.name)) {
+          c->records_in.store(row.counts[0], kRelaxed);
+          c->bytes_in.store(row.counts[1], kRelaxed);
+          c->objects.store(row.counts[2], kRelaxed);
+          c->object_bytes.store(row.counts[3], kRelaxed);
+          c->last_delivery_ms.store(row.times[0], kRelaxed);
+        }
+        break;
+    }
+  }
+}
+
 }  // namespace offcloud

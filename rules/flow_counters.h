@@ -6,8 +6,9 @@
 // rule or stream is seen. Memory stays bounded: kScopes accounts and
 // regions, each counting its first kTopicsPerScope topics by name (the
 // rest together, as "other"), kRulesPerScope rules and kStreamsPerScope
-// streams. Nothing is forgotten until the server stops: a rule or stream
-// deleted and made again under its name keeps counting where it was.
+// streams. Nothing is forgotten: a rule or stream deleted and made again
+// under its name keeps counting where it was, and rows() and restore() carry
+// the counts across a restart (flow_count_keeper.h).
 #pragma once
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "rules/message_bus.h"
+#include "storage/flow_count_store.h"
 
 namespace offcloud {
 
@@ -155,6 +157,14 @@ class FlowCounters {
   // A moment's reading of one account and region (each count exact, the
   // whole not one instant); at most `top_topics` topics.
   Snapshot snapshot(const AccountRegion& scope, std::size_t top_topics) const;
+
+  // Every count there is, as rows to save; each count exact, the whole not
+  // one instant. Records buffered are not among them: a stream says what it
+  // holds when it starts.
+  std::vector<FlowCountRow> rows() const;
+  // Sets the counts `rows` hold, as if counted (start-up, before anything
+  // counts); those past the tables' room are left out, as counting would.
+  void restore(const std::vector<FlowCountRow>& rows);
 
  private:
   struct Scope;

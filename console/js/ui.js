@@ -95,10 +95,9 @@ export function table(headers, rows, empty) {
 // above or below, Home and End to the first and last row; a row with no
 // control there gives its first one, or is focused itself (tabindex -1: Tab
 // still skips it). One handler on the table or list, whatever its rows hold.
-const FOCUSABLE = 'a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), [tabindex]';
+const FOCUSABLE = 'a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), summary, [tabindex]';
 const TYPING = 'input:not([type=checkbox]):not([type=radio]), select, textarea';  // their arrows move the caret or the choice
 const ROW_KEYS = { ArrowUp: -1, ArrowDown: 1, Home: 'first', End: 'last' };
-let rowColumn = [-1, 0];  // the column a row focused itself was reached from
 
 export function rowKeys(event) {
   const step = ROW_KEYS[event.key];
@@ -114,12 +113,12 @@ export function rowKeys(event) {
   const cell = event.target.closest('td, th');
   const controls = (el) => (el ? [...el.querySelectorAll(FOCUSABLE)] : []);
   // Which column, and which control in it (the Delete of Enable and Delete).
-  const [column, nth] = event.target === row ? rowColumn
+  const [column, nth] = event.target === row ? (list.rowColumn || [-1, 0])
     : cell && row && row.contains(cell) ? [[...row.children].indexOf(cell), Math.max(0, controls(cell).indexOf(event.target))] : [-1, 0];
   const same = controls(next.children[column]);
   const target = same[Math.min(nth, same.length - 1)] || controls(next)[0] || next;
   if (target === next) {
-    rowColumn = [column, nth];  // kept for the next move from the row
+    list.rowColumn = [column, nth];  // the column a row focused itself was reached from
     if (!next.hasAttribute('tabindex')) next.tabIndex = -1;
   }
   event.preventDefault();

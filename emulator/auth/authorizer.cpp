@@ -1,5 +1,6 @@
 #include "emulator/auth/authorizer.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "emulator/auth/aws_managed_policies.h"
@@ -136,25 +137,29 @@ std::optional<Denial> Authorizer::authorize(const Principal& principal,
   std::vector<Decision> decisions = decide(principal, requests, conditions);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     if (decisions[i] == Decision::kAllow) continue;
-    Denial denial{.action = requests[i].action,
+    return Denial{.action = requests[i].action,
                   .resource = requests[i].resource,
                   .explicit_deny = decisions[i] == Decision::kExplicitDeny};
-    if (denial.explicit_deny) {
-      // A refusal is rare and worth explaining: which statement denied.
-      std::shared_ptr<const Policies> policies = policies_of(principal);
-      Explanation why = explain(documents_of(*policies), denial.action, denial.resource,
-                                ask_context(conditions, requests[i]));
-      if (!why.matched.empty()) {
-        const UserPolicy& policy = (*policies)[why.matched.front().policy];
-        denial.deny_policy = policy.name;
-        denial.deny_policy_inline = policy.is_inline;
-        denial.deny_statement = why.matched.front().statement + 1;
-        denial.deny_sid = policy.document.statements[why.matched.front().statement].sid;
-      }
-    }
-    return denial;
   }
   return std::nullopt;
+}
+
+void Authorizer::name_deny(const Principal& principal, const std::vector<IamRequest>& requests,
+                           const ConditionContext& conditions, Denial* denial) const {
+  if (!denial->explicit_deny) return;
+  auto request = std::find_if(requests.begin(), requests.end(), [&](const IamRequest& r) {
+    return r.action == denial->action && r.resource == denial->resource;
+  });
+  if (request == requests.end()) return;
+  std::shared_ptr<const Policies> policies = policies_of(principal);
+  Explanation why = explain(documents_of(*policies), denial->action, denial->resource,
+                            ask_context(conditions, *request));
+  if (why.matched.empty()) return;  // the policies changed meanwhile
+  const UserPolicy& policy = (*policies)[why.matched.front().policy];
+  denial->deny_policy = policy.name;
+  denial->deny_policy_inline = policy.is_inline;
+  denial->deny_statement = why.matched.front().statement + 1;
+  denial->deny_sid = policy.document.statements[why.matched.front().statement].sid;
 }
 
 std::shared_ptr<const Authorizer::Policies> Authorizer::policies_of(

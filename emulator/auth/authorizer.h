@@ -27,8 +27,9 @@ struct Denial {
   std::string action;
   std::string resource;
   bool explicit_deny = false;
-  // For an explicit deny, the statement that denied (the first, when
-  // several did), for the console's Activity; AWS's message names neither.
+  // For an explicit deny, once Authorizer::name_deny() ran: the statement
+  // that denied (the first, when several did), for the console's Activity;
+  // AWS's message names neither.
   // The policy is its ARN, or an inline policy's name; the statement its
   // Sid, and its place in the policy from 1.
   std::string deny_policy = {};
@@ -67,6 +68,11 @@ class Authorizer {
   std::optional<Denial> authorize(const Principal& principal,
                                   const std::vector<IamRequest>& requests,
                                   const ConditionContext& conditions) const;
+  // Fills in which statement made `denial` (one authorize() gave for the
+  // same requests and conditions) when it is an explicit deny. Slower: every
+  // statement is looked at, so only a refusal being recorded asks.
+  void name_deny(const Principal& principal, const std::vector<IamRequest>& requests,
+                 const ConditionContext& conditions, Denial* denial) const;
   // What the principal's identity policies decide for each of `requests`,
   // in order (a root: kAllow), for a service that weighs resource-based
   // policies too.

@@ -212,10 +212,27 @@ std::optional<Denial> MqttBroker::refusal(const Principal& principal, const std:
                   .explicit_deny = decision == Decision::kExplicitDeny};
   }
   if (principal.is_root || options_.authorizer == nullptr) return std::nullopt;
+  return options_.authorizer->authorize(principal, {{action, resource}},
+                                        iam_conditions(principal, client_id, scope, source_ip));
+}
+
+ConditionContext MqttBroker::iam_conditions(const Principal& principal,
+                                            const std::string& client_id,
+                                            const AccountRegion& scope,
+                                            const std::string& source_ip) const {
   ConditionContext conditions = request_conditions(principal, source_ip + ":0", scope.region,
                                                    now_ms(), !principal.certificate_id.empty());
   conditions.set("iot:ClientId", client_id);
-  return options_.authorizer->authorize(principal, {{action, resource}}, conditions);
+  return conditions;
+}
+
+void MqttBroker::name_deny(const Principal& principal, const std::string& client_id,
+                           const AccountRegion& scope, const std::string& source_ip,
+                           Denial* denial) const {
+  // A certificate's IoT policies are not named (yet): IAM users' are.
+  if (!principal.certificate_id.empty() || options_.authorizer == nullptr) return;
+  options_.authorizer->name_deny(principal, {{denial->action, denial->resource}},
+                                 iam_conditions(principal, client_id, scope, source_ip), denial);
 }
 
 std::shared_ptr<MqttSessionState> MqttBroker::attach(const AccountRegion& scope,

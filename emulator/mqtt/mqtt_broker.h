@@ -146,6 +146,9 @@ class MqttBroker {
                const std::string& source_ip) const {
     return !refusal(principal, action, resource, client_id, scope, source_ip);
   }
+  // Names the statement that made `denial`, one refusal() gave (Activity).
+  void name_deny(const Principal& principal, const std::string& client_id,
+                 const AccountRegion& scope, const std::string& source_ip, Denial* denial) const;
   // Passes `refusal` to Options::on_refusal.
   void report(const MqttRefusal& refusal) const {
     if (options_.on_refusal) options_.on_refusal(refusal);
@@ -200,6 +203,9 @@ class MqttBroker {
   };
   std::shared_ptr<const CertificatePolicies> certificate_policies(const Principal& principal,
                                                                   const AccountRegion& scope) const;
+  // The condition keys an IAM user's MQTT request carries.
+  ConditionContext iam_conditions(const Principal& principal, const std::string& client_id,
+                                  const AccountRegion& scope, const std::string& source_ip) const;
   Decision certificate_decision(const Principal& principal, const std::string& action,
                                 const std::string& resource, const std::string& client_id,
                                 const AccountRegion& scope, const std::string& source_ip) const;

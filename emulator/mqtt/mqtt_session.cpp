@@ -76,6 +76,7 @@ bool MqttSession::authorize(const char* operation, const std::string& action,
   std::optional<Denial> denial =
       broker_.refusal(principal_, action, resource, client_id_, scope_, source_ip_);
   if (!denial) return true;
+  broker_.name_deny(principal_, client_id_, scope_, source_ip_, &*denial);
   report(operation, resource, "NotAuthorized", std::move(denial));
   return false;
 }

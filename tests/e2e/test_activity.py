@@ -42,6 +42,7 @@ BOB_KEY = ("AKIABOBROOT00000001", "bob-root-secret")
 STUDENT_KEY = ("AKIAALICESTUDENT0001", "alice-student-secret")
 OTHER_STUDENT_KEY = ("AKIAALICESTUDENT0002", "alice-student2-secret")
 CAREFUL_KEY = ("AKIAALICECAREFUL0001", "alice-careful-secret")
+WATCHER_KEY = ("AKIAALICEWATCHER0001", "alice-watcher-secret")
 # An inline policy whose Deny refuses one topic the attached policy allows.
 NO_SECRETS = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Deny", "Action": "iot:Publish",
@@ -63,6 +64,14 @@ CONFIG = {
              {"name": "student2", "attached_policies": ["publish-only"], "access_keys": [
                  {"access_key_id": OTHER_STUDENT_KEY[0],
                   "secret_access_key": OTHER_STUDENT_KEY[1]}]},
+             # May see one delivery stream's buffer (test_live.py).
+             {"name": "watcher", "policies": [{"name": "one-stream", "document": {
+                 "Version": "2012-10-17", "Statement": [{
+                     "Effect": "Allow", "Action": "firehose:DescribeDeliveryStream",
+                     "Resource": "arn:aws:firehose:%s:%s:deliverystream/live-buffer-stream"
+                                 % (TOKYO, ALICE)}]}}],
+              "access_keys": [{"access_key_id": WATCHER_KEY[0],
+                               "secret_access_key": WATCHER_KEY[1]}]},
              {"name": "careful", "attached_policies": ["publish-only"],
               "policies": [{"name": "no-secrets", "document": NO_SECRETS}],
               "access_keys": [{"access_key_id": CAREFUL_KEY[0],

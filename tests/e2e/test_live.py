@@ -11,6 +11,7 @@ browser: botocore's SigV4QueryAuth presigns the URL for the service
   root key; a publish-only user gets none.
 - Buffers: the Firehose buffers of the streams a key may describe, pushed
   when they change (records in, then their delivery).
+- Counters survive a restart.
 - Back-pressure: a reader that does not acknowledge gets at most `window`
   frames, and then the newest entries with "missed".
 
@@ -27,10 +28,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import test_accounts  # noqa: E402
 import test_activity  # noqa: E402
 from test_activity import (ALICE, ALICE_KEY, BOB, BOB_KEY, STUDENT_KEY, TEACHER_KEY,  # noqa: E402
-                           TOKYO)
+                           TOKYO, WATCHER_KEY)
 
 from botocore.auth import SigV4Auth, SigV4QueryAuth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
@@ -404,6 +406,12 @@ class LiveFeedTest(unittest.TestCase):
                 "BucketARN": "arn:aws:s3:::" + bucket,
                 "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
         self.addCleanup(firehose.delete_delivery_stream, DeliveryStreamName=stream)
+        firehose.create_delivery_stream(
+            DeliveryStreamName="live-buffer-other", DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::%s:role/firehose" % ALICE,
+                "BucketARN": "arn:aws:s3:::" + bucket})
+        self.addCleanup(firehose.delete_delivery_stream, DeliveryStreamName="live-buffer-other")
         ws, hello = self.connect(ALICE_KEY, "feeds=buffers")
         self.assertEqual(hello["feeds"], ["buffers"])
         # A key that may not describe the stream gets frames without it.
@@ -411,6 +419,11 @@ class LiveFeedTest(unittest.TestCase):
         self.assertEqual(student_hello["feeds"], ["buffers"])
         frame = self.frames(student, lambda fs: fs)[-1]
         self.assertEqual((frame["type"], frame["streams"]), ("buffers", []))
+        # A key IAM lets describe one of the two sees that one only.
+        watcher, _ = self.connect(WATCHER_KEY, "feeds=buffers")
+        frame = self.frames(watcher, lambda fs: fs)[-1]
+        self.assertEqual([v["stream"] for v in frame["streams"]], [stream])
+        watcher.close()
 
         def view(frames):
             frame = next((f for f in reversed(frames) if f["type"] == "buffers"), None)
@@ -463,6 +476,67 @@ class LiveFeedTest(unittest.TestCase):
         self.assertEqual(len(frame["entries"]), 100)
         self.assertEqual({e["account_id"] for e in frame["entries"]}, {BOB})
         self.assertEqual(frame["entries"][-1]["operation"], "ListBuckets")
+
+
+class CountersAcrossRestartsTest(unittest.TestCase):
+    """The Overview's counts survive a restart: saved at a graceful stop,
+    and every few seconds while they change (a kill loses at most those)."""
+
+    def test_counts_come_back_after_a_restart(self):
+        server = harness.OffcloudServer(args=("--firehose-max-interval", "1"))
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.kill)
+        key = ("test", "test")
+
+        def client(service):
+            return server.boto3_client(service, region=TOKYO)
+        client("s3").create_bucket(Bucket=BUCKET,
+                                   CreateBucketConfiguration={"LocationConstraint": TOKYO})
+        client("firehose").create_delivery_stream(
+            DeliveryStreamName=STREAM, DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                "BucketARN": "arn:aws:s3:::" + BUCKET,
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+        client("iot").create_topic_rule(ruleName=RULE, topicRulePayload={
+            "sql": "SELECT * FROM '%s'" % TOPIC, "ruleDisabled": False,
+            "actions": [{"firehose": {"roleArn": "arn:aws:iam::000000000000:role/iot",
+                                      "deliveryStreamName": STREAM, "separator": "\n"}}]})
+        for i in range(3):
+            client("iot-data").publish(topic=TOPIC, payload=json.dumps({"n": i}).encode())
+
+        def counters(port):
+            request = AWSRequest(method="GET", url="http://127.0.0.1:%d/_offcloud/live"
+                                 "?feeds=counters" % port)
+            SigV4QueryAuth(Credentials(*key), "offcloud", TOKYO, expires=60).add_auth(request)
+            ws = WebSocket(port, request.url[request.url.index("/_offcloud"):])
+            try:
+                frame = ws.recv()
+                while frame and frame["type"] != "counters":
+                    frame = ws.recv()
+                return frame
+            finally:
+                ws.close()
+
+        def flow(frame):
+            return ({t["topic"]: t["messages"] for t in frame["topics"]}.get(TOPIC),
+                    {r["name"]: r["matches"] for r in frame["rules"]}.get(RULE),
+                    {s["name"]: (s["records_in"], s["objects"])
+                     for s in frame["streams"]}.get(STREAM))
+        deadline = time.monotonic() + 20
+        while flow(counters(server.port)) != (3, 3, (3, 1)):
+            self.assertLess(time.monotonic(), deadline, flow(counters(server.port)))
+            time.sleep(0.2)
+        server.stop()
+        server.restart()
+        self.assertEqual(flow(counters(server.port)), (3, 3, (3, 1)))
+        # And counting goes on from there.
+        client("iot-data").publish(topic=TOPIC, payload=b'{"n": 3}')
+        deadline = time.monotonic() + 10
+        while flow(counters(server.port))[0] != 4:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":

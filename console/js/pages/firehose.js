@@ -68,10 +68,45 @@ export async function render(ctx) {
   let skew = 0;  // the server's clock minus this browser's, as of the last frame
   leave();
 
+  let listed = [];  // the streams ListDeliveryStreams gave
+  let lastFrame = null;
+
+  // Each stream's card from the last frame, in its order. A card whose view
+  // is unchanged stays as it is, so a focus inside it stays too; one that
+  // changed is replaced, its focus moved to the same place in the new one.
+  // A listed stream the frame leaves out is one the key may not describe.
+  function showBuffers() {
+    if (!lastFrame) return;
+    const old = new Map([...buffers.children].map((card) => [card.dataset.buffer, card]));
+    const views = new Map(lastFrame.streams.map((view) => [view.stream, view]));
+    const names = [...new Set([...lastFrame.streams.map((view) => view.stream), ...listed])];
+    names.forEach((streamName, i) => {
+      const view = views.get(streamName);
+      const text = view ? JSON.stringify(view) : 'hidden';
+      let card = old.get(streamName);
+      old.delete(streamName);
+      if (!card || card.viewText !== text) {
+        const fresh = view ? bufferCard(view, lastFrame.server_time_ms)
+          : h('section', { class: 'card buffer', 'data-buffer': streamName, 'data-hidden': '' },
+            h('h2', {}, t('firehose.buffer', streamName)), h('p', { class: 'muted' }, t('firehose.bufferHidden')));
+        fresh.viewText = text;
+        if (card) {
+          const focusables = [...card.querySelectorAll('a, button, summary, [tabindex]')];
+          const at = focusables.indexOf(document.activeElement);
+          card.replaceWith(fresh);
+          if (at >= 0) ([...fresh.querySelectorAll('a, button, summary, [tabindex]')][at] || fresh.querySelector('h2'))?.focus();
+        }
+        card = fresh;
+      }
+      if (buffers.children[i] !== card) buffers.insertBefore(card, buffers.children[i] || null);
+    });
+    for (const gone of old.values()) gone.remove();
+  }
+
   function tick() {
     const now = Date.now() + skew;
     const set = (dd, text) => { if (dd.textContent !== text) dd.textContent = text; };
-    for (const card of buffers.querySelectorAll('[data-buffer]')) {
+    for (const card of buffers.querySelectorAll('[data-buffer]:not([data-hidden])')) {
       set(card.querySelector('dd[data-field="age"]'), age(card.view, now));
       set(card.querySelector('dd[data-field="countdown"]'), countdown(card.view, now));
     }
@@ -153,6 +188,8 @@ export async function render(ctx) {
       }).catch(() => {});
     }
     clear(list).append(table([t('name'), t('status'), t('firehose.destination'), t('created'), ''], rows, t('firehose.none')));
+    listed = names;
+    showBuffers();
   }
 
   async function describe(streamName, done) {
@@ -226,12 +263,16 @@ export async function render(ctx) {
     feeds: ['buffers'],
     onBuffers: (frame) => {
       skew = frame.server_time_ms - Date.now();
-      clear(buffers).append(...frame.streams.map((view) => bufferCard(view, frame.server_time_ms)));
+      lastFrame = frame;
+      showBuffers();
     },
     onState: (state, detail) => {
       liveState.dataset.state = state;
       liveState.textContent = t(`live.${state}`, detail === undefined ? '' : Math.round(detail / 1000));
-      if (state === 'error') clear(buffers).append(errorBox({ code: t('error'), message: detail }));
+      if (state === 'error') {
+        lastFrame = null;
+        clear(buffers).append(errorBox({ code: t('error'), message: detail }));
+      }
     },
   });
   live.start();

@@ -38,7 +38,8 @@ export async function render(ctx) {
   // at thousands a second nobody reads more, and drawing every message would
   // freeze the page. Paused, it shows every message kept, to scroll through.
   // Up, Down, Home and End move from message to message (ui.js, rowKeys).
-  const list = h('ol', { class: 'messages', id: 'messages', 'aria-live': 'off', onkeydown: rowKeys });
+  // In the tab order in every browser (Chromium alone stops on a scrolling list by itself).
+  const list = h('ol', { class: 'messages', id: 'messages', 'aria-live': 'off', tabindex: 0, onkeydown: rowKeys });
   const counter = h('span', { class: 'muted small', id: 'message-count' }, t('mqtt.count', 0, 0));
   let total = 0;
   let paused = false;

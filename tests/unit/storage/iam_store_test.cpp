@@ -140,10 +140,12 @@ TEST_F(IamStoreTest, AnExplicitDenyNamesTheStatementThatDenied) {
   ConditionContext conditions = request_conditions(principal, "127.0.0.1:5000", "us-east-1", 0);
   std::string topic = "arn:aws:iot:us-east-1:000000000000:topic/";
 
-  auto denial =
-      authorizer.authorize(principal, {{"iot:Publish", topic + "handson/secret"}}, conditions);
+  std::vector<IamRequest> publish = {{"iot:Publish", topic + "handson/secret"}};
+  auto denial = authorizer.authorize(principal, publish, conditions);
   ASSERT_TRUE(denial);
   EXPECT_TRUE(denial->explicit_deny);
+  EXPECT_EQ(denial->deny_policy, "") << "authorize() alone stays fast: no statement named";
+  authorizer.name_deny(principal, publish, conditions, &*denial);
   EXPECT_EQ(denial->deny_policy, policy.arn);
   EXPECT_FALSE(denial->deny_policy_inline);
   EXPECT_EQ(denial->deny_sid, "NoSecrets");
@@ -151,14 +153,18 @@ TEST_F(IamStoreTest, AnExplicitDenyNamesTheStatementThatDenied) {
   // AWS's message names no policy.
   EXPECT_EQ(denial_message(principal, *denial).find("guard"), std::string::npos);
 
-  denial = authorizer.authorize(principal, {{"s3:ListAllMyBuckets", "*"}}, conditions);
+  std::vector<IamRequest> list = {{"s3:ListAllMyBuckets", "*"}};
+  denial = authorizer.authorize(principal, list, conditions);
   ASSERT_TRUE(denial);
+  authorizer.name_deny(principal, list, conditions, &*denial);
   EXPECT_EQ(denial->deny_sid, "");
   EXPECT_EQ(denial->deny_statement, 1u);
 
   // An implicit deny has no statement to name.
-  denial = authorizer.authorize(principal, {{"iot:Publish", topic + "other"}}, conditions);
+  std::vector<IamRequest> other = {{"iot:Publish", topic + "other"}};
+  denial = authorizer.authorize(principal, other, conditions);
   ASSERT_TRUE(denial);
+  authorizer.name_deny(principal, other, conditions, &*denial);
   EXPECT_FALSE(denial->explicit_deny);
   EXPECT_EQ(denial->deny_policy, "");
 }
