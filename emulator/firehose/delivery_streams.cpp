@@ -413,31 +413,44 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
   std::uint64_t limit = static_cast<std::uint64_t>(config.size_mb) << 20;
   std::vector<BufferedRecord> records;
   std::string key;
-  if (auto pending = buffer_.pending_delivery(name)) {
-    // A delivery a crash interrupted: the same records under the same key,
-    // so the object is rewritten whole rather than split another way.
-    records = buffer_.through(name, pending->last_seq);
-    key = pending->key;
-    if (records.empty()) buffer_.finish_delivery(name, pending->last_seq);
-  } else {
-    records = buffer_.oldest(name, limit);
-    // The in-memory counts can run ahead of the buffer; deliver only what is
-    // really due, so no object is cut short.
-    std::uint64_t bytes = 0;
-    for (const BufferedRecord& record : records) bytes += record.data.size();
-    double interval = interval_s(config);
-    bool full = !records.empty() && (bytes >= limit || buffer_.stats(name).bytes > bytes);
-    bool old_enough =
-        !records.empty() &&
-        now_ms() >= records.front().arrival_ms + static_cast<std::int64_t>(interval * 1000);
-    if (!flushing && !full && !old_enough) records.clear();
-    if (!records.empty()) {
-      key = firehose_object_key(config, records.front().arrival_ms, new_uuid());
-      buffer_.begin_delivery(name, {records.back().seq, key});
-    }
-  }
   bool delivered = true;
   std::string error;
+  // The buffer lives in SQLite: on a full disk even beginning a delivery can
+  // fail. Then nothing is begun, the records wait, and delivery is retried.
+  auto failed = [&](const std::exception& e) {
+    delivered = false;
+    error = e.what();
+    log(LogLevel::kWarn, "firehose " + name + ": delivery failed: " + e.what() +
+                             "; the records stay buffered and delivery is retried");
+  };
+  try {
+    if (auto pending = buffer_.pending_delivery(name)) {
+      // A delivery a crash interrupted: the same records under the same key,
+      // so the object is rewritten whole rather than split another way.
+      records = buffer_.through(name, pending->last_seq);
+      key = pending->key;
+      if (records.empty()) buffer_.finish_delivery(name, pending->last_seq);
+    } else {
+      records = buffer_.oldest(name, limit);
+      // The in-memory counts can run ahead of the buffer; deliver only what
+      // is really due, so no object is cut short.
+      std::uint64_t bytes = 0;
+      for (const BufferedRecord& record : records) bytes += record.data.size();
+      double interval = interval_s(config);
+      bool full = !records.empty() && (bytes >= limit || buffer_.stats(name).bytes > bytes);
+      bool old_enough =
+          !records.empty() &&
+          now_ms() >= records.front().arrival_ms + static_cast<std::int64_t>(interval * 1000);
+      if (!flushing && !full && !old_enough) records.clear();
+      if (!records.empty()) {
+        key = firehose_object_key(config, records.front().arrival_ms, new_uuid());
+        buffer_.begin_delivery(name, {records.back().seq, key});
+      }
+    }
+  } catch (const StorageError& e) {
+    records.clear();
+    failed(e);
+  }
   Delivery delivery;
   if (!records.empty()) {
     std::string body;
@@ -466,21 +479,30 @@ bool DeliveryStreams::deliver_once(const std::string& name) {
                                  "is retried");
       }
     } catch (const std::exception& e) {
-      delivered = false;
-      error = e.what();
-      log(LogLevel::kWarn, "firehose " + name + ": delivery failed: " + e.what());
+      failed(e);
     }
     delivery = {key, records.size(), body.size(), now_ms()};
-    // Only now, with the object in place, may the records go.
-    if (delivered) buffer_.finish_delivery(name, records.back().seq);
+    // Only now, with the object in place, may the records go. If they
+    // cannot (a full disk), the next attempt rewrites the same object.
+    try {
+      if (delivered) buffer_.finish_delivery(name, records.back().seq);
+    } catch (const StorageError& e) {
+      failed(e);
+    }
   }
-  BufferStats stats = buffer_.stats(name);
+  std::optional<BufferStats> stats;
+  try {
+    stats = buffer_.stats(name);
+  } catch (const StorageError&) {
+    // The counts shown stay as they were until a read succeeds.
+  }
   std::lock_guard lock(mutex_);
   auto it = streams_.find(name);
   if (it == streams_.end()) return delivered;
-  it->second.stats = stats;
+  if (stats) it->second.stats = *stats;
+  const BufferStats& shown = it->second.stats;
   if (StreamCounter* counter = it->second.counter) {
-    counter->buffered(stats.count, stats.bytes);
+    counter->buffered(shown.count, shown.bytes);
     if (delivered && !delivery.key.empty()) counter->delivered(delivery.bytes, delivery.time_ms);
   }
   if (delivered) {
@@ -515,9 +537,14 @@ void DeliveryStreams::flush_and_stop() {
   }
   for (const std::string& name : keys) {
     // Everything buffered goes out now, object by object; a stream whose
-    // bucket is missing keeps its records for the next start.
-    for (int i = 0; i < 10000; ++i) {
-      if (buffer_.stats(name).count == 0 || !deliver_once(name)) break;
+    // bucket is missing (or a full disk) keeps its records for the next start.
+    try {
+      for (int i = 0; i < 10000; ++i) {
+        if (buffer_.stats(name).count == 0 || !deliver_once(name)) break;
+      }
+    } catch (const StorageError& e) {
+      log(LogLevel::kWarn,
+          "firehose " + name + ": the records stay buffered for the next start: " + e.what());
     }
   }
 }
