@@ -83,15 +83,7 @@ std::function<void(const MqttRefusal&)> report_mqtt_refusals(ActivityLog& activi
     ActivityEntry entry;
     entry.account_id = refusal.principal.account_id;
     entry.caller_arn = refusal.principal.arn;
-    entry.access_key_id = refusal.principal.access_key_id.substr(0, 128);
-    std::optional<Credential> credential;
-    if (entry.account_id.empty() && !entry.access_key_id.empty()) {
-      credential = credentials.find(entry.access_key_id);
-      if (credential) {
-        entry.account_id = credential->principal.account_id;
-        entry.caller_arn = credential->principal.arn;
-      }
-    }
+    entry.access_key_id = refusal.principal.access_key_id;
     entry.source = refusal.source;
     entry.service = "mqtt";
     entry.operation = refusal.operation;
@@ -99,9 +91,9 @@ std::function<void(const MqttRefusal&)> report_mqtt_refusals(ActivityLog& activi
     entry.error_code = refusal.code;
     if (refusal.denial) {
       note_denial(&entry, *refusal.denial);
-    } else {
-      note_mqtt_refusal(&entry, refusal.code, refusal.client_id, refusal.principal.certificate_id,
-                        credential.has_value(), credential && credential->active);
+    } else {  // not authenticated: the entry is the named key's owner's, if any
+      note_mqtt_refusal(&entry, refusal.code, refusal.client_id, refusal.principal.access_key_id,
+                        refusal.principal.certificate_id, credentials);
     }
     activity.record(std::move(entry));
   };

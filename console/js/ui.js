@@ -95,7 +95,7 @@ export function table(headers, rows, empty) {
 // above or below, Home and End to the first and last row; a row with no
 // control there gives its first one, or is focused itself (tabindex -1: Tab
 // still skips it). One handler on the table or list, whatever its rows hold.
-const FOCUSABLE = 'a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), summary, [tabindex]';
+export const FOCUSABLE = 'a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled), summary, [tabindex]';
 const TYPING = 'input:not([type=checkbox]):not([type=radio]), select, textarea';  // their arrows move the caret or the choice
 const ROW_KEYS = { ArrowUp: -1, ArrowDown: 1, Home: 'first', End: 'last' };
 

@@ -63,16 +63,24 @@ void note_unsigned(ActivityEntry* entry) {
   entry->reason = {{"kind", "unsigned"}};
 }
 
-void note_signature_failure(ActivityEntry* entry, const AuthFailure& failure,
-                            const SigV4Params& params, const CredentialStore& credentials,
-                            std::chrono::system_clock::time_point now) {
-  entry->access_key_id = bounded(params.access_key_id);
+// Credits the entry to the owner of the key a refused client named, who
+// needs to see that their key was refused; the key, if there is one.
+std::optional<Credential> credit_key_owner(ActivityEntry* entry, const std::string& access_key_id,
+                                           const CredentialStore& credentials) {
+  entry->access_key_id = bounded(access_key_id);
   std::optional<Credential> credential;
-  if (!params.access_key_id.empty()) credential = credentials.find(params.access_key_id);
+  if (!access_key_id.empty()) credential = credentials.find(access_key_id);
   if (credential) {
     entry->account_id = credential->principal.account_id;
     entry->caller_arn = credential->principal.arn;
   }
+  return credential;
+}
+
+void note_signature_failure(ActivityEntry* entry, const AuthFailure& failure,
+                            const SigV4Params& params, const CredentialStore& credentials,
+                            std::chrono::system_clock::time_point now) {
+  std::optional<Credential> credential = credit_key_owner(entry, params.access_key_id, credentials);
   json reason = {{"kind", "signature"},
                  {"failure", failure_name(failure.kind)},
                  {"message", bounded(failure.message)},
@@ -117,12 +125,14 @@ void note_denial(ActivityEntry* entry, const Denial& denial) {
 }
 
 void note_mqtt_refusal(ActivityEntry* entry, std::string_view code, std::string_view client_id,
-                       std::string_view certificate_id, bool key_known, bool key_active) {
+                       const std::string& access_key_id, std::string_view certificate_id,
+                       const CredentialStore& credentials) {
+  std::optional<Credential> credential = credit_key_owner(entry, access_key_id, credentials);
   entry->reason = {{"kind", "mqtt"},
                    {"code", bounded(std::string(code))},
                    {"client_id", bounded(std::string(client_id))},
-                   {"key_known", key_known},
-                   {"key_active", key_active}};
+                   {"key_known", credential.has_value()},
+                   {"key_active", credential && credential->active}};
   if (!certificate_id.empty())
     entry->reason["certificate_id"] = bounded(std::string(certificate_id));
 }

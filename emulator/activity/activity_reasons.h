@@ -49,8 +49,11 @@ void note_signature_failure(ActivityEntry* entry, const AuthFailure& failure,
 
 void note_denial(ActivityEntry* entry, const Denial& denial);
 
+// A connection the MQTT broker refused before any policy was asked,
+// credited as a refused signature is to the owner of the key it named.
 void note_mqtt_refusal(ActivityEntry* entry, std::string_view code, std::string_view client_id,
-                       std::string_view certificate_id, bool key_known, bool key_active);
+                       const std::string& access_key_id, std::string_view certificate_id,
+                       const CredentialStore& credentials);
 
 // The entry for a rule's failure: in the rule's account, by the rule.
 ActivityEntry rule_failure_entry(const RuleFailure& failure);

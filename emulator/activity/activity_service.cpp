@@ -71,16 +71,23 @@ LiveAsk parse_live_query(const QueryParams& query) {
   return ask;
 }
 
+// Whether the identity policies of `principal` (not a root) allow `action`
+// on `resource` for a request from `address` to `region`.
+bool identity_allows(const IdentityChecks& checks, const Principal& principal,
+                     const std::string& address, const std::string& region, bool secure,
+                     std::string action, std::string resource) {
+  ConditionContext conditions = request_conditions(principal, address, region, now_ms(), secure);
+  std::vector<Decision> decisions = checks.identity_decisions(
+      principal, {IamRequest{std::move(action), std::move(resource)}}, conditions);
+  return !decisions.empty() && decisions.front() == Decision::kAllow;
+}
+
 // Whether the caller may see the counters of its account's resources in
 // `region`: a root may, a user as far as IAM lets it list the rules.
 bool may_see_counters(const HttpRequest& head, const RequestContext& context) {
-  const Principal& principal = context.principal;
-  if (principal.is_root || !context.identity_checks) return true;
-  ConditionContext conditions =
-      request_conditions(principal, head.remote_address, context.region, now_ms(), head.secure);
-  std::vector<Decision> decisions = context.identity_checks->identity_decisions(
-      principal, {IamRequest{"iot:ListTopicRules", "*"}}, conditions);
-  return !decisions.empty() && decisions.front() == Decision::kAllow;
+  if (context.principal.is_root || !context.identity_checks) return true;
+  return identity_allows(*context.identity_checks, context.principal, head.remote_address,
+                         context.region, head.secure, "iot:ListTopicRules", "*");
 }
 
 // Which delivery streams' buffers the caller may see: those IAM lets it
@@ -92,10 +99,8 @@ std::function<bool(std::string_view)> stream_visibility(const HttpRequest& head,
   return [checks = context.identity_checks, principal = context.principal,
           address = head.remote_address, region = context.region,
           secure = head.secure](std::string_view arn) {
-    ConditionContext conditions = request_conditions(principal, address, region, now_ms(), secure);
-    std::vector<Decision> decisions = checks->identity_decisions(
-        principal, {IamRequest{"firehose:DescribeDeliveryStream", std::string(arn)}}, conditions);
-    return !decisions.empty() && decisions.front() == Decision::kAllow;
+    return identity_allows(*checks, principal, address, region, secure,
+                           "firehose:DescribeDeliveryStream", std::string(arn));
   };
 }
 

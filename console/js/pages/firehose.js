@@ -8,7 +8,7 @@
 // the countdown tick here, on the server's clock.
 import { xmlAll, xmlText } from '../aws.js';
 import { t } from '../i18n.js';
-import { h, clear, attempt, errorBox, successBox, formatBytes, formatTime, field, table, pageHeader } from '../ui.js';
+import { h, clear, attempt, errorBox, successBox, formatBytes, formatTime, field, table, pageHeader, FOCUSABLE } from '../ui.js';
 import { Live } from '../live.js';
 
 let live = null;
@@ -91,10 +91,9 @@ export async function render(ctx) {
             h('h2', {}, t('firehose.buffer', streamName)), h('p', { class: 'muted' }, t('firehose.bufferHidden')));
         fresh.viewText = text;
         if (card) {
-          const focusables = [...card.querySelectorAll('a, button, summary, [tabindex]')];
-          const at = focusables.indexOf(document.activeElement);
+          const at = [...card.querySelectorAll(FOCUSABLE)].indexOf(document.activeElement);
           card.replaceWith(fresh);
-          if (at >= 0) ([...fresh.querySelectorAll('a, button, summary, [tabindex]')][at] || fresh.querySelector('h2'))?.focus();
+          if (at >= 0) [...fresh.querySelectorAll(FOCUSABLE)][at]?.focus();
         }
         card = fresh;
       }
